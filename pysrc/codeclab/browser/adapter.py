@@ -1,0 +1,103 @@
+"""The one module that touches ``js`` / ``pyodide``: the worker's side of the RPC.
+
+It converts JS values to Python (ArrayBuffer -> bytes, typed arrays -> numpy,
+objects -> dict), calls the tools through :mod:`codeclab.browser.rpc`, converts
+the result back (numpy -> typed arrays, dict -> plain JS objects), and runs
+models through onnxruntime-web via a bridge object the worker installs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js  # type: ignore[import-not-found]  (exists only in Pyodide)
+import numpy as np
+from pyodide.ffi import JsArray, JsBuffer, JsProxy, to_js  # type: ignore[import-not-found]
+
+from codeclab.browser import rpc
+
+_TYPED_ARRAY_DTYPES = {
+    "Int8Array": np.int8, "Int16Array": np.int16, "Int32Array": np.int32,
+    "Uint16Array": np.uint16, "Uint32Array": np.uint32,
+    "Float32Array": np.float32, "Float64Array": np.float64,
+    "BigInt64Array": np.int64, "BigUint64Array": np.uint64,
+}
+_BYTE_BUFFERS = {"ArrayBuffer", "Uint8Array", "Uint8ClampedArray", "DataView"}
+_ORT_TYPES = {np.dtype(np.float32): "float32", np.dtype(np.int32): "int32", np.dtype(np.int64): "int64",
+              np.dtype(np.uint8): "uint8", np.dtype(np.int8): "int8", np.dtype(np.float64): "float64"}
+_ORT_DTYPES = {name: dtype for dtype, name in _ORT_TYPES.items()}
+
+_model_bridge: Any = None
+
+
+def install(model_bridge: Any) -> None:
+    """Called once by the worker with the JS object that runs onnxruntime-web sessions."""
+    global _model_bridge
+    _model_bridge = model_bridge
+
+
+def to_python(value: Any) -> Any:
+    if not isinstance(value, JsProxy):
+        return value
+    if isinstance(value, JsBuffer):
+        kind = value.constructor.name
+        if kind in _BYTE_BUFFERS:
+            return value.to_bytes()
+        return np.frombuffer(value.to_bytes(), dtype=_TYPED_ARRAY_DTYPES[kind]).copy()
+    if isinstance(value, JsArray):
+        return [to_python(item) for item in value]
+    if value.typeof == "object":
+        return {key: to_python(getattr(value, key)) for key in js.Object.keys(value)}
+    return value.to_py()
+
+
+def _plain(value: Any) -> Any:
+    """Make a result convertible: numpy arrays become buffers, numpy scalars Python numbers."""
+    if isinstance(value, np.ndarray):
+        array = value.astype(np.uint8) if value.dtype == np.bool_ else value
+        return memoryview(np.ascontiguousarray(array).reshape(-1))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def to_javascript(value: Any) -> Any:
+    return to_js(_plain(value), dict_converter=js.Object.fromEntries, create_pyproxies=False)
+
+
+class BrowserRunner:
+    """ModelRunner on onnxruntime-web: sessions live in the worker's JS bridge."""
+
+    def __init__(self, bridge: Any) -> None:
+        self._bridge = bridge
+
+    def available(self, name: str) -> bool:
+        return bool(self._bridge.available(name))
+
+    async def run(self, name: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        js_feeds = {
+            key: {"data": np.ascontiguousarray(array), "dims": list(array.shape), "type": _ORT_TYPES[array.dtype]}
+            for key, array in feeds.items()
+        }
+        outputs = await self._bridge.run(name, to_javascript(js_feeds))
+        result = {}
+        for key in js.Object.keys(outputs):
+            tensor = getattr(outputs, key)
+            dtype = _ORT_DTYPES[tensor.type]
+            dims = [int(d) for d in tensor.dims]
+            result[key] = np.frombuffer(tensor.data.to_bytes(), dtype=dtype).reshape(dims)
+        return result
+
+
+async def dispatch(method: str, js_args: Any) -> Any:
+    """Entry point for every page request: returns ``{ok, result}`` or ``{ok: false, error}``."""
+    runner = BrowserRunner(_model_bridge) if _model_bridge is not None else None
+    try:
+        result = await rpc.call(method, to_python(js_args), runner)
+        return to_javascript({"ok": True, "result": result})
+    except BaseException as exc:  # noqa: BLE001 (every failure must reach the page, and the worker must survive)
+        return to_javascript({"ok": False, "error": rpc.error_payload(exc)})

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Benchmarks: `python3 build.py bench` runs this and prints one table.
+
+Each `tests/bench/bench_*.py` module offers `rows(ctx) -> list[Row]`; a module whose
+prerequisites are missing returns rows that say so instead of numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path[:0] = [str(REPO / "pysrc"), str(REPO)]
+
+
+@dataclass
+class Row:
+    tool: str
+    what: str
+    value: str
+    note: str = ""
+
+
+@dataclass
+class Context:
+    dist: Path
+    upstream: Path | None
+    site_url: str = ""
+    plain_url: str = ""
+    _browser: object = None
+    _playwright: object = None
+    extras: dict = field(default_factory=dict)
+
+    def browser(self):
+        """One headless Chromium shared by all benchmark modules."""
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            sys.path.insert(0, str(REPO / "tests" / "e2e"))
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                args=_chromium_flags(), headless=True)
+        return self._browser
+
+    def close(self):
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
+
+
+def _chromium_flags() -> list[str]:
+    spec = importlib.util.spec_from_file_location("e2e_conftest", REPO / "tests" / "e2e" / "conftest.py")
+    text = spec.origin and Path(spec.origin).read_text()
+    namespace: dict = {}
+    start = text.index("CHROMIUM_FLAGS = [")
+    exec(text[start:text.index("]", start) + 1], namespace)  # the one list of flags, shared with the e2e suite
+    return namespace["CHROMIUM_FLAGS"]
+
+
+def _serve(root: Path, isolate: bool) -> str:
+    spec = importlib.util.spec_from_file_location("codeclab_build", REPO / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    server = module.make_server(root, 0, isolate)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return "http://127.0.0.1:%d/" % server.server_address[1]
+
+
+def main() -> int:
+    dist = Path(os.environ.get("CODECLAB_DIST", REPO / "dist"))
+    upstream_env = os.environ.get("CODECLAB_UPSTREAM")
+    upstream = Path(upstream_env) if upstream_env else (REPO.parent / "shared" / "upstream")
+    ctx = Context(dist=dist, upstream=upstream if upstream.is_dir() else None)
+    ctx.site_url = _serve(dist, True)
+    ctx.plain_url = _serve(dist, False)
+    only = sys.argv[1:]
+    rows: list[Row] = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        name = path.stem.removeprefix("bench_")
+        if only and name not in only:
+            continue
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+            print(f"[bench] {name} …", file=sys.stderr, flush=True)
+            rows.extend(module.rows(ctx))
+        except Exception as err:  # one broken benchmark must not hide the others
+            traceback.print_exc()
+            rows.append(Row(name, "benchmark failed", "–", f"{type(err).__name__}: {err}"))
+    ctx.close()
+    print_table(rows)
+    return 0
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = ("tool", "what", "value", "note")
+    cells = [headers] + [(r.tool, r.what, r.value, r.note) for r in rows]
+    widths = [max(len(str(c[i])) for c in cells) for i in range(4)]
+    line = "| " + " | ".join("-" * w for w in widths) + " |"
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+    print(line)
+    for r in cells[1:]:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The platform: the page boots Python, reports errors, and stays on its own origin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import open_app
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_boots_to_ready_with_python_and_numpy(app_page):
+    page, watch = app_page
+    info = page.evaluate("window.codeclab.python.call('platform.info')")
+    assert info["implementation"] == "cpython" and info["platform"] == "emscripten"
+    assert info["numpy"].startswith("2.0.")
+    assert info["pillow"] == "10.2.0"
+    runtime = page.evaluate("window.codeclab.runtime")
+    assert runtime["crossOriginIsolated"] is True
+    assert runtime["threads"] >= 1
+    assert watch.console_errors == []
+
+
+def test_python_error_reaches_page_and_app_keeps_working(app_page):
+    page, _ = app_page
+    page.click('[data-testid="tab-about"]')
+    page.click('[data-testid="about-test-error"]')
+    error = page.locator('[data-testid="about-error"]')
+    error.wait_for(state="visible")
+    assert "Test error from Python" in error.inner_text()
+    # An unknown method is a readable error too, and the worker still answers afterwards.
+    message = page.evaluate("window.codeclab.python.call('nosuch.tool').then(() => 'no error', e => e.message)")
+    assert "unknown method" in message
+    info = page.evaluate("window.codeclab.python.call('platform.info')")
+    assert info["codeclab"]
+
+
+def test_no_request_leaves_the_origin(browser, site):
+    page, watch = open_app(browser, site.url)
+    try:
+        for tab in ("image", "speech", "textures", "about"):
+            page.click(f'[data-testid="tab-{tab}"]')
+        page.wait_for_timeout(500)
+        assert watch.requests, "no requests were recorded at all"
+        assert watch.foreign_requests() == []
+    finally:
+        page.context.close()
+
+
+def test_works_single_threaded_without_isolation_headers(browser, plain_site):
+    page, watch = open_app(browser, plain_site.url)
+    try:
+        runtime = page.evaluate("window.codeclab.runtime")
+        assert runtime["crossOriginIsolated"] is False
+        assert runtime["threads"] == 1
+        assert page.evaluate("window.codeclab.python.call('platform.info')")["numpy"]
+        assert watch.foreign_requests() == []
+    finally:
+        page.context.close()
+
+
+def test_serves_wasm_with_correct_mime_and_isolation_headers(site):
+    import urllib.request
+
+    with urllib.request.urlopen(site.url + "pyodide/pyodide.asm.wasm") as response:
+        assert response.headers["Content-Type"] == "application/wasm"
+        assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    with urllib.request.urlopen(site.url + "vendor/ort/ort.wasm.min.mjs") as response:
+        assert response.headers["Content-Type"].startswith("text/javascript")
+
+
+def test_about_lists_bundled_versions(app_page, dist):
+    page, _ = app_page
+    page.click('[data-testid="tab-about"]')
+    page.wait_for_function("document.querySelector('[data-testid=about-runtime]').children.length > 0")
+    text = page.inner_text("#panel-about")
+    info = json.loads((dist / "build-info.json").read_text())
+    for entry in info["vendor"]:
+        assert entry["name"] in text and entry["version"] in text

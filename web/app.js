@@ -1,0 +1,107 @@
+// codeclab's main thread: boots the Python worker, shows progress, hosts one panel per tool.
+import { PythonWorker } from "./lib/rpc.js";
+import { el, toast } from "./lib/ui.js";
+import { installPasteRouting } from "./lib/dropzone.js";
+
+const TOOLS = [
+  { id: "image", label: "Image", module: "./tools/image.js" },
+  { id: "speech", label: "Speech", module: "./tools/speech.js" },
+  { id: "textures", label: "Textures", module: "./tools/textures.js" },
+  { id: "about", label: "About", module: "./tools/about.js" },
+];
+
+const root = document.documentElement;
+const boot = document.getElementById("boot");
+const bar = boot.querySelector(".progress");
+const fill = boot.querySelector(".progress-fill");
+const stageText = boot.querySelector(".boot-stage");
+const startedAt = performance.now();
+
+const python = new PythonWorker(new URL("./worker.js", import.meta.url));
+const app = {
+  python,
+  buildInfo: null,
+  runtime: null, // {ms, crossOriginIsolated, threads, models}
+  ready: null,
+  modelAvailable(name) { return Boolean(app.runtime?.models?.files?.[name]); },
+  modelsReason() { return app.runtime?.models?.reason || "the upstream model files were not given to the build"; },
+};
+
+let resolveReady;
+let rejectReady;
+app.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
+
+function setProgress(fraction, text, stage) {
+  const percent = Math.round(fraction * 100);
+  fill.style.width = `${percent}%`;
+  bar.setAttribute("aria-valuenow", String(percent));
+  stageText.textContent = text;
+  if (stage) {
+    let reached = true;
+    for (const li of boot.querySelectorAll("li[data-stage]")) {
+      if (li.dataset.stage === stage) { li.className = "active"; reached = false; } else li.className = reached ? "done" : "";
+    }
+  }
+}
+
+python.on((message) => {
+  if (message.type === "progress") setProgress(message.fraction, message.text, message.stage);
+  else if (message.type === "ready") {
+    app.runtime = message;
+    root.dataset.state = "ready";
+    root.dataset.bootMs = String(Math.round(performance.now() - startedAt));
+    root.dataset.readyAt = String(Math.round(performance.now())); // ms since navigation start
+    boot.hidden = true;
+    resolveReady(message);
+  } else if (message.type === "boot-error") {
+    root.dataset.state = "error";
+    setProgress(1, `Python failed to start: ${message.message}`);
+    boot.classList.add("failed");
+    rejectReady(new Error(message.message));
+  } else if (message.type === "model-progress") {
+    document.dispatchEvent(new CustomEvent("model-progress", { detail: message }));
+  }
+});
+
+async function mountTools() {
+  const nav = document.querySelector(".tabs");
+  const main = document.getElementById("panels");
+  app.buildInfo = await fetch("./build-info.json").then((r) => r.json()).catch(() => ({}));
+  for (const tool of TOOLS) {
+    const tab = el("button", { role: "tab", id: `tab-${tool.id}`, "aria-controls": `panel-${tool.id}`, "data-testid": `tab-${tool.id}`, text: tool.label });
+    const panel = el("section", { class: "panel", id: `panel-${tool.id}`, role: "tabpanel", "aria-labelledby": tab.id, hidden: true });
+    tab.addEventListener("click", () => select(tool.id));
+    nav.append(tab);
+    main.append(panel);
+    try {
+      const module = await import(tool.module);
+      await module.mount(panel, app);
+    } catch (err) {
+      panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
+      console.error(err);
+    }
+  }
+  const wanted = location.hash.slice(1);
+  select(TOOLS.some((t) => t.id === wanted) ? wanted : TOOLS[0].id);
+  window.addEventListener("hashchange", () => {
+    const id = location.hash.slice(1);
+    if (TOOLS.some((t) => t.id === id)) select(id);
+  });
+}
+
+function select(id) {
+  for (const tool of TOOLS) {
+    const active = tool.id === id;
+    document.getElementById(`tab-${tool.id}`).setAttribute("aria-selected", String(active));
+    document.getElementById(`panel-${tool.id}`).hidden = !active;
+  }
+  if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
+}
+
+window.addEventListener("unhandledrejection", (event) => {
+  toast(`Unexpected error: ${event.reason?.message || event.reason}`, "error");
+});
+
+installPasteRouting();
+mountTools();
+window.codeclab = app; // for the console and for tests

@@ -1,0 +1,33 @@
+// A drop zone: drag and drop, a file picker, and paste (while its panel is visible).
+import { el } from "./ui.js";
+
+export function dropzone({ testid, accept, multiple = false, title, hint, onFiles }) {
+  const input = el("input", { type: "file", accept, multiple, "data-testid": testid, class: "visually-hidden", id: `${testid}-file` });
+  const zone = el("label", { class: "dropzone", for: input.id, tabindex: "0" },
+    el("span", { class: "dropzone-title", text: title }),
+    el("span", { class: "dropzone-hint", text: hint }),
+    input);
+  const deliver = (files) => { if (files.length) onFiles(multiple ? files : files.slice(0, 1)); };
+  input.addEventListener("change", () => { deliver([...input.files]); input.value = ""; });
+  zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    deliver([...(e.dataTransfer?.files || [])]);
+  });
+  zone.acceptPaste = (files) => deliver(files);
+  return zone;
+}
+
+/** Route pasted files to the drop zone of the visible panel. */
+export function installPasteRouting() {
+  document.addEventListener("paste", (event) => {
+    const files = [...(event.clipboardData?.files || [])];
+    if (!files.length) return;
+    const panel = document.querySelector(".panel:not([hidden])");
+    const zone = panel?.querySelector(".dropzone[data-paste]") || panel?.querySelector(".dropzone");
+    if (zone?.acceptPaste) { event.preventDefault(); zone.acceptPaste(files); }
+  });
+}

@@ -1,0 +1,61 @@
+// Small DOM helpers shared by the tool panels.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+export function formatBytes(n) {
+  if (n === null || n === undefined || Number.isNaN(n)) return "–";
+  const units = ["B", "KB", "MB", "GB"];
+  let i = 0;
+  let value = n;
+  while (value >= 1000 && i < units.length - 1) { value /= 1000; i++; }
+  return `${value.toFixed(i === 0 ? 0 : value < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+export function formatMs(ms) {
+  if (ms === null || ms === undefined) return "–";
+  return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Show an error in a panel's error area (and keep the app usable). */
+export function showError(area, err) {
+  const message = err?.message || String(err);
+  area.hidden = false;
+  area.replaceChildren(el("strong", { text: err?.expected === false ? "Something went wrong: " : "Cannot use this file: " }), message);
+  if (err?.traceback) console.error(err.traceback);
+  else console.error(err);
+}
+
+export function clearError(area) { area.hidden = true; area.replaceChildren(); }
+
+export function toast(message, kind = "info", ms = 5000) {
+  const box = document.getElementById("toasts");
+  const node = el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  box.append(node);
+  setTimeout(() => node.remove(), ms);
+}
+
+/** Download bytes as a file. */
+export function download(bytes, name, type = "application/octet-stream") {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export function setResult(node, data) {
+  node.dataset.result = JSON.stringify(data);
+}

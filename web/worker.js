@@ -1,0 +1,129 @@
+// The Python worker: Pyodide + numpy + codeclab, and onnxruntime-web for models.
+// Python runs here, off the main thread, so numeric work never freezes the page.
+// Protocol: {id, method, args} in; {id, ok, result | error} out; {type:"progress"} while booting.
+
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+import * as ort from "./vendor/ort/ort.wasm.min.mjs";
+
+const post = (message, transfer = []) => self.postMessage(message, transfer);
+const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
+
+let adapter = null;
+let modelIndex = { available: false, reason: "not loaded yet", files: {} };
+const sessions = new Map();
+
+ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
+// Threads need cross-origin isolation (COOP/COEP); on a plain static host we run single-threaded.
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+
+async function fetchWithProgress(url, label) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${label}: HTTP ${response.status} for ${url}`);
+  const total = Number(response.headers.get("content-length")) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    post({ type: "model-progress", label, received, total });
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) { bytes.set(chunk, offset); offset += chunk.length; }
+  return bytes;
+}
+
+// The JS side of codeclab.browser.adapter.BrowserRunner.
+const modelBridge = {
+  available(name) { return Boolean(modelIndex.files[name]); },
+  async session(name) {
+    if (!sessions.has(name)) {
+      const file = modelIndex.files[name];
+      if (!file) throw new Error(`model ${name} is not installed in this build: ${modelIndex.reason || "not listed"}`);
+      sessions.set(name, (async () => {
+        const bytes = await fetchWithProgress(`./models/${file}`, name);
+        post({ type: "model-progress", label: name, received: bytes.length, total: bytes.length, compiling: true });
+        return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+      })());
+    }
+    try {
+      return await sessions.get(name);
+    } catch (err) {
+      sessions.delete(name); // let a later call try again
+      throw err;
+    }
+  },
+  async run(name, feeds) {
+    const session = await this.session(name);
+    const inputs = {};
+    for (const [key, t] of Object.entries(feeds)) inputs[key] = new ort.Tensor(t.type, t.data, t.dims);
+    const outputs = await session.run(inputs);
+    const result = {};
+    for (const [key, t] of Object.entries(outputs)) result[key] = { data: t.data, dims: Array.from(t.dims), type: t.type };
+    return result;
+  },
+};
+
+async function loadModelIndex() {
+  try {
+    const info = await (await fetch("./build-info.json")).json();
+    const models = info.models || {};
+    if (!models.available) return { available: false, reason: models.reason || "no models in this build", files: {} };
+    // models/index.json (written by build.py) maps a runner name to its ONNX file.
+    const files = await (await fetch("./models/index.json")).json();
+    return { available: true, reason: null, files };
+  } catch (err) {
+    return { available: false, reason: `could not read the model manifest: ${err}`, files: {} };
+  }
+}
+
+function transferables(value, found = new Set()) {
+  if (ArrayBuffer.isView(value)) found.add(value.buffer);
+  else if (value && typeof value === "object") for (const item of Object.values(value)) transferables(item, found);
+  return [...found];
+}
+
+async function boot() {
+  const started = performance.now();
+  progress("runtime", 0.05, "Starting the Python runtime");
+  const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
+  progress("numpy", 0.45, "Loading numpy and Pillow");
+  await pyodide.loadPackage(["numpy", "pillow"], { messageCallback: () => {} });
+  progress("codeclab", 0.75, "Loading codeclab");
+  const zip = await (await fetch("./py/codeclab.zip")).arrayBuffer();
+  pyodide.unpackArchive(zip, "zip", { extractDir: "/home/pyodide/lib" });
+  pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/lib')");
+  adapter = pyodide.pyimport("codeclab.browser.adapter");
+  adapter.install(modelBridge);
+  progress("models", 0.9, "Reading the model manifest");
+  modelIndex = await loadModelIndex();
+  progress("ready", 1, "Ready");
+  post({
+    type: "ready",
+    ms: performance.now() - started,
+    crossOriginIsolated: self.crossOriginIsolated,
+    threads: ort.env.wasm.numThreads,
+    models: modelIndex,
+  });
+}
+
+let booted = null;
+
+self.onmessage = async (event) => {
+  const { id, method, args } = event.data;
+  try {
+    await booted;
+    const reply = await adapter.dispatch(method, args ?? {});
+    post({ id, ...reply }, transferables(reply));
+  } catch (err) {
+    post({ id, ok: false, error: { type: "WorkerError", message: String(err?.message || err), expected: false } });
+  }
+};
+
+booted = boot().catch((err) => {
+  post({ type: "boot-error", message: String(err?.message || err) });
+  throw err;
+});
