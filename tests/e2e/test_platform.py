@@ -82,3 +82,13 @@ def test_about_lists_bundled_versions(app_page, dist):
     info = json.loads((dist / "build-info.json").read_text())
     for entry in info["vendor"]:
         assert entry["name"] in text and entry["version"] in text
+
+
+def test_screenshot_for_the_readme(app_page):
+    """The README's screenshot is taken here, from the real page."""
+    page, _ = app_page
+    page.wait_for_timeout(300)
+    (REPO / "docs").mkdir(exist_ok=True)
+    path = REPO / "docs" / "screenshot.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
