@@ -67,3 +67,12 @@ def djxl() -> str:
     if path is None:
         pytest.skip("djxl not found: apt-get install libjxl-tools")
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the Chromium end-to-end tests last.
+
+    Playwright's sync API keeps an asyncio loop running in the main thread while its
+    session-scoped browser is open, which would break unit tests that call asyncio.run().
+    """
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath).replace("\\", "/"))

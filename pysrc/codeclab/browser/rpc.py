@@ -52,9 +52,29 @@ def raise_error(message: str = "This is a test error raised on purpose") -> None
     raise CodeclabError(message)
 
 
+async def run_model(name: str, feeds: dict[str, Any], runner: Any = None) -> dict[str, Any]:
+    """Run one model once on the given inputs (diagnostics: lets the page and the tests check a model)."""
+    from codeclab.errors import ModelUnavailableError  # noqa: PLC0415
+
+    if runner is None:
+        raise ModelUnavailableError("no model runner in this environment")
+    if hasattr(runner, "available") and not runner.available(name):
+        raise ModelUnavailableError(f"model {name!r} is not installed in this build")
+    import numpy as np  # noqa: PLC0415
+
+    # From the page, a feed is {"data": flat typed array, "shape": [...]}.
+    arrays = {
+        key: np.asarray(value["data"]).reshape(value["shape"]) if isinstance(value, dict) else np.asarray(value)
+        for key, value in feeds.items()
+    }
+    outputs = await runner.run(name, arrays)
+    return {key: {"data": value, "shape": list(value.shape), "dtype": str(value.dtype)} for key, value in outputs.items()}
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     "platform.info": platform_info,
     "platform.raise_error": raise_error,
+    "platform.run_model": run_model,
 }
 
 

@@ -1,0 +1,86 @@
+// A real WebRTC link inside the page: two RTCPeerConnections joined by exchanging their
+// descriptions and ICE candidates directly (no signalling server, no STUN/TURN: host
+// candidates only, so nothing leaves the machine).
+//
+// Two data channels: "media" is configured like a media transport (unordered, no
+// retransmissions: a lost packet stays lost), "control" is reliable and ordered and
+// carries stream events (start, bitrate, pause, end) that must not be lost.
+
+export async function openLoopback({ timeoutMs = 10000 } = {}) {
+  const sender = new RTCPeerConnection();
+  const receiver = new RTCPeerConnection();
+  sender.onicecandidate = (e) => { if (e.candidate) receiver.addIceCandidate(e.candidate).catch(() => {}); };
+  receiver.onicecandidate = (e) => { if (e.candidate) sender.addIceCandidate(e.candidate).catch(() => {}); };
+
+  const media = sender.createDataChannel("media", { ordered: false, maxRetransmits: 0 });
+  const control = sender.createDataChannel("control", { ordered: true });
+  media.binaryType = "arraybuffer";
+  const incoming = new Map();
+  const bothArrived = new Promise((resolve) => {
+    receiver.ondatachannel = (event) => {
+      event.channel.binaryType = "arraybuffer";
+      incoming.set(event.channel.label, event.channel);
+      if (incoming.size === 2) resolve();
+    };
+  });
+
+  await sender.setLocalDescription();
+  await receiver.setRemoteDescription(sender.localDescription);
+  await receiver.setLocalDescription();
+  await sender.setRemoteDescription(receiver.localDescription);
+
+  const opened = (channel) => new Promise((resolve) => (channel.readyState === "open" ? resolve() : channel.addEventListener("open", resolve, { once: true })));
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("the WebRTC data channel did not open (is WebRTC disabled in this browser?)")), timeoutMs); });
+  try {
+    await Promise.race([Promise.all([bothArrived, opened(media), opened(control)]), timeout]);
+  } catch (err) {
+    sender.close(); receiver.close();
+    throw err;
+  } finally { clearTimeout(timer); }
+  const remoteMedia = incoming.get("media");
+  const remoteControl = incoming.get("control");
+  await Promise.all([opened(remoteMedia), opened(remoteControl)]);
+
+  const link = {
+    mediaConfig: { ordered: media.ordered, maxRetransmits: media.maxRetransmits, protocol: media.protocol },
+    bytesSent: 0,
+    messagesSent: 0,
+    onPacket: null,
+    onControl: null,
+    /** One media packet = one data channel message. */
+    send(bytes) {
+      if (media.readyState !== "open") return false;
+      media.send(bytes);
+      link.bytesSent += bytes.byteLength;
+      link.messagesSent += 1;
+      return true;
+    },
+    control(message) { if (control.readyState === "open") control.send(JSON.stringify(message)); },
+    /** Bytes and messages the receiving peer's SCTP transport has delivered (from getStats). */
+    async receiverStats() {
+      const stats = await receiver.getStats();
+      for (const report of stats.values()) {
+        if (report.type === "data-channel" && report.label === "media") {
+          return { messagesReceived: report.messagesReceived, bytesReceived: report.bytesReceived };
+        }
+      }
+      return null;
+    },
+    /** The candidate pair in use (shows that the link is a real ICE/DTLS/SCTP connection). */
+    async selectedPair() {
+      const stats = await sender.getStats();
+      for (const report of stats.values()) {
+        if (report.type === "candidate-pair" && report.state === "succeeded" && report.nominated) {
+          const local = stats.get(report.localCandidateId);
+          return { protocol: local?.protocol, candidateType: local?.candidateType, rttMs: (report.currentRoundTripTime ?? 0) * 1000 };
+        }
+      }
+      return null;
+    },
+    close() { media.close(); control.close(); sender.close(); receiver.close(); },
+  };
+  remoteMedia.onmessage = (event) => link.onPacket?.(new Uint8Array(event.data), performance.now());
+  remoteControl.onmessage = (event) => link.onControl?.(JSON.parse(event.data));
+  return link;
+}
