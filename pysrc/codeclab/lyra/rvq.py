@@ -1,0 +1,80 @@
+"""Lyra v2's residual vector quantizer in numpy (the maths of quantizer.tflite).
+
+encode: for each stage k < num_quantizers pick the codeword of codebook k nearest
+(squared L2) to the current residual, subtract it, move on.  decode: the sum of
+the chosen codewords, skipping stages marked -1 (unused at lower bitrates).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from .config import MAX_NUM_QUANTIZERS, NUM_FEATURES, LyraError
+
+CODEBOOK_SHAPE = (MAX_NUM_QUANTIZERS, 16, NUM_FEATURES)
+
+
+def load_codebooks(source) -> np.ndarray:
+    """Codebooks from a .npy path, raw .npy bytes, or an array; validated [46, 16, 64] float32."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        array = np.load(io.BytesIO(bytes(source)), allow_pickle=False)
+    elif isinstance(source, np.ndarray):
+        array = source
+    else:
+        array = np.load(source, allow_pickle=False)
+    if array.shape != CODEBOOK_SHAPE:
+        raise LyraError(f"quantizer codebooks must have shape {CODEBOOK_SHAPE}, got {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _features_vector(features) -> np.ndarray:
+    vector = np.asarray(features, dtype=np.float32).reshape(-1)
+    if vector.size != NUM_FEATURES:
+        raise LyraError(f"Lyra features must have {NUM_FEATURES} values, got {vector.size}")
+    return vector
+
+
+def encode(features, num_quantizers: int, codebooks: np.ndarray) -> np.ndarray:
+    """int32 [num_quantizers]: the nearest-codeword index chosen at each residual stage."""
+    if not 1 <= num_quantizers <= codebooks.shape[0]:
+        raise LyraError(f"num_quantizers must be 1..{codebooks.shape[0]}, got {num_quantizers}")
+    residual = _features_vector(features).copy()
+    indices = np.empty(num_quantizers, dtype=np.int32)
+    for stage in range(num_quantizers):
+        codebook = codebooks[stage]
+        # float32 throughout, like the TFLite graph (SQUARED_DIFFERENCE, SUM, ARG_MIN).
+        distances = np.square(codebook - residual).sum(axis=1, dtype=np.float32)
+        best = int(np.argmin(distances))
+        indices[stage] = best
+        residual = residual - codebook[best]
+    return indices
+
+
+def decode(indices, codebooks: np.ndarray) -> np.ndarray:
+    """float32 [64]: sum of the codewords picked by ``indices`` (-1 = stage unused)."""
+    values = np.asarray(indices).reshape(-1)
+    if values.size > codebooks.shape[0]:
+        raise LyraError(f"at most {codebooks.shape[0]} quantizer indices, got {values.size}")
+    features = np.zeros(codebooks.shape[2], dtype=np.float32)
+    for stage, index in enumerate(values.tolist()):
+        if index == -1:
+            continue
+        if not 0 <= index < codebooks.shape[1]:
+            raise LyraError(f"quantizer index {index} at stage {stage} is outside 0..{codebooks.shape[1] - 1}")
+        features += codebooks[stage, index]
+    return features
+
+
+class ResidualVectorQuantizer:
+    """Codebooks bound to encode/decode."""
+
+    def __init__(self, codebooks: np.ndarray):
+        self.codebooks = load_codebooks(codebooks)
+
+    def encode(self, features, num_quantizers: int) -> np.ndarray:
+        return encode(features, num_quantizers, self.codebooks)
+
+    def decode(self, indices) -> np.ndarray:
+        return decode(indices, self.codebooks)

@@ -1,0 +1,166 @@
+"""Functions the page calls (through codeclab.browser.adapter) for the Lyra panel.
+
+Plain Python in/out.  The page loads the model files itself and hands us the
+small ones (``set_assets``: codebooks .npy and the state_init .npz bytes); the
+neural models run on the page's runner (``runner=``, awaitable ``run``).
+Encoder/decoder sessions are held here by integer id.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .concealment import drive_async
+from .config import BITRATES, LyraError, bitrate_for_packet_size, num_quantizers_for_bitrate
+from .decoder import DecoderSession
+from .encoder import EncoderSession
+from .gilbert import GilbertModel
+from .lyrafile import lyra_bytes, parse_lyra
+from .metrics import score as _score
+from .models import DECODER_MODEL, ENCODER_MODEL, MODEL_IO, StatefulModel, load_state_init
+from .packet import pack, unpack
+from .resample import resample as _resample
+from .rvq import decode as rvq_decode
+from .rvq import encode as rvq_encode
+from .rvq import load_codebooks
+from .wav import wav_bytes
+
+_assets: dict = {"codebooks": None, "state_init": {}}
+_sessions: dict[int, dict] = {}
+_ids = itertools.count(1)
+
+
+def set_assets(codebooks: bytes, encoder_state_init: bytes | None = None,
+               decoder_state_init: bytes | None = None) -> dict:
+    """Install quantizer_codebooks.npy and the models' state_init.npz (bytes as fetched)."""
+    _assets["codebooks"] = load_codebooks(codebooks)
+    if encoder_state_init is not None:
+        _assets["state_init"][ENCODER_MODEL] = load_state_init(encoder_state_init)
+    if decoder_state_init is not None:
+        _assets["state_init"][DECODER_MODEL] = load_state_init(decoder_state_init)
+    return {"ok": True, "bitrates": list(BITRATES)}
+
+
+def _codebooks() -> np.ndarray:
+    if _assets["codebooks"] is None:
+        raise LyraError("Lyra codebooks are not loaded yet (call lyra.set_assets first)")
+    return _assets["codebooks"]
+
+
+def quantize(features, bitrate: int) -> bytes:
+    """64 features -> packet at ``bitrate``."""
+    return pack(rvq_encode(np.asarray(features).reshape(-1), num_quantizers_for_bitrate(bitrate), _codebooks()))
+
+
+def dequantize(packet: bytes) -> np.ndarray:
+    """Packet -> float32 [64] features (size selects the bitrate)."""
+    return rvq_decode(unpack(packet), _codebooks())
+
+
+def packet_info(packet: bytes) -> dict:
+    return {"bytes": len(packet), "bitrate": bitrate_for_packet_size(len(packet)),
+            "indices": unpack(packet).tolist()}
+
+
+def _session(session_id: int, kind: str) -> dict:
+    entry = _sessions.get(int(session_id))
+    if entry is None or entry["kind"] != kind:
+        raise LyraError(f"no Lyra {kind} session {session_id}")
+    return entry
+
+
+def encoder_open(sample_rate: int, bitrate: int) -> dict:
+    sid = next(_ids)
+    _sessions[sid] = {"kind": "encoder", "codec": EncoderSession(sample_rate, bitrate, _codebooks()),
+                      "model": None}
+    return {"id": sid}
+
+
+def encoder_set_bitrate(session_id: int, bitrate: int) -> dict:
+    _session(session_id, "encoder")["codec"].set_bitrate(bitrate)
+    return {"bitrate": bitrate}
+
+
+def encoder_prepare(session_id: int, samples) -> np.ndarray:
+    """20 ms at the session rate -> float32 [1, 320] input of soundstream_encoder (no model call)."""
+    return _session(session_id, "encoder")["codec"].prepare(samples)
+
+
+def encoder_finish(session_id: int, features) -> bytes:
+    """soundstream_encoder output -> packet at the session's current bitrate."""
+    return _session(session_id, "encoder")["codec"].finish(features)
+
+
+async def encoder_encode(session_id: int, samples, runner) -> bytes:
+    """One 20 ms hop -> packet, running the encoder model on ``runner`` with carried state."""
+    entry = _session(session_id, "encoder")
+    if entry["model"] is None:
+        entry["model"] = StatefulModel(runner, ENCODER_MODEL, _assets["state_init"].get(ENCODER_MODEL))
+    in_name, out_name = MODEL_IO[ENCODER_MODEL]
+    outputs = await entry["model"].step_async({in_name: entry["codec"].prepare(samples)})
+    return entry["codec"].finish(outputs[out_name])
+
+
+def decoder_open(sample_rate: int, seed: int = 0) -> dict:
+    sid = next(_ids)
+    _sessions[sid] = {"kind": "decoder", "codec": DecoderSession(sample_rate, _codebooks(), seed=seed),
+                      "model": None}
+    return {"id": sid}
+
+
+def decoder_set_packet(session_id: int, packet: bytes) -> dict:
+    codec = _session(session_id, "decoder")["codec"]
+    ok = codec.set_encoded_packet(packet)
+    return {"ok": ok, "error": "" if ok else codec.last_error}
+
+
+async def decoder_decode(session_id: int, count: int, runner, as_float: bool = True):
+    """``count`` output samples (float32 -1..1, or int16), concealing if no packet is queued."""
+    entry = _session(session_id, "decoder")
+    if entry["model"] is None:
+        entry["model"] = StatefulModel(runner, DECODER_MODEL, _assets["state_init"].get(DECODER_MODEL))
+    model = entry["model"]
+    in_name, out_name = MODEL_IO[DECODER_MODEL]
+
+    async def run(features):
+        outputs = await model.step_async({in_name: np.asarray(features, dtype=np.float32).reshape(1, 1, -1)})
+        return np.asarray(outputs[out_name]).reshape(-1)
+
+    samples = await drive_async(entry["codec"].decode_steps(int(count)), run)
+    return (samples.astype(np.float32) / 32768.0) if as_float else samples
+
+
+def decoder_state(session_id: int) -> dict:
+    return _session(session_id, "decoder")["codec"].state
+
+
+def close(session_id: int) -> dict:
+    return {"closed": _sessions.pop(int(session_id), None) is not None}
+
+
+def resample(samples, in_rate: int, out_rate: int) -> np.ndarray:
+    return _resample(samples, int(in_rate), int(out_rate)).astype(np.float32)
+
+
+def score(reference, decoded, rate: int) -> dict:
+    return _score(reference, decoded, int(rate))
+
+
+def loss_pattern(count: int, loss: float, burst: float = 1.0, seed: int = 5489) -> list[bool]:
+    """True where a packet arrives, from the Gilbert-Elliott model."""
+    return GilbertModel(loss, burst, seed=seed).pattern(int(count)).tolist()
+
+
+def lyra_file(packets: list) -> bytes:
+    return lyra_bytes(packets)
+
+
+def read_lyra_file(data: bytes, bitrate: int | None = None) -> dict:
+    stream = parse_lyra(data, bitrate)
+    return {"packets": stream.packets, "bitrate": stream.bitrate, "trailing_bytes": stream.trailing_bytes}
+
+
+def wav_file(samples, sample_rate: int) -> bytes:
+    return wav_bytes(samples, int(sample_rate))

@@ -1,0 +1,231 @@
+"""Lyra in the page: real-time streaming over a real WebRTC data channel, checked against CPython.
+
+Each streaming test plays a short upstream speech clip in real time (the real-time path has
+no fast-forward), so the clips are kept to a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import CHROMIUM_FLAGS, chromium_path, open_app, wait_result
+
+pytestmark = pytest.mark.e2e
+
+STREAM_TIMEOUT_MS = 60_000
+LYRA_MODELS = ("lyra_encoder", "lyra_decoder")
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def lyra_dist(dist: Path) -> Path:
+    index = dist / "models" / "index.json"
+    names = json.loads(index.read_text()) if index.exists() else {}
+    missing = [name for name in LYRA_MODELS if name not in names]
+    if missing:
+        reason = json.loads((dist / "build-info.json").read_text()).get("models", {}).get("reason")
+        pytest.skip(f"Lyra models {missing} are not in {dist}/models (build with --upstream; {reason or 'not converted'})")
+    return dist
+
+
+@pytest.fixture(scope="module")
+def speech_wav(upstream: Path) -> Path:
+    return upstream / "lyra" / "testdata" / "sample1_16kHz.wav"
+
+
+@pytest.fixture(scope="module")
+def short_wav(speech_wav: Path, tmp_path_factory) -> Path:
+    """The first 1.2 s of the upstream sample (for the tests that only need a stream to finish)."""
+    with wave.open(str(speech_wav)) as source:
+        params = source.getparams()
+        frames = source.readframes(int(1.2 * params.framerate))
+    path = tmp_path_factory.mktemp("lyra") / "short.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setparams(params)
+        out.writeframes(frames)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cpython_runner(lyra_dist: Path):
+    from codeclab.lyra.models import OnnxRunner  # noqa: PLC0415
+
+    return OnnxRunner(lyra_dist / "models")
+
+
+@pytest.fixture
+def lyra_page(browser, site, lyra_dist):
+    page, watch = open_app(browser, site.url + "#speech")
+    page.click('[data-testid="tab-speech"]')
+    yield page, watch
+    page.context.close()
+
+
+# ---------------------------------------------------------------- helpers
+
+def set_loss(page, percent: float, burst: float = 1.0, seed: int = 1234) -> None:
+    page.evaluate(
+        """([percent, burst, seed]) => {
+            window.codeclab.speech.seed = seed;
+            for (const [id, value] of [['lyra-loss', percent], ['lyra-burst', burst]]) {
+              const input = document.querySelector(`[data-testid="${id}"]`);
+              input.value = String(value);
+              input.dispatchEvent(new Event('input', {bubbles: true}));
+            }
+        }""",
+        [percent, burst, seed],
+    )
+
+
+def stream_file(page, path: Path) -> tuple[dict, dict]:
+    page.set_input_files('[data-testid="lyra-input"]', str(path))
+    result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+    return result, page.evaluate("window.codeclab.speech.export()")
+
+
+def cpython_replay(runner, export: dict) -> np.ndarray:
+    """Decode the packets the receiver got, in the receiver's playout order, with CPython."""
+    from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
+
+    received = {seq: bytes(payload) for seq, payload in export["received"]}
+    decoder = LyraDecoder(export["sample_rate"], runner=runner)
+    hop = export["sample_rate"] // 50
+    parts = []
+    for entry in export["log"]:
+        if entry["kind"] == "skip":
+            continue
+        if entry["kind"] == "packet":
+            decoder.set_encoded_packet(received[entry["seq"]])
+        parts.append(_run(decoder.decode_samples(hop)))
+    return np.concatenate(parts).astype(np.float64)
+
+
+def _run(value):
+    return asyncio.run(value) if asyncio.iscoroutine(value) else value
+
+
+def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
+    n = min(reference.size, test.size)
+    reference, test = reference[:n], test[:n]
+    noise = np.sum((reference - test) ** 2)
+    return float(10 * np.log10(np.sum(reference ** 2) / max(noise, 1e-20)))
+
+
+# ---------------------------------------------------------------- tests
+
+def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpython_runner):
+    page, watch = lyra_page
+    result, export = stream_file(page, speech_wav)
+    with wave.open(str(speech_wav)) as w:
+        expected_frames = -(-w.getnframes() * 50 // w.getframerate())
+    assert result["packets_sent"] == expected_frames
+    assert result["packets_received"] == result["packets_sent"]
+    assert result["concealed"] == 0 and result["dropped"] == 0 and result["late"] == 0
+    assert result["bitrate"] == 6000
+    assert result["underruns"] == 0
+    assert 0 < result["decode_ms_per_frame"] < 20
+    assert all(len(p) == 15 for _, p in export["received"])
+    decoded = np.asarray(export["decoded"], dtype=np.float64)
+    assert decoded.size == len([e for e in export["log"] if e["kind"] != "skip"]) * 320
+    assert np.sqrt(np.mean(decoded ** 2)) > 0.01, "the decoded speech is silent"
+    reference = cpython_replay(cpython_runner, export)
+    assert snr_db(reference, decoded) >= 30.0
+    # The data channel really is a media-like transport.
+    config = page.evaluate("window.codeclab.speech.last.receiver.link.mediaConfig")
+    assert config == {"ordered": False, "maxRetransmits": 0, "protocol": ""}
+    assert watch.foreign_requests() == []
+    # Spectrograms and downloads appear afterwards.
+    assert page.locator('[data-testid="lyra-spec-decoded"]').evaluate("c => c.width") > 100
+    with page.expect_download() as download:
+        page.click('[data-testid="lyra-download-lyra"]')
+    assert Path(download.value.path()).stat().st_size == result["packets_encoded"] * 15
+
+
+def test_loss_is_concealed_and_playback_never_stalls(lyra_page, speech_wav):
+    page, _ = lyra_page
+    set_loss(page, 10, 1.0, seed=42)
+    result, export = stream_file(page, speech_wav)
+    assert result["dropped"] > 0
+    assert result["packets_received"] == result["packets_sent"]
+    assert result["packets_sent"] + result["dropped"] == result["packets_encoded"]
+    assert result["late"] == 0
+    assert result["concealed"] == result["dropped"]
+    assert result["underruns"] == 0
+    concealed = {e["seq"] for e in export["log"] if e["kind"] == "conceal"}
+    assert concealed == set(export["dropped"])
+
+
+def test_bad_inputs_show_a_readable_error_and_the_panel_keeps_working(lyra_page, upstream, short_wav, tmp_path):
+    page, _ = lyra_page
+    error = page.locator('[data-testid="lyra-error"]')
+    not_audio = tmp_path / "notes.txt"
+    not_audio.write_text("this is not audio\n" * 20)
+    cases = [
+        (not_audio, "could not decode"),
+        (upstream / "lyra" / "testdata" / "invalid.wav", "could not decode"),
+        (upstream / "lyra" / "testdata" / "no_encoded_packet.lyra", "empty"),
+        (upstream / "lyra" / "testdata" / "incomplete_encoded_packet.lyra", "9 bytes"),
+    ]
+    for path, phrase in cases:
+        page.set_input_files('[data-testid="lyra-input"]', str(path))
+        page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
+        text = error.inner_text()
+        assert phrase in text.lower(), f"{path.name}: {text!r}"
+        assert "Internal error" not in text and "Something went wrong" not in text
+        page.evaluate("document.querySelector('[data-testid=lyra-error]').hidden = true")
+    result, _ = stream_file(page, short_wav)
+    assert result["packets_sent"] == 60 and error.is_hidden()
+
+
+def test_microphone_path_with_fake_capture(site, lyra_dist, speech_wav, cpython_runner):
+    from playwright.sync_api import sync_playwright
+
+    flags = CHROMIUM_FLAGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={speech_wav}",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=flags, headless=True)
+        try:
+            page, watch = open_app(browser, site.url + "#speech")
+            page.click('[data-testid="tab-speech"]')
+            page.click('[data-testid="lyra-mic"]')
+            page.wait_for_function("(window.codeclab.speech.session?.sender.packets.length || 0) >= 100", timeout=30_000)
+            page.click('[data-testid="lyra-stop"]')
+            result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+            export = page.evaluate("window.codeclab.speech.export()")
+        finally:
+            browser.close()
+    assert result["source"] == "mic"
+    assert result["packets_sent"] >= 100 and result["packets_received"] == result["packets_sent"]
+    assert result["underruns"] == 0
+    assert export["captured_rms"] > 0.01, "the fake microphone delivered silence"
+    decoded = np.asarray(export["decoded"], dtype=np.float64)
+    assert np.sqrt(np.mean(decoded ** 2)) > 0.01
+    assert snr_db(cpython_replay(cpython_runner, export), decoded) >= 30.0
+
+
+def test_lyra_vs_opus_table(lyra_page, short_wav):
+    page, _ = lyra_page
+    stream_file(page, short_wav)
+    page.click('[data-testid="lyra-compare"]')
+    rows = wait_result(page, "lyra-compare-result", timeout_ms=120_000)
+    assert [(r["codec"], r["bitrate"]) for r in rows] == [
+        ("Lyra v2", 3200), ("Lyra v2", 6000), ("Lyra v2", 9200),
+        ("Opus", 6000), ("Opus", 10000), ("Opus", 13000), ("Opus", 14000),
+    ]
+    for row in rows:
+        assert 0.0 < row["stoi"] <= 1.0 and row["lsd_db"] > 0
+        if row["codec"] == "Lyra v2":
+            assert row["bytes"] == 60 * {3200: 8, 6000: 15, 9200: 23}[row["bitrate"]]
+        else:  # Opus honours its bitrate to within a wide margin
+            assert 0.5 < row["bytes"] * 8 / 1.2 / row["bitrate"] < 1.6
+    lyra = {r["bitrate"]: r for r in rows if r["codec"] == "Lyra v2"}
+    assert lyra[9200]["stoi"] >= lyra[3200]["stoi"] - 0.02

@@ -1,0 +1,133 @@
+// The Lyra codec as the page sees it: thin wrappers over codeclab.lyra.service in the Python
+// worker (which runs the models through onnxruntime-web). Every call is timed on the main
+// thread, so the figures include the worker round trip that real-time playback depends on.
+
+export const ENCODER_MODEL = "soundstream_encoder";
+export const DECODER_MODEL = "lyragan";
+const HOP_16K = 320;
+
+const now = () => performance.now();
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url} (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export function makeCodec(app) {
+  const call = (method, args, transfer) => app.python.call(`lyra.${method}`, args, transfer);
+  let assets = null;
+
+  /** Hand the small model files (codebooks, initial states) to Python once. */
+  function ensureAssets() {
+    if (!assets) {
+      assets = (async () => {
+        await app.ready;
+        for (const name of [ENCODER_MODEL, DECODER_MODEL]) {
+          if (!app.modelAvailable(name)) {
+            const err = new Error(`the Lyra model ${name} is not in this build (${app.modelsReason()})`);
+            err.expected = true;
+            throw err;
+          }
+        }
+        const files = app.runtime.models.files;
+        const folder = (file) => `./models/${file.replace(/[^/]*$/, "")}`;
+        const [codebooks, encoderState, decoderState] = await Promise.all([
+          fetchBytes(`${folder(files[ENCODER_MODEL])}quantizer_codebooks.npy`),
+          fetchBytes(`${folder(files[ENCODER_MODEL])}${ENCODER_MODEL}.state_init.npz`),
+          fetchBytes(`${folder(files[DECODER_MODEL])}${DECODER_MODEL}.state_init.npz`),
+        ]);
+        await call("set_assets", { codebooks, encoder_state_init: encoderState, decoder_state_init: decoderState });
+      })();
+      assets.catch(() => { assets = null; }); // let a later attempt retry
+    }
+    return assets;
+  }
+
+  async function openEncoder({ sampleRate, bitrate }) {
+    await ensureAssets();
+    const { id } = await call("encoder_open", { sample_rate: sampleRate, bitrate });
+    return {
+      async encode(samples) {
+        const t = now();
+        const packet = await call("encoder_encode", { session_id: id, samples }, [samples.buffer]);
+        return { packet, ms: now() - t };
+      },
+      setBitrate(value) { return call("encoder_set_bitrate", { session_id: id, bitrate: value }); },
+      close() { return call("close", { session_id: id }); },
+    };
+  }
+
+  async function openDecoder({ sampleRate }) {
+    await ensureAssets();
+    const { id } = await call("decoder_open", { sample_rate: sampleRate });
+    const hop = Math.round(sampleRate / 50);
+    return {
+      /** One 20 ms frame: the packet's audio, or the decoder's concealment when `packet` is null. */
+      async decode(packet) {
+        const t = now();
+        // Both requests go out at once; the worker runs them in order.
+        const queued = packet ? call("decoder_set_packet", { session_id: id, packet }) : null;
+        const decoding = call("decoder_decode", { session_id: id, count: hop });
+        const [accepted, samples] = await Promise.all([queued, decoding]);
+        return { samples, ms: now() - t, rejected: accepted && !accepted.ok ? accepted.error : null };
+      },
+      state() { return call("decoder_state", { session_id: id }); },
+      close() { return call("close", { session_id: id }); },
+    };
+  }
+
+  /** Whole clip, offline (not paced): samples at `sampleRate` -> packets. */
+  async function encodeClip(samples, sampleRate, bitrate) {
+    const encoder = await openEncoder({ sampleRate, bitrate });
+    const hop = Math.round(sampleRate / 50);
+    const packets = [];
+    try {
+      for (let offset = 0; offset < samples.length; offset += hop) {
+        const frame = new Float32Array(hop);
+        frame.set(samples.subarray(offset, Math.min(offset + hop, samples.length)));
+        packets.push((await encoder.encode(frame)).packet);
+      }
+    } finally { await encoder.close(); }
+    return packets;
+  }
+
+  /** Packets -> decoded audio at `sampleRate` (null entries are concealed). */
+  async function decodePackets(packets, sampleRate = 16000) {
+    const decoder = await openDecoder({ sampleRate });
+    const hop = Math.round(sampleRate / 50);
+    const out = new Float32Array(packets.length * hop);
+    try {
+      for (let i = 0; i < packets.length; i++) out.set((await decoder.decode(packets[i])).samples, i * hop);
+    } finally { await decoder.close(); }
+    return out;
+  }
+
+  /** A .lyra file -> {packets, bitrate, samples}; the file's size picks the bitrate when it can. */
+  async function decodeFile(data, bitrate = null, sampleRate = 16000) {
+    await ensureAssets();
+    let info;
+    try {
+      info = await call("read_lyra_file", { data });
+    } catch (err) {
+      if (!/pass the bitrate/.test(err.message) || !bitrate) throw err;
+      info = await call("read_lyra_file", { data, bitrate });
+    }
+    const samples = await decodePackets(info.packets, sampleRate);
+    return { packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples };
+  }
+
+  return {
+    ensureAssets,
+    openEncoder,
+    openDecoder,
+    encodeClip,
+    decodePackets,
+    decodeFile,
+    lyraFile: (packets) => call("lyra_file", { packets }),
+    resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }),
+    /** {stoi, lsd_db, delay_ms} of `decoded` against `reference`, both at `rate`. */
+    score: (reference, decoded, rate) => call("score", { reference, decoded, rate }),
+    HOP_16K,
+  };
+}

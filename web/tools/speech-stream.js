@@ -1,0 +1,301 @@
+// Real-time Lyra over WebRTC: a sender peer encodes 20 ms frames on a 50 packets/s clock and
+// sends each packet as one message on an unordered, no-retransmit data channel; a receiver
+// peer holds packets in an adaptive jitter buffer, decodes (or conceals) one frame each time
+// the AudioWorklet's ring needs more audio, and plays it.
+import { openLoopback } from "../lib/rtc-link.js";
+import { GilbertElliott } from "../lib/gilbert.js";
+import { JitterBuffer, frameMessage, parseMessage, HEADER_BYTES } from "../lib/jitter-buffer.js";
+import { concat } from "../lib/wav.js";
+
+export const FRAME_MS = 20;
+export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
+const RING_FRAMES = 3; // decoded audio kept ahead of the worklet (covers main-thread and RPC hiccups)
+const ADAPT_EVERY = 50; // playout slots between jitter-buffer adaptations (1 s)
+
+/** Timing statistics of one kind of operation (encode, decode). */
+class Timing {
+  constructor() { this.count = 0; this.total = 0; this.max = 0; this.recent = []; }
+  add(ms) {
+    this.count += 1; this.total += ms; this.max = Math.max(this.max, ms);
+    this.recent.push(ms); if (this.recent.length > 50) this.recent.shift();
+  }
+  get mean() { return this.count ? this.total / this.count : 0; }
+  get recentMean() { return this.recent.length ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : 0; }
+}
+
+/** Sliding one-second window of bytes put on the wire. */
+class RateMeter {
+  constructor() { this.events = []; }
+  add(bytes, now = performance.now()) { this.events.push([now, bytes]); this.trim(now); }
+  trim(now) { while (this.events.length && now - this.events[0][0] > 1000) this.events.shift(); }
+  bps(now = performance.now()) { this.trim(now); return this.events.reduce((n, e) => n + e[1], 0) * 8; }
+}
+
+export class Sender {
+  /**
+   * @param link the loopback link (send / control)
+   * @param encoder {encode(samples) -> Promise<{packet, ms}>, setBitrate(b), close()}
+   * @param loss a GilbertElliott instance (simulated loss applied before send)
+   */
+  constructor({ link, encoder, loss, frameLength, bitrate }) {
+    this.link = link;
+    this.encoder = encoder;
+    this.loss = loss;
+    this.frameLength = frameLength;
+    this.bitrate = bitrate;
+    this.seq = 0;
+    this.packets = []; // every encoded packet in order: the .lyra file
+    this.dropped = [];
+    this.counts = { sent: 0, dropped: 0, bytes: 0 };
+    this.encodeTiming = new Timing();
+    this.payloadRate = new RateMeter();
+    this.wireRate = new RateMeter();
+    this.state = "idle";
+    this.busy = Promise.resolve();
+  }
+
+  start() { this.state = "running"; this.link.control({ type: "start", firstSeq: this.seq, bitrate: this.bitrate }); }
+
+  setBitrate(bitrate) {
+    this.bitrate = bitrate;
+    this.encoder.setBitrate(bitrate);
+    this.link.control({ type: "bitrate", bitrate, fromSeq: this.seq });
+  }
+
+  /** Encode one 20 ms frame and send (or drop) its packet. Calls are serialised. */
+  pushFrame(samples) {
+    this.busy = this.busy.then(() => this.#encodeAndSend(samples));
+    return this.busy;
+  }
+
+  async #encodeAndSend(samples) {
+    if (this.state === "stopped") return;
+    const { packet, ms } = await this.encoder.encode(samples);
+    this.encodeTiming.add(ms);
+    const seq = this.seq++;
+    this.packets.push(packet);
+    if (this.loss.drop()) {
+      this.counts.dropped += 1;
+      this.dropped.push(seq);
+      return;
+    }
+    const message = frameMessage(seq, performance.now(), packet);
+    if (this.link.send(message)) {
+      this.counts.sent += 1;
+      this.counts.bytes += packet.length;
+      this.payloadRate.add(packet.length);
+      this.wireRate.add(message.length);
+    }
+  }
+
+  async pause() { await this.busy; this.state = "paused"; this.link.control({ type: "pause", lastSeq: this.seq - 1 }); }
+  async resume() { await this.busy; this.state = "running"; this.link.control({ type: "resume", nextSeq: this.seq }); }
+  async finish() { await this.busy; this.state = "stopped"; this.link.control({ type: "end", lastSeq: this.seq - 1 }); }
+}
+
+/** Paces frames of a decoded clip at 50 per second (never faster than real time). */
+export class ClipSource {
+  constructor(samples, sampleRate) {
+    this.samples = samples;
+    this.frameLength = Math.round(sampleRate / 50);
+    this.frames = Math.ceil(samples.length / this.frameLength);
+    this.index = 0;
+    this.timer = null;
+    this.paused = false;
+    this.onFrame = null;
+    this.onEnd = null;
+  }
+
+  frame(i) {
+    const out = new Float32Array(this.frameLength);
+    out.set(this.samples.subarray(i * this.frameLength, Math.min((i + 1) * this.frameLength, this.samples.length)));
+    return out;
+  }
+
+  start() {
+    this.clockStart = performance.now() - this.index * FRAME_MS;
+    this.paused = false;
+    this.#tick();
+  }
+
+  #tick() {
+    if (this.paused) return;
+    const now = performance.now();
+    // Every frame whose time has come (normally one; more after a slow timer callback).
+    while (this.index < this.frames && this.clockStart + this.index * FRAME_MS <= now) {
+      this.onFrame(this.frame(this.index), this.index);
+      this.index += 1;
+    }
+    if (this.index >= this.frames) { this.onEnd?.(); return; }
+    const wait = this.clockStart + this.index * FRAME_MS - performance.now();
+    this.timer = setTimeout(() => this.#tick(), Math.max(0, wait));
+  }
+
+  pause() { this.paused = true; clearTimeout(this.timer); }
+  stop() { this.pause(); this.index = this.frames; }
+}
+
+export class Receiver {
+  /**
+   * @param decoder {decode(packet | null) -> Promise<{samples, ms}>, close()}
+   * @param player an AudioWorkletNode running "lyra-player"
+   */
+  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE }) {
+    this.link = link;
+    this.decoder = decoder;
+    this.player = player;
+    this.sampleRate = sampleRate;
+    this.frameLength = Math.round(sampleRate / 50);
+    this.jb = new JitterBuffer({ frameMs: FRAME_MS });
+    this.state = "waiting"; // waiting -> buffering -> playing -> (draining -> paused|ended)
+    this.lastSeq = null; // set by pause/end: no packets after this one until a resume
+    this.written = 0;
+    this.status = { consumed: 0, fill: 0, underruns: 0, at: performance.now() };
+    this.decodeTiming = new Timing();
+    this.received = new Map(); // seq -> payload, every packet that arrived (for export and tests)
+    this.log = []; // playout order: {seq, kind: "packet" | "conceal" | "stretch" | "skip"}
+    this.decoded = [];
+    this.counts = { received: 0, concealed: 0, late: 0, stretched: 0, skipped: 0, bitrate: null };
+    this.window = { slots: 0, minDepth: Infinity, late: 0 };
+    this.rate = new RateMeter();
+    this.pumping = false;
+    this.onDrained = null;
+    this.onError = null;
+    link.onPacket = (bytes, at) => this.#onPacket(bytes, at);
+    link.onControl = (message) => this.#onControl(message);
+    player.port.onmessage = (event) => this.#onPlayer(event.data);
+  }
+
+  #onPacket(bytes, at) {
+    const message = parseMessage(bytes);
+    if (!message) return;
+    this.rate.add(message.payload.length + HEADER_BYTES, at);
+    const outcome = this.jb.push(message.seq, message.payload, message.sendMs, at);
+    if (outcome === "late") { this.counts.late += 1; this.window.late += 1; }
+    if (outcome === "ok") { this.counts.received += 1; this.received.set(message.seq, message.payload); }
+    this.#pump();
+  }
+
+  #onControl(message) {
+    if (message.type === "start") { this.jb.start(message.firstSeq); this.counts.bitrate = message.bitrate; this.state = "buffering"; }
+    else if (message.type === "bitrate") this.counts.bitrate = message.bitrate;
+    else if (message.type === "pause" || message.type === "end") { this.lastSeq = message.lastSeq; this.ending = message.type; }
+    else if (message.type === "resume") { this.lastSeq = null; this.ending = null; this.jb.resync(); if (this.state === "paused") this.state = "buffering"; }
+    this.#pump();
+  }
+
+  #onPlayer(message) {
+    if (message.type === "status") {
+      this.status = { ...message, at: performance.now() };
+      this.#pump();
+    } else if (message.type === "drained") {
+      this.status = { ...this.status, ...message, fill: 0 };
+      const ended = this.ending === "end";
+      this.state = ended ? "ended" : "paused";
+      if (ended) this.onDrained?.();
+      else this.#pump(); // a resume may already be waiting
+    }
+  }
+
+  /** Decoded samples not yet played, estimated from the worklet's last report. */
+  ringFill() {
+    const playedSince = this.state === "playing" ? ((performance.now() - this.status.at) / 1000) * this.sampleRate : 0;
+    return Math.max(0, this.written - this.status.consumed - playedSince);
+  }
+
+  /** Is the playout slot `seq` past the end of what the sender announced (pause / end)? */
+  #beyondEnd(seq) { return this.lastSeq !== null && seq > this.lastSeq; }
+
+  #pump() {
+    if (this.pumping) return;
+    this.pumping = true;
+    this.#pumpLoop().catch((err) => this.onError?.(err)).finally(() => { this.pumping = false; });
+  }
+
+  async #pumpLoop() {
+    for (;;) {
+      if (this.state === "buffering") {
+        const target = this.jb.targetDepth + RING_FRAMES;
+        const announcedAll = this.lastSeq !== null; // a clip shorter than the buffer
+        if (this.jb.depth < target && !announcedAll) return;
+        this.state = "playing";
+        this.startedAt = performance.now();
+        // Fill the ring first, then let the worklet start.
+        for (let i = 0; i < RING_FRAMES && !this.#beyondEnd(this.jb.next); i++) await this.#playSlot();
+        this.status = { ...this.status, at: performance.now() };
+        this.player.port.postMessage({ type: "play" });
+        continue;
+      }
+      if (this.state !== "playing") return;
+      if (this.#beyondEnd(this.jb.next)) {
+        this.state = "draining";
+        this.player.port.postMessage({ type: "drain" });
+        return;
+      }
+      if (this.ringFill() >= RING_FRAMES * this.frameLength) return;
+      await this.#playSlot();
+    }
+  }
+
+
+  /** Produce the next 20 ms: the packet if it is here, concealment if not; adapt the depth. */
+  async #playSlot() {
+    this.#adapt();
+    const { seq, payload } = this.jb.pop();
+    if (payload) await this.#decode(seq, payload, "packet");
+    else { this.counts.concealed += 1; await this.#decode(seq, null, "conceal"); }
+  }
+
+  #adapt() {
+    const w = this.window;
+    w.slots += 1;
+    w.minDepth = Math.min(w.minDepth, this.jb.depth);
+    if (w.slots < ADAPT_EVERY) return;
+    const target = this.jb.targetDepth;
+    if (w.late > 0 && w.minDepth < target) {
+      // Packets came too late: play one concealed frame without consuming a packet, so every
+      // later packet gets 20 ms more time (the buffer grows by one).
+      this.counts.stretched += 1;
+      this.pendingStretch = true;
+    } else if (w.minDepth > target + 2 && !this.#beyondEnd(this.jb.next + 1)) {
+      // Persistently more delay than the jitter needs: skip one packet.
+      this.counts.skipped += 1;
+      const { seq } = this.jb.skip();
+      this.log.push({ seq, kind: "skip" });
+    }
+    this.window = { slots: 0, minDepth: Infinity, late: 0 };
+  }
+
+  async #decode(seq, payload, kind) {
+    if (this.pendingStretch) {
+      this.pendingStretch = false;
+      await this.#decodeOne(seq, null, "stretch");
+    }
+    await this.#decodeOne(seq, payload, kind);
+  }
+
+  async #decodeOne(seq, payload, kind) {
+    const { samples, ms } = await this.decoder.decode(payload);
+    this.decodeTiming.add(ms);
+    this.log.push({ seq, kind });
+    this.decoded.push(samples);
+    this.player.port.postMessage({ type: "push", samples });
+    this.written += samples.length;
+  }
+
+  decodedAudio() { return concat(this.decoded); }
+}
+
+/** Everything for one streaming session: link, peers, player. */
+export async function openSession({ codec, audioContext, playerNode, sourceRate, bitrate, lossRate, meanBurst, seed }) {
+  const link = await openLoopback();
+  const encoder = await codec.openEncoder({ sampleRate: sourceRate, bitrate });
+  const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });
+  const loss = new GilbertElliott({ lossRate, meanBurst, seed });
+  const sender = new Sender({ link, encoder, loss, frameLength: Math.round(sourceRate / 50), bitrate });
+  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE });
+  return {
+    link, encoder, decoder, loss, sender, receiver, audioContext,
+    async close() { link.close(); await Promise.allSettled([encoder.close(), decoder.close()]); },
+  };
+}
