@@ -6,7 +6,6 @@ no fast-forward), so the clips are kept to a few seconds.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import wave
 from pathlib import Path
@@ -19,7 +18,7 @@ from .conftest import CHROMIUM_FLAGS, chromium_path, open_app, wait_result
 pytestmark = pytest.mark.e2e
 
 STREAM_TIMEOUT_MS = 60_000
-LYRA_MODELS = ("lyra_encoder", "lyra_decoder")
+LYRA_MODELS = ("soundstream_encoder", "lyragan")  # runner names in dist/models/index.json
 
 
 # ---------------------------------------------------------------- fixtures
@@ -28,7 +27,7 @@ LYRA_MODELS = ("lyra_encoder", "lyra_decoder")
 def lyra_dist(dist: Path) -> Path:
     index = dist / "models" / "index.json"
     names = json.loads(index.read_text()) if index.exists() else {}
-    missing = [name for name in LYRA_MODELS if name not in names]
+    missing = [name for name in LYRA_MODELS if not any(k == name or k.endswith("/" + name) for k in names)]
     if missing:
         reason = json.loads((dist / "build-info.json").read_text()).get("models", {}).get("reason")
         pytest.skip(f"Lyra models {missing} are not in {dist}/models (build with --upstream; {reason or 'not converted'})")
@@ -54,10 +53,14 @@ def short_wav(speech_wav: Path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cpython_runner(lyra_dist: Path):
-    from codeclab.lyra.models import OnnxRunner  # noqa: PLC0415
+def cpython_models(lyra_dist: Path):
+    """The same ONNX files the page runs, on CPython onnxruntime (codebooks and initial states beside them)."""
+    from codeclab.lyra.models import ENCODER_MODEL, load_models  # noqa: PLC0415
 
-    return OnnxRunner(lyra_dist / "models")
+    index = json.loads((lyra_dist / "models" / "index.json").read_text())
+    key = next(k for k in index if k == ENCODER_MODEL or k.endswith("/" + ENCODER_MODEL))
+    folder = (lyra_dist / "models" / index[key]).parent
+    return load_models(folder, backend="onnx")
 
 
 @pytest.fixture
@@ -90,25 +93,21 @@ def stream_file(page, path: Path) -> tuple[dict, dict]:
     return result, page.evaluate("window.codeclab.speech.export()")
 
 
-def cpython_replay(runner, export: dict) -> np.ndarray:
+def cpython_replay(models, export: dict) -> np.ndarray:
     """Decode the packets the receiver got, in the receiver's playout order, with CPython."""
     from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
 
     received = {seq: bytes(payload) for seq, payload in export["received"]}
-    decoder = LyraDecoder(export["sample_rate"], runner=runner)
+    decoder = LyraDecoder(export["sample_rate"], models)
     hop = export["sample_rate"] // 50
     parts = []
     for entry in export["log"]:
         if entry["kind"] == "skip":
             continue
         if entry["kind"] == "packet":
-            decoder.set_encoded_packet(received[entry["seq"]])
-        parts.append(_run(decoder.decode_samples(hop)))
-    return np.concatenate(parts).astype(np.float64)
-
-
-def _run(value):
-    return asyncio.run(value) if asyncio.iscoroutine(value) else value
+            assert decoder.set_encoded_packet(received[entry["seq"]])
+        parts.append(decoder.decode_samples(hop))
+    return np.concatenate(parts).astype(np.float64) / 32768.0
 
 
 def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
@@ -120,7 +119,7 @@ def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
 
 # ---------------------------------------------------------------- tests
 
-def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpython_runner):
+def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpython_models):
     page, watch = lyra_page
     result, export = stream_file(page, speech_wav)
     with wave.open(str(speech_wav)) as w:
@@ -135,7 +134,7 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert decoded.size == len([e for e in export["log"] if e["kind"] != "skip"]) * 320
     assert np.sqrt(np.mean(decoded ** 2)) > 0.01, "the decoded speech is silent"
-    reference = cpython_replay(cpython_runner, export)
+    reference = cpython_replay(cpython_models, export)
     assert snr_db(reference, decoded) >= 30.0
     # The data channel really is a media-like transport.
     config = page.evaluate("window.codeclab.speech.last.receiver.link.mediaConfig")
@@ -145,7 +144,16 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     assert page.locator('[data-testid="lyra-spec-decoded"]').evaluate("c => c.width") > 100
     with page.expect_download() as download:
         page.click('[data-testid="lyra-download-lyra"]')
-    assert Path(download.value.path()).stat().st_size == result["packets_encoded"] * 15
+    lyra_file = Path(download.value.path())
+    assert lyra_file.stat().st_size == result["packets_encoded"] * 15
+    # The .lyra file dropped back in decodes (offline) to the same audio the stream played.
+    named = lyra_file.with_name("stream.lyra")
+    named.write_bytes(lyra_file.read_bytes())
+    page.set_input_files('[data-testid="lyra-input"]', str(named))
+    info = wait_result(page, "lyra-file-result")
+    assert info["packets"] == result["packets_encoded"] and info["bitrate"] == 6000
+    offline = np.asarray(page.evaluate("Array.from(window.codeclab.speech.last.decoded)"), dtype=np.float64)
+    assert offline.size == decoded.size and snr_db(decoded, offline) >= 60.0
 
 
 def test_loss_is_concealed_and_playback_never_stalls(lyra_page, speech_wav):
@@ -160,6 +168,31 @@ def test_loss_is_concealed_and_playback_never_stalls(lyra_page, speech_wav):
     assert result["underruns"] == 0
     concealed = {e["seq"] for e in export["log"] if e["kind"] == "conceal"}
     assert concealed == set(export["dropped"])
+
+
+def test_bitrate_switch_and_pause_mid_stream(lyra_page, speech_wav, cpython_models):
+    page, _ = lyra_page
+    sent = "window.codeclab.speech.session?.sender.packets.length || 0"
+    page.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
+    page.wait_for_function(f"({sent}) >= 40", timeout=30_000)
+    page.select_option('[data-testid="lyra-bitrate"]', "3200")
+    page.wait_for_function(f"({sent}) >= 80", timeout=30_000)
+    page.click('[data-testid="lyra-pause"]')
+    page.wait_for_function("window.codeclab.speech.session?.receiver.state === 'paused'", timeout=10_000)
+    held = page.evaluate(sent)
+    page.wait_for_timeout(500)
+    assert page.evaluate(sent) == held, "the sender kept sending while paused"
+    page.click('[data-testid="lyra-pause"]')  # resume
+    result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+    export = page.evaluate("window.codeclab.speech.export()")
+    sizes = [len(payload) for _, payload in sorted(export["received"])]
+    assert sizes[0] == 15 and sizes[-1] == 8 and sorted(set(sizes)) == [8, 15]
+    assert sizes == sorted(sizes, reverse=True), "the bitrate changed back and forth"
+    assert result["bitrate"] == 3200
+    assert result["packets_received"] == result["packets_sent"] == result["packets_encoded"]
+    assert result["concealed"] == 0 and result["underruns"] == 0 and result["late"] == 0
+    decoded = np.asarray(export["decoded"], dtype=np.float64)
+    assert snr_db(cpython_replay(cpython_models, export), decoded) >= 30.0
 
 
 def test_bad_inputs_show_a_readable_error_and_the_panel_keeps_working(lyra_page, upstream, short_wav, tmp_path):
@@ -184,32 +217,31 @@ def test_bad_inputs_show_a_readable_error_and_the_panel_keeps_working(lyra_page,
     assert result["packets_sent"] == 60 and error.is_hidden()
 
 
-def test_microphone_path_with_fake_capture(site, lyra_dist, speech_wav, cpython_runner):
-    from playwright.sync_api import sync_playwright
-
+def test_microphone_path_with_fake_capture(browser, site, lyra_dist, speech_wav, cpython_models):
+    # A separate Chromium whose fake microphone plays the upstream speech file (in a loop).
     flags = CHROMIUM_FLAGS + [
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={speech_wav}",
     ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=flags, headless=True)
-        try:
-            page, watch = open_app(browser, site.url + "#speech")
-            page.click('[data-testid="tab-speech"]')
-            page.click('[data-testid="lyra-mic"]')
-            page.wait_for_function("(window.codeclab.speech.session?.sender.packets.length || 0) >= 100", timeout=30_000)
-            page.click('[data-testid="lyra-stop"]')
-            result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
-            export = page.evaluate("window.codeclab.speech.export()")
-        finally:
-            browser.close()
+    fake_mic_browser = browser.browser_type.launch(executable_path=chromium_path(), args=flags, headless=True)
+    try:
+        page, watch = open_app(fake_mic_browser, site.url + "#speech")
+        page.click('[data-testid="tab-speech"]')
+        page.click('[data-testid="lyra-mic"]')
+        page.wait_for_function("(window.codeclab.speech.session?.sender.packets.length || 0) >= 100", timeout=30_000)
+        page.click('[data-testid="lyra-stop"]')
+        result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+        export = page.evaluate("window.codeclab.speech.export()")
+        assert watch.console_errors == []
+    finally:
+        fake_mic_browser.close()
     assert result["source"] == "mic"
     assert result["packets_sent"] >= 100 and result["packets_received"] == result["packets_sent"]
     assert result["underruns"] == 0
     assert export["captured_rms"] > 0.01, "the fake microphone delivered silence"
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert np.sqrt(np.mean(decoded ** 2)) > 0.01
-    assert snr_db(cpython_replay(cpython_runner, export), decoded) >= 30.0
+    assert snr_db(cpython_replay(cpython_models, export), decoded) >= 30.0
 
 
 def test_lyra_vs_opus_table(lyra_page, short_wav):

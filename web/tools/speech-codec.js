@@ -14,6 +14,13 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/** The ONNX file of a Lyra model in models/index.json (runner names may carry a folder: "lyra/lyragan"). */
+export function modelFile(app, name) {
+  const files = app.runtime?.models?.files || {};
+  const key = Object.keys(files).find((k) => k === name || k.endsWith(`/${name}`));
+  return key ? files[key] : null;
+}
+
 export function makeCodec(app) {
   const call = (method, args, transfer) => app.python.call(`lyra.${method}`, args, transfer);
   let assets = null;
@@ -23,19 +30,21 @@ export function makeCodec(app) {
     if (!assets) {
       assets = (async () => {
         await app.ready;
-        for (const name of [ENCODER_MODEL, DECODER_MODEL]) {
-          if (!app.modelAvailable(name)) {
+        const encoderFile = modelFile(app, ENCODER_MODEL);
+        const decoderFile = modelFile(app, DECODER_MODEL);
+        for (const [name, file] of [[ENCODER_MODEL, encoderFile], [DECODER_MODEL, decoderFile]]) {
+          if (!file) {
             const err = new Error(`the Lyra model ${name} is not in this build (${app.modelsReason()})`);
             err.expected = true;
             throw err;
           }
         }
-        const files = app.runtime.models.files;
+        // The small files live beside the ONNX models: <folder>/quantizer_codebooks.npy, <name>.state_init.npz.
         const folder = (file) => `./models/${file.replace(/[^/]*$/, "")}`;
         const [codebooks, encoderState, decoderState] = await Promise.all([
-          fetchBytes(`${folder(files[ENCODER_MODEL])}quantizer_codebooks.npy`),
-          fetchBytes(`${folder(files[ENCODER_MODEL])}${ENCODER_MODEL}.state_init.npz`),
-          fetchBytes(`${folder(files[DECODER_MODEL])}${DECODER_MODEL}.state_init.npz`),
+          fetchBytes(`${folder(encoderFile)}quantizer_codebooks.npy`),
+          fetchBytes(`${folder(encoderFile)}${ENCODER_MODEL}.state_init.npz`),
+          fetchBytes(`${folder(decoderFile)}${DECODER_MODEL}.state_init.npz`),
         ]);
         await call("set_assets", { codebooks, encoder_state_init: encoderState, decoder_state_init: decoderState });
       })();
@@ -117,8 +126,27 @@ export function makeCodec(app) {
     return { packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples };
   }
 
+  /** Run both models once on silence so that session creation (model download and compile in
+   * onnxruntime-web) happens before the real-time clock starts, not on the first live frame. */
+  let warmed = null;
+  function warmUp() {
+    if (!warmed) {
+      warmed = (async () => {
+        const encoder = await openEncoder({ sampleRate: 16000, bitrate: 3200 });
+        const decoder = await openDecoder({ sampleRate: 16000 });
+        try {
+          const { packet } = await encoder.encode(new Float32Array(HOP_16K));
+          await decoder.decode(packet);
+        } finally { await Promise.allSettled([encoder.close(), decoder.close()]); }
+      })();
+      warmed.catch(() => { warmed = null; });
+    }
+    return warmed;
+  }
+
   return {
     ensureAssets,
+    warmUp,
     openEncoder,
     openDecoder,
     encodeClip,

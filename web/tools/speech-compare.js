@@ -57,14 +57,14 @@ export function mountComparison(card, { codec, audio, playButton }) {
     const seconds = samples.length / sampleRate;
     body.replaceChildren(
       el("tr", { class: "reference" }, el("td", { text: "Original" }), el("td", { text: "–" }), el("td", { text: "–" }), el("td", { text: "1" }), el("td", { text: "0" }),
-        el("td", {}, playButton(audio, "A", samples, sampleRate, "lyra-compare-play-original"))),
+        el("td", {}, playButton(audio, "Play", samples, sampleRate, "lyra-compare-play-original"))),
       ...rows.map((row, i) => el("tr", {},
         el("td", { text: row.codec }),
         el("td", { text: `${(row.bitrate / 1000).toFixed(1)} kbps` }),
         el("td", { text: `${row.bytes} B (${((row.bytes * 8) / seconds / 1000).toFixed(1)} kbps)` }),
         el("td", { text: row.stoi.toFixed(3) }),
         el("td", { text: `${row.lsd_db.toFixed(2)} dB` }),
-        el("td", {}, playButton(audio, "B", candidates[i].samples, candidates[i].sample_rate, `lyra-compare-play-${i}`)))),
+        el("td", {}, playButton(audio, "Play", candidates[i].samples, candidates[i].sample_rate, `lyra-compare-play-${i}`)))),
     );
     table.hidden = false;
     setResult(table, rows);

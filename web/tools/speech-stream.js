@@ -25,10 +25,24 @@ class Timing {
 
 /** Sliding one-second window of bytes put on the wire. */
 class RateMeter {
-  constructor() { this.events = []; }
-  add(bytes, now = performance.now()) { this.events.push([now, bytes]); this.trim(now); }
+  constructor() { this.events = []; this.first = null; this.last = null; this.total = 0; }
+  add(bytes, now = performance.now()) {
+    this.events.push([now, bytes]);
+    this.first ??= now;
+    this.last = now;
+    this.total += bytes;
+    this.trim(now);
+  }
   trim(now) { while (this.events.length && now - this.events[0][0] > 1000) this.events.shift(); }
-  bps(now = performance.now()) { this.trim(now); return this.events.reduce((n, e) => n + e[1], 0) * 8; }
+  /** Bits per second over the last second (or since the first packet, if that is more recent). */
+  bps(now = performance.now()) {
+    this.trim(now);
+    if (this.first === null) return 0;
+    const span = Math.min(1000, now - this.first + FRAME_MS);
+    return (this.events.reduce((n, e) => n + e[1], 0) * 8 * 1000) / span;
+  }
+  /** Bits per second over the whole stream (each packet stands for 20 ms). */
+  averageBps(packets) { return packets ? (this.total * 8 * 1000) / (packets * FRAME_MS) : 0; }
 }
 
 export class Sender {
@@ -153,9 +167,11 @@ export class Receiver {
     this.status = { consumed: 0, fill: 0, underruns: 0, at: performance.now() };
     this.decodeTiming = new Timing();
     this.received = new Map(); // seq -> payload, every packet that arrived (for export and tests)
+    this.sentAt = new Map(); // seq -> sender's clock when it sent the packet (for the delay figure)
+    this.delay = new Timing(); // send -> start of playout of the packet's 20 ms
     this.log = []; // playout order: {seq, kind: "packet" | "conceal" | "stretch" | "skip"}
     this.decoded = [];
-    this.counts = { received: 0, concealed: 0, late: 0, stretched: 0, skipped: 0, bitrate: null };
+    this.counts = { received: 0, concealed: 0, late: 0, stretched: 0, skipped: 0, rejected: 0, bitrate: null };
     this.window = { slots: 0, minDepth: Infinity, late: 0 };
     this.rate = new RateMeter();
     this.pumping = false;
@@ -163,6 +179,8 @@ export class Receiver {
     this.onError = null;
     link.onPacket = (bytes, at) => this.#onPacket(bytes, at);
     link.onControl = (message) => this.#onControl(message);
+    this.generation = (player.generation = (player.generation ?? 0) + 1);
+    player.port.postMessage({ type: "reset", generation: this.generation });
     player.port.onmessage = (event) => this.#onPlayer(event.data);
   }
 
@@ -172,7 +190,12 @@ export class Receiver {
     this.rate.add(message.payload.length + HEADER_BYTES, at);
     const outcome = this.jb.push(message.seq, message.payload, message.sendMs, at);
     if (outcome === "late") { this.counts.late += 1; this.window.late += 1; }
-    if (outcome === "ok") { this.counts.received += 1; this.received.set(message.seq, message.payload); }
+    if (outcome === "ok") {
+      this.counts.received += 1;
+      this.received.set(message.seq, message.payload);
+      // Both peers live in this page, so the sender's 16-bit ms clock unwraps against ours.
+      this.sentAt.set(message.seq, at - ((Math.round(at) - message.sendMs) & 0xffff));
+    }
     this.#pump();
   }
 
@@ -180,20 +203,22 @@ export class Receiver {
     if (message.type === "start") { this.jb.start(message.firstSeq); this.counts.bitrate = message.bitrate; this.state = "buffering"; }
     else if (message.type === "bitrate") this.counts.bitrate = message.bitrate;
     else if (message.type === "pause" || message.type === "end") { this.lastSeq = message.lastSeq; this.ending = message.type; }
-    else if (message.type === "resume") { this.lastSeq = null; this.ending = null; this.jb.resync(); if (this.state === "paused") this.state = "buffering"; }
+    else if (message.type === "resume") {
+      this.jb.resync(); // the sender's clock jumped by the length of the pause
+      if (this.state === "paused") { this.lastSeq = null; this.ending = null; this.state = "buffering"; }
+      else this.ending = "resume"; // still playing out the frames before the pause: rebuffer after them
+    }
     this.#pump();
   }
 
   #onPlayer(message) {
+    if (message.generation !== this.generation) return; // a report from before this stream
     if (message.type === "status") {
       this.status = { ...message, at: performance.now() };
       this.#pump();
     } else if (message.type === "drained") {
       this.status = { ...this.status, ...message, fill: 0 };
-      const ended = this.ending === "end";
-      this.state = ended ? "ended" : "paused";
-      if (ended) this.onDrained?.();
-      else this.#pump(); // a resume may already be waiting
+      if (this.state === "draining") { this.state = "ended"; this.onDrained?.(); }
     }
   }
 
@@ -214,6 +239,7 @@ export class Receiver {
 
   async #pumpLoop() {
     for (;;) {
+      if (this.halted) return;
       if (this.state === "buffering") {
         const target = this.jb.targetDepth + RING_FRAMES;
         const announcedAll = this.lastSeq !== null; // a clip shorter than the buffer
@@ -228,8 +254,12 @@ export class Receiver {
       }
       if (this.state !== "playing") return;
       if (this.#beyondEnd(this.jb.next)) {
-        this.state = "draining";
+        // Everything before the pause / end is decoded: let the worklet play it out without
+        // counting the silence after it as an underrun.
         this.player.port.postMessage({ type: "drain" });
+        if (this.ending === "end") { this.state = "draining"; return; }
+        if (this.ending === "resume") { this.lastSeq = null; this.ending = null; this.state = "buffering"; continue; }
+        this.state = "paused";
         return;
       }
       if (this.ringFill() >= RING_FRAMES * this.frameLength) return;
@@ -275,12 +305,25 @@ export class Receiver {
   }
 
   async #decodeOne(seq, payload, kind) {
-    const { samples, ms } = await this.decoder.decode(payload);
+    const { samples, ms, rejected } = await this.decoder.decode(payload);
+    if (kind === "packet" && this.sentAt.has(seq)) {
+      const startsIn = this.state === "playing" ? (this.ringFill() / this.sampleRate) * 1000 : (this.written / this.sampleRate) * 1000;
+      this.delay.add(performance.now() + startsIn - this.sentAt.get(seq));
+      this.sentAt.delete(seq);
+    }
     this.decodeTiming.add(ms);
+    if (rejected) { this.counts.rejected += 1; this.lastRejection = rejected; }
     this.log.push({ seq, kind });
     this.decoded.push(samples);
     this.player.port.postMessage({ type: "push", samples });
     this.written += samples.length;
+  }
+
+  /** Stop decoding (the session is being torn down); the worklet plays out what it has. */
+  halt() {
+    if (this.halted) return;
+    this.halted = true;
+    this.player.port.postMessage({ type: "drain" });
   }
 
   decodedAudio() { return concat(this.decoded); }
@@ -288,6 +331,7 @@ export class Receiver {
 
 /** Everything for one streaming session: link, peers, player. */
 export async function openSession({ codec, audioContext, playerNode, sourceRate, bitrate, lossRate, meanBurst, seed }) {
+  await codec.warmUp();
   const link = await openLoopback();
   const encoder = await codec.openEncoder({ sampleRate: sourceRate, bitrate });
   const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });

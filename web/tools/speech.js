@@ -7,7 +7,7 @@ import { encodeWav, concat } from "../lib/wav.js";
 import { drawSpectrogram } from "../lib/spectrogram.js";
 import { HEADER_BYTES } from "../lib/jitter-buffer.js";
 import { ClipSource, openSession, PLAYBACK_RATE, FRAME_MS } from "./speech-stream.js";
-import { makeCodec, ENCODER_MODEL, DECODER_MODEL } from "./speech-codec.js";
+import { makeCodec, modelFile, ENCODER_MODEL, DECODER_MODEL } from "./speech-codec.js";
 import { mountComparison } from "./speech-compare.js";
 
 const BITRATES = [
@@ -37,7 +37,7 @@ export async function mount(panel, app) {
   };
 
   app.ready.then(() => {
-    const missing = MODELS.filter((name) => !app.modelAvailable(name));
+    const missing = MODELS.filter((name) => !modelFile(app, name));
     if (missing.length) ui.notice.replaceChildren(`The Lyra models are not in this build (${app.modelsReason()}), so the codec cannot run here.`);
     ui.notice.hidden = missing.length === 0;
   });
@@ -60,7 +60,8 @@ export async function mount(panel, app) {
 
   ui.onMic = async () => {
     clearError(ui.error);
-    if (session) { await stop("replaced"); return; }
+    if (session?.mic) { await stop("stopped"); return; } // the button reads "Stop the microphone"
+    if (session) await stop("replaced");
     try {
       await app.ready;
       const mic = await audio.openMicrophone();
@@ -103,8 +104,7 @@ export async function mount(panel, app) {
     s.source = null;
     s.meta = { kind: source.kind, name: source.name, seed, started: performance.now(), original: source.samples || null, captured: [] };
     s.ended = new Promise((resolve) => { s.receiver.onDrained = resolve; });
-    s.receiver.onError = (err) => { showError(ui.error, err); stop("error"); };
-    player.node.port.postMessage({ type: "reset" });
+    s.receiver.onError = (err) => { if (s === session) { showError(ui.error, err); stop("error"); } };
     s.sender.start();
     if (source.kind === "file") {
       const clip = new ClipSource(source.samples, SOURCE_RATE);
@@ -151,12 +151,14 @@ export async function mount(panel, app) {
 
   async function teardown(s) {
     clearInterval(s.ticker);
+    s.receiver.halt();
     if (session === s) session = null;
     await s.close();
     ui.setRunning(false);
   }
 
   async function complete(s) {
+    s.finished = true;
     ui.showLive(s);
     s.mic?.close();
     await teardown(s);
@@ -181,6 +183,7 @@ export async function mount(panel, app) {
       underruns: r.status.underruns ?? 0,
       frames_played: frames,
       jitter_ms: round(r.jb.jitterMs, 2),
+      send_to_playout_ms: round(r.delay.mean, 1),
       seed: s.meta.seed,
       source: s.meta.kind,
       duration_s: round(decoded.length / PLAYBACK_RATE, 2),
@@ -196,8 +199,8 @@ export async function mount(panel, app) {
     ui.after.hidden = false;
     drawSpectrogram(ui.specOriginal, run.original, SOURCE_RATE);
     drawSpectrogram(ui.specDecoded, run.decoded, PLAYBACK_RATE);
-    ui.captionOriginal.textContent = `Original (${run.meta.name}, ${(run.original.length / SOURCE_RATE).toFixed(2)} s)`;
-    ui.captionDecoded.textContent = `Lyra ${(run.summary.bitrate / 1000).toFixed(1)} kbps after the data channel (${run.summary.concealed} frames concealed)`;
+    ui.captionOriginal.textContent = `Original (${run.meta.name}, ${(run.original.length / SOURCE_RATE).toFixed(2)} s) · 0–8 kHz`;
+    ui.captionDecoded.textContent = `Lyra ${(run.summary.bitrate / 1000).toFixed(1)} kbps after the data channel (${run.summary.concealed} frames concealed) · 0–8 kHz`;
     ui.ab.replaceChildren(
       playButton(audio, "Play original", run.original, SOURCE_RATE, "lyra-play-original"),
       playButton(audio, "Play Lyra", run.decoded, PLAYBACK_RATE, "lyra-play-decoded"),
@@ -384,7 +387,7 @@ function buildUi(panel) {
   const loss = el("input", { type: "range", min: "0", max: "30", step: "1", value: "0", "data-testid": "lyra-loss", "aria-label": "Simulated loss (%)" });
   const lossValue = el("output", { text: "0 %" });
   const burst = el("input", { type: "range", min: "1", max: "8", step: "0.5", value: "1", "data-testid": "lyra-burst", "aria-label": "Mean loss burst (packets)" });
-  const burstValue = el("output", { text: "1 packet" });
+  const burstValue = el("output", { text: "1 packet (independent)" });
   const onLoss = () => {
     lossValue.textContent = `${loss.value} %`;
     burstValue.textContent = Number(burst.value) === 1 ? "1 packet (independent)" : `${burst.value} packets`;
@@ -403,9 +406,10 @@ function buildUi(panel) {
     wire: figure("on the wire", "lyra-fig-wire"),
     sent: figure("packets sent", "lyra-fig-sent"),
     received: figure("received", "lyra-fig-received"),
-    lost: figure("lost (simulated)", "lyra-fig-lost"),
+    lost: figure("lost", "lyra-fig-lost"),
     concealed: figure("concealed", "lyra-fig-concealed"),
     depth: figure("jitter buffer (target)", "lyra-fig-depth"),
+    delay: figure("send → playout", "lyra-fig-delay"),
     decode: figure("decode / frame", "lyra-fig-decode"),
     encode: figure("encode / frame", "lyra-fig-encode"),
     rtf: figure("real-time factor", "lyra-fig-rtf"),
@@ -458,16 +462,21 @@ function buildUi(panel) {
 
   ui.showLive = (s) => {
     const r = s.receiver, snd = s.sender;
-    const payload = snd.payloadRate.bps(), wire = snd.wireRate.bps();
+    const payload = s.finished ? snd.payloadRate.averageBps(snd.counts.sent) : snd.payloadRate.bps();
+    const wire = s.finished ? snd.wireRate.averageBps(snd.counts.sent) : snd.wireRate.bps();
     figures.wire.value.textContent = `${(payload / 1000).toFixed(1)} kbps`;
     figures.wire.note.textContent = `on the wire (+${((wire - payload) / 1000).toFixed(1)} kbps framing, ${HEADER_BYTES} B/packet)`;
     figures.sent.value.textContent = String(snd.counts.sent);
     figures.received.value.textContent = String(r.counts.received);
-    figures.lost.value.textContent = String(snd.counts.dropped + r.counts.late);
-    figures.lost.note.textContent = r.counts.late ? `lost (${snd.counts.dropped} simulated, ${r.counts.late} late)` : "lost (simulated)";
+    // Lost as the receiver sees it: every playout slot whose packet never came in time.
+    const lost = r.counts.concealed;
+    const other = Math.max(0, lost - snd.counts.dropped);
+    figures.lost.value.textContent = String(lost);
+    figures.lost.note.textContent = `lost (${snd.counts.dropped} by the simulated channel${other ? `, ${other} on the link or late` : ""})`;
     figures.concealed.value.textContent = String(r.counts.concealed);
     figures.depth.value.textContent = `${r.jb.depth} (${r.jb.targetDepth})`;
     figures.depth.note.textContent = `jitter buffer, packets (target) · jitter ${r.jb.jitterMs.toFixed(1)} ms`;
+    figures.delay.value.textContent = r.delay.count ? `${r.delay.recentMean.toFixed(0)} ms` : "–";
     figures.decode.value.textContent = `${r.decodeTiming.recentMean.toFixed(2)} ms`;
     figures.encode.value.textContent = `${snd.encodeTiming.recentMean.toFixed(2)} ms`;
     const rtf = (snd.encodeTiming.recentMean + r.decodeTiming.recentMean) / FRAME_MS;

@@ -19,6 +19,7 @@ class LyraPlayer extends AudioWorkletProcessor {
     this.underruns = 0;
     this.underrunSamples = 0;
     this.quanta = 0;
+    this.generation = 0; // which stream the reports belong to (the node outlives streams)
     this.statusEvery = options?.processorOptions?.statusEvery ?? 2;
     this.port.onmessage = (event) => this.onMessage(event.data);
   }
@@ -28,6 +29,7 @@ class LyraPlayer extends AudioWorkletProcessor {
     else if (message.type === "play") this.state = "playing";
     else if (message.type === "drain") { if (this.state === "playing") this.state = "draining"; }
     else if (message.type === "reset") {
+      this.generation = message.generation;
       this.readIndex = this.writeIndex = this.fill = 0;
       this.state = "idle";
       this.underruns = 0;
@@ -65,13 +67,13 @@ class LyraPlayer extends AudioWorkletProcessor {
         if (this.state === "playing") { this.underruns += 1; this.underrunSamples += need - n; }
         else if (this.state === "draining") {
           this.state = "idle";
-          this.port.postMessage({ type: "drained", consumed: this.consumed, underruns: this.underruns });
+          this.port.postMessage({ type: "drained", generation: this.generation, consumed: this.consumed, underruns: this.underruns });
         }
       }
     }
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
     if (++this.quanta % this.statusEvery === 0) {
-      this.port.postMessage({ type: "status", consumed: this.consumed, fill: this.fill, underruns: this.underruns, underrunSamples: this.underrunSamples, state: this.state, time: currentTime });
+      this.port.postMessage({ type: "status", generation: this.generation, consumed: this.consumed, fill: this.fill, underruns: this.underruns, underrunSamples: this.underrunSamples, state: this.state, time: currentTime });
     }
     return true;
   }

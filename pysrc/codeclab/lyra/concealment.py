@@ -91,7 +91,8 @@ class ConcealmentStateMachine:
         self.fade_direction = FADE_FROM_CNG
         self.segments: list[Segment] = []
         self.record_segments = True
-        self.counts = {"packets": 0, "model_hops": 0, "estimated_hops": 0, "comfort_noise_hops": 0}
+        self.counts = {"packets": 0, "model_hops": 0, "estimated_hops": 0, "comfort_noise_hops": 0,
+                       "concealed_samples": 0}
 
     # -- state, as upstream names it ------------------------------------------------------
     @property
@@ -159,6 +160,8 @@ class ConcealmentStateMachine:
             self.fade_progress = next_fade
             if received:
                 self.noise_estimator.receive_samples(model_audio)
+            else:
+                self.counts["concealed_samples"] += run
             produced += run
         return np.concatenate(pieces) if pieces else np.zeros(0)
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from .concealment import ConcealmentStateMachine, drive_async, drive_sync
-from .config import INTERNAL_SAMPLE_RATE, LyraError, check_sample_rate, samples_per_hop
+from .config import (
+    INTERNAL_SAMPLE_RATE,
+    SAMPLES_PER_HOP,
+    LyraError,
+    bitrate_for_packet_size,
+    check_sample_rate,
+    samples_per_hop,
+)
 from .models import DECODER_MODEL, MODEL_IO, LyraModels, StatefulModel, load_models
 from .packet import unpack
 from .resample import StreamingResampler
@@ -45,8 +52,6 @@ class DecoderSession:
             self.last_error = str(err)
             self.rejected_packets += 1
             return False
-        from .config import bitrate_for_packet_size
-
         self.last_bitrate = bitrate_for_packet_size(len(data))
         self.machine.add_received_features(features)
         return True
@@ -80,6 +85,7 @@ class DecoderSession:
             "fade_direction": m.fade_direction,
             "is_comfort_noise": m.is_comfort_noise,
             **m.counts,
+            "concealed_hops": m.counts["concealed_samples"] // SAMPLES_PER_HOP,
             "rejected_packets": self.rejected_packets,
             "bitrate": self.last_bitrate,
         }

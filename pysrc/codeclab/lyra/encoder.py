@@ -53,7 +53,8 @@ class EncoderSession:
         """float32 [1, 320] at 16 kHz from one 20 ms hop at the session's rate."""
         hop = to_unit_float(samples)
         if hop.size != self.hop:
-            raise LyraError(f"Lyra encodes 20 ms at a time: {self.hop} samples at {self.sample_rate} Hz, got {hop.size}")
+            raise LyraError(
+                f"Lyra encodes 20 ms at a time: {self.hop} samples at {self.sample_rate} Hz, got {hop.size}")
         internal = self.resampler.process(hop)
         if internal.size != SAMPLES_PER_HOP:  # cannot happen for the supported rates
             raise LyraError(f"resampler produced {internal.size} samples instead of {SAMPLES_PER_HOP}")
@@ -104,11 +105,12 @@ class LyraEncoder:
     def encode(self, samples) -> bytes:
         return self.session.finish(self.features(samples))
 
-    def encode_all(self, samples) -> list[bytes]:
-        """Packets for a whole signal; a final partial hop is padded with silence."""
-        data = np.asarray(samples)
+    def encode_all(self, samples, *, pad_last: bool = False) -> list[bytes]:
+        """Packets for a whole signal.  Like upstream's encoder_main, a final partial hop is
+        dropped; ``pad_last=True`` pads it with silence instead."""
+        data = np.asarray(samples).reshape(-1)
         hop = self.session.hop
-        count = -(-data.size // hop)
+        count = -(-data.size // hop) if pad_last else data.size // hop
         padded = np.zeros(count * hop, dtype=data.dtype)
-        padded[: data.size] = data.reshape(-1)
+        padded[: min(data.size, padded.size)] = data[: padded.size]
         return [self.encode(padded[i * hop:(i + 1) * hop]) for i in range(count)]

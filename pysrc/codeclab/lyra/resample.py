@@ -107,8 +107,16 @@ class StreamingResampler:
             return np.zeros(0)
         t = n * self.down
         newest = t // self.up
-        windows = np.lib.stride_tricks.sliding_window_view(buffer, K)[newest - (K - 1) - base]
-        return (windows * self._phases[t % self.up]).sum(axis=1)
+        rows = newest - (K - 1) - base
+        phase = t % self.up
+        windows = np.lib.stride_tricks.sliding_window_view(buffer, K)
+        out = np.empty(n.size)
+        # One matrix-vector product per filter phase.  einsum's own loop (not BLAS, whose blocking
+        # depends on the row count) sums each row in a fixed order, so chunking cannot change a bit.
+        for p in range(self.up):
+            selected = phase == p if self.up > 1 else slice(None)
+            out[selected] = np.einsum("ij,j->i", windows[rows[selected]], self._phases[p])
+        return out
 
     def flush(self) -> np.ndarray:
         """The delayed tail: outputs for ``delay`` more output samples of silence."""

@@ -4,10 +4,16 @@ Plain Python in/out.  The page loads the model files itself and hands us the
 small ones (``set_assets``: codebooks .npy and the state_init .npz bytes); the
 neural models run on the page's runner (``runner=``, awaitable ``run``).
 Encoder/decoder sessions are held here by integer id.
+
+The worker may run several calls at once (each awaits the model), so every
+session has a lock: model steps of one stream never interleave, and a packet
+that arrives while a decode is in flight is queued and applied when the next
+decode starts (it belongs to the next hop anyway).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import numpy as np
@@ -74,7 +80,7 @@ def _session(session_id: int, kind: str) -> dict:
 def encoder_open(sample_rate: int, bitrate: int) -> dict:
     sid = next(_ids)
     _sessions[sid] = {"kind": "encoder", "codec": EncoderSession(sample_rate, bitrate, _codebooks()),
-                      "model": None}
+                      "model": None, "lock": asyncio.Lock()}
     return {"id": sid}
 
 
@@ -99,21 +105,32 @@ async def encoder_encode(session_id: int, samples, runner) -> bytes:
     if entry["model"] is None:
         entry["model"] = StatefulModel(runner, ENCODER_MODEL, _assets["state_init"].get(ENCODER_MODEL))
     in_name, out_name = MODEL_IO[ENCODER_MODEL]
-    outputs = await entry["model"].step_async({in_name: entry["codec"].prepare(samples)})
-    return entry["codec"].finish(outputs[out_name])
+    async with entry["lock"]:
+        outputs = await entry["model"].step_async({in_name: entry["codec"].prepare(samples)})
+        return entry["codec"].finish(outputs[out_name])
 
 
 def decoder_open(sample_rate: int, seed: int = 0) -> dict:
     sid = next(_ids)
     _sessions[sid] = {"kind": "decoder", "codec": DecoderSession(sample_rate, _codebooks(), seed=seed),
-                      "model": None}
+                      "model": None, "lock": asyncio.Lock(), "pending": []}
     return {"id": sid}
 
 
 def decoder_set_packet(session_id: int, packet: bytes) -> dict:
-    codec = _session(session_id, "decoder")["codec"]
-    ok = codec.set_encoded_packet(packet)
-    return {"ok": ok, "error": "" if ok else codec.last_error}
+    entry = _session(session_id, "decoder")
+    codec = entry["codec"]
+    data = bytes(packet)
+    try:
+        codec.features_from_packet(data)  # validate now so the caller hears about a bad packet
+    except LyraError as err:
+        codec.rejected_packets += 1
+        return {"ok": False, "error": str(err)}
+    if entry["lock"].locked():
+        entry["pending"].append(data)
+        return {"ok": True, "error": "", "queued": True}
+    codec.set_encoded_packet(data)
+    return {"ok": True, "error": ""}
 
 
 async def decoder_decode(session_id: int, count: int, runner, as_float: bool = True):
@@ -128,7 +145,10 @@ async def decoder_decode(session_id: int, count: int, runner, as_float: bool = T
         outputs = await model.step_async({in_name: np.asarray(features, dtype=np.float32).reshape(1, 1, -1)})
         return np.asarray(outputs[out_name]).reshape(-1)
 
-    samples = await drive_async(entry["codec"].decode_steps(int(count)), run)
+    async with entry["lock"]:
+        while entry["pending"]:
+            entry["codec"].set_encoded_packet(entry["pending"].pop(0))
+        samples = await drive_async(entry["codec"].decode_steps(int(count)), run)
     return (samples.astype(np.float32) / 32768.0) if as_float else samples
 
 

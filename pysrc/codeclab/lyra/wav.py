@@ -57,6 +57,7 @@ def _wave_error(message: str) -> Exception:
 
 
 def _pcm_to_int16(raw: bytes, width: int, channels: int) -> np.ndarray:
+    raw = raw[: len(raw) // (width * channels) * width * channels]  # a truncated data chunk ends mid-frame
     if width == 1:  # unsigned 8-bit
         data = (np.frombuffer(raw, dtype=np.uint8).astype(np.int32) - 128) << 8
     elif width == 2:
