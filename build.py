@@ -65,6 +65,10 @@ VENDOR = {
     "ktx2": ("ktx2-encoder", "MIT (encoder: Apache-2.0, Binomial LLC)", [
         "dist/basis/basis_encoder.js",
         "dist/basis/basis_encoder.wasm",
+        # ktx2-encoder's own option mapping (dependency-free modules of its web build).
+        "dist/applyInputOptions.js",
+        "dist/utils.js",
+        "dist/enum.js",
     ]),
 }
 

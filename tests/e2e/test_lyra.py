@@ -117,6 +117,99 @@ def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(reference ** 2) / max(noise, 1e-20)))
 
 
+# ---------------------------------------------------------------- transport pieces (no models needed)
+
+def test_loopback_data_channel_is_a_media_like_transport(app_page):
+    page, watch = app_page
+    outcome = page.evaluate("""async () => {
+        const { openLoopback } = await import('./lib/rtc-link.js');
+        const link = await openLoopback();
+        const got = [];
+        link.onPacket = (bytes) => got.push(bytes.length);
+        for (let i = 0; i < 200; i++) link.send(new Uint8Array(6 + (i % 3 === 0 ? 8 : 23)));
+        const t = performance.now();
+        while (got.length < 200 && performance.now() - t < 5000) await new Promise(r => setTimeout(r, 20));
+        const pair = await link.selectedPair();
+        const stats = await link.receiverStats();
+        link.close();
+        return { got, pair, stats, config: link.mediaConfig };
+    }""")
+    assert outcome["config"] == {"ordered": False, "maxRetransmits": 0, "protocol": ""}
+    assert len(outcome["got"]) == 200, "loopback lost messages"
+    assert sorted(set(outcome["got"])) == [14, 29], "one packet must be one message"
+    assert outcome["pair"]["candidateType"] == "host" and outcome["pair"]["protocol"] == "udp"
+    assert outcome["stats"]["messagesReceived"] == 200
+    assert watch.foreign_requests() == []
+
+
+def test_gilbert_elliott_loss_rate_and_bursts(app_page):
+    page, _ = app_page
+    stats = page.evaluate("""async () => {
+        const { GilbertElliott } = await import('./lib/gilbert.js');
+        const out = {};
+        for (const [rate, burst] of [[0.1, 1], [0.1, 4], [0.3, 2], [0, 3]]) {
+          const model = new GilbertElliott({ lossRate: rate, meanBurst: burst, seed: 99 });
+          let lost = 0, bursts = 0, previous = false;
+          const n = 200000;
+          for (let i = 0; i < n; i++) {
+            const drop = model.drop();
+            lost += drop; if (drop && !previous) bursts += 1; previous = drop;
+          }
+          out[`${rate}/${burst}`] = { rate: lost / n, meanBurst: bursts ? lost / bursts : 0 };
+        }
+        const a = new GilbertElliott({ lossRate: 0.2, meanBurst: 2, seed: 5 });
+        const b = new GilbertElliott({ lossRate: 0.2, meanBurst: 2, seed: 5 });
+        out.reproducible = Array.from({length: 500}, () => a.drop()).join() === Array.from({length: 500}, () => b.drop()).join();
+        return out;
+    }""")
+    assert stats.pop("reproducible") is True
+    for key, measured in stats.items():
+        rate, burst = map(float, key.split("/"))
+        assert abs(measured["rate"] - rate) < 0.01, (key, measured)
+        if rate:
+            assert abs(measured["meanBurst"] - burst) < 0.1 * burst, (key, measured)
+
+
+def test_jitter_buffer_orders_detects_late_and_adapts(app_page):
+    page, _ = app_page
+    out = page.evaluate("""async () => {
+        const { JitterBuffer, frameMessage, parseMessage } = await import('./lib/jitter-buffer.js');
+        const parsed = parseMessage(frameMessage(70000, 123456.7, new Uint8Array([1, 2, 3])));
+        const jb = new JitterBuffer({ minDepth: 2, maxDepth: 15 });
+        jb.start(0);
+        // Steady arrivals: the target stays at the minimum.
+        for (let seq = 0; seq < 50; seq++) jb.push(seq, new Uint8Array([seq]), seq * 20, 1000 + seq * 20 + (seq % 2));
+        const steady = jb.targetDepth;
+        const order = [];
+        while (jb.depth) order.push(jb.pop().payload[0]);
+        // Reordered and missing packets come out in sequence order, gaps as null.
+        for (const seq of [52, 50, 54, 53]) jb.push(seq, new Uint8Array([seq]), seq * 20, 2000 + seq * 20);
+        const slots = [];
+        for (let i = 0; i < 5; i++) { const { seq, payload } = jb.pop(); slots.push(payload ? payload[0] : null); }
+        const late = jb.push(51, new Uint8Array([51]), 51 * 20, 3200);
+        // Arrivals that wobble by +-60 ms raise the target.
+        for (let seq = 55; seq < 120; seq++) jb.push(seq, new Uint8Array([1]), seq * 20, 4000 + seq * 20 + (seq % 3) * 60);
+        return { parsed: { seq: parsed.seq, sendMs: parsed.sendMs, payload: Array.from(parsed.payload) }, steady, order, slots, late, jittery: jb.targetDepth };
+    }""")
+    assert out["parsed"] == {"seq": 70000, "sendMs": 123457 & 0xFFFF, "payload": [1, 2, 3]}
+    assert out["steady"] == 2
+    assert out["order"] == list(range(50))
+    assert out["slots"] == [50, None, 52, 53, 54] and out["late"] == "late"
+    assert out["jittery"] >= 5
+
+
+def test_without_models_the_panel_says_why(app_page, dist, short_wav):
+    index = dist / "models" / "index.json"
+    if index.exists() and any(k.endswith("lyragan") for k in json.loads(index.read_text())):
+        pytest.skip("this build has the Lyra models")
+    page, _ = app_page
+    page.click('[data-testid="tab-speech"]')
+    assert "not in this build" in page.inner_text('[data-testid="lyra-notice"]')
+    page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
+    page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
+    assert "not in this build" in page.inner_text('[data-testid="lyra-error"]')
+
+
 # ---------------------------------------------------------------- tests
 
 def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpython_models):
@@ -129,6 +222,8 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     assert result["concealed"] == 0 and result["dropped"] == 0 and result["late"] == 0
     assert result["bitrate"] == 6000
     assert result["underruns"] == 0
+    assert result["ice_candidate"] == "host/udp", "the peers must connect directly, with no STUN/TURN server"
+    assert result["receiver_worker"] == "own"
     assert 0 < result["decode_ms_per_frame"] < 20
     assert all(len(p) == 15 for _, p in export["received"])
     decoded = np.asarray(export["decoded"], dtype=np.float64)
@@ -139,9 +234,18 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     # The data channel really is a media-like transport.
     config = page.evaluate("window.codeclab.speech.last.receiver.link.mediaConfig")
     assert config == {"ordered": False, "maxRetransmits": 0, "protocol": ""}
-    assert watch.foreign_requests() == []
-    # Spectrograms and downloads appear afterwards.
+    assert watch.foreign_requests() == [] and watch.console_errors == []
+    # Spectrograms, A/B playback and downloads appear afterwards.
     assert page.locator('[data-testid="lyra-spec-decoded"]').evaluate("c => c.width") > 100
+    assert page.locator('[data-testid="lyra-spec-original"]').evaluate("c => c.width") > 100
+    page.click('[data-testid="lyra-play-original"]')
+    page.click('[data-testid="lyra-play-decoded"]')
+    assert page.locator("button.play.playing").count() == 1
+    assert "playing" in (page.get_attribute('[data-testid="lyra-play-decoded"]', "class") or "")
+    with page.expect_download() as wav_download:
+        page.click('[data-testid="lyra-download-wav"]')
+    with wave.open(str(wav_download.value.path())) as w:
+        assert w.getframerate() == 16000 and w.getnframes() == decoded.size
     with page.expect_download() as download:
         page.click('[data-testid="lyra-download-lyra"]')
     lyra_file = Path(download.value.path())
@@ -242,6 +346,46 @@ def test_microphone_path_with_fake_capture(browser, site, lyra_dist, speech_wav,
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert np.sqrt(np.mean(decoded ** 2)) > 0.01
     assert snr_db(cpython_replay(cpython_models, export), decoded) >= 30.0
+
+
+def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
+    """Tab A sends, tab B listens: signalling over BroadcastChannel, media over WebRTC."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        caller, listener = context.new_page(), context.new_page()
+        for page in (listener, caller):
+            page.goto(site.url + "#speech")
+            page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+            page.click('[data-testid="tab-speech"]')
+        listener.check('[data-testid="lyra-listen"]')
+        caller.wait_for_function("document.querySelector('[data-testid=lyra-destination]').options.length === 2", timeout=10_000)
+        caller.select_option('[data-testid="lyra-destination"]', index=1)
+        set_loss(caller, 10, 2.0, seed=11)
+        caller.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
+        sent = wait_result(caller, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+        heard = wait_result(listener, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+    finally:
+        context.close()
+    both = {"caller": sent, "listener": heard}
+    assert sent["mode"] == "caller" and heard["mode"] == "listener"
+    assert sent["dropped"] > 0, both
+    assert heard["packets_received"] == sent["packets_sent"] == sent["packets_received"], both
+    assert heard["concealed"] == sent["dropped"] == heard["dropped"], both
+    assert heard["underruns"] == 0 and heard["late"] == 0, (heard["underrun_at_s"], heard["late"], both)
+    assert heard["ice_candidate"] == "host/udp", both
+
+
+def test_streams_on_a_plain_static_host(browser, plain_site, lyra_dist, short_wav):
+    """Without cross-origin isolation (no threads, no SharedArrayBuffer) the stream still runs."""
+    page, watch = open_app(browser, plain_site.url + "#speech")
+    try:
+        page.click('[data-testid="tab-speech"]')
+        result, _ = stream_file(page, short_wav)
+        assert result["packets_received"] == result["packets_sent"] == 60
+        assert result["underruns"] == 0 and result["concealed"] == 0
+        assert watch.foreign_requests() == [] and watch.console_errors == []
+    finally:
+        page.context.close()
 
 
 def test_lyra_vs_opus_table(lyra_page, short_wav):

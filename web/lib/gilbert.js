@@ -1,7 +1,7 @@
 // Simulated packet loss: a two-state Gilbert–Elliott channel, like upstream Lyra's gilbert_model.
 // In the "good" state every packet passes; in the "bad" state every packet is lost. The two
 // transition probabilities are chosen so the long-run loss rate is `lossRate` and a run of
-// losses lasts `meanBurst` packets on average (meanBurst = 1 is independent loss).
+// losses lasts `meanBurst` packets on average (meanBurst = 1: isolated single losses).
 
 /** A small seeded PRNG (mulberry32), so a loss pattern can be reproduced. */
 export function seededRandom(seed) {
@@ -28,7 +28,8 @@ export class GilbertElliott {
     this.meanBurst = Math.max(Number(meanBurst) || 1, 1);
     // bad -> good with probability r = 1/burst; good -> bad with p so that p / (p + r) = lossRate.
     this.toGood = 1 / this.meanBurst;
-    this.toBad = this.lossRate >= 1 ? 1 : (this.lossRate * this.toGood) / (1 - this.lossRate);
+    // (A loss rate above meanBurst / (meanBurst + 1) is unreachable: p is capped at 1.)
+    this.toBad = Math.min(1, (this.lossRate * this.toGood) / (1 - this.lossRate));
     if (this.lossRate === 0) this.lost = false;
   }
 

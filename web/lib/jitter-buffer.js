@@ -45,11 +45,11 @@ export class JitterBuffer {
   resync() { this.last = null; }
 
   push(seq, payload, sendMs, arrivalMs) {
-    if (this.next !== null && seq < this.next) { this.counts.late += 1; return "late"; }
     if (this.packets.has(seq)) { this.counts.duplicate += 1; return "duplicate"; }
+    this.observe(sendMs, arrivalMs); // late packets count most for the jitter estimate
+    if (this.next !== null && seq < this.next) { this.counts.late += 1; return "late"; }
     this.counts.received += 1;
     this.packets.set(seq, payload);
-    this.observe(sendMs, arrivalMs);
     return "ok";
   }
 

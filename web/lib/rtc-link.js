@@ -29,7 +29,6 @@ export async function openLoopback({ timeoutMs = 10000 } = {}) {
   await receiver.setLocalDescription();
   await sender.setRemoteDescription(receiver.localDescription);
 
-  const opened = (channel) => new Promise((resolve) => (channel.readyState === "open" ? resolve() : channel.addEventListener("open", resolve, { once: true })));
   let timer;
   const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("the WebRTC data channel did not open (is WebRTC disabled in this browser?)")), timeoutMs); });
   try {
@@ -67,20 +66,24 @@ export async function openLoopback({ timeoutMs = 10000 } = {}) {
       }
       return null;
     },
-    /** The candidate pair in use (shows that the link is a real ICE/DTLS/SCTP connection). */
-    async selectedPair() {
-      const stats = await sender.getStats();
-      for (const report of stats.values()) {
-        if (report.type === "candidate-pair" && report.state === "succeeded" && report.nominated) {
-          const local = stats.get(report.localCandidateId);
-          return { protocol: local?.protocol, candidateType: local?.candidateType, rttMs: (report.currentRoundTripTime ?? 0) * 1000 };
-        }
-      }
-      return null;
-    },
+    selectedPair: () => selectedPair(sender),
     close() { media.close(); control.close(); sender.close(); receiver.close(); },
   };
   remoteMedia.onmessage = (event) => link.onPacket?.(new Uint8Array(event.data), performance.now());
   remoteControl.onmessage = (event) => link.onControl?.(JSON.parse(event.data));
   return link;
+}
+
+export const opened = (channel) => new Promise((resolve) => (channel.readyState === "open" ? resolve() : channel.addEventListener("open", resolve, { once: true })));
+
+/** The candidate pair in use (shows that the link is a real ICE/DTLS/SCTP connection). */
+export async function selectedPair(pc) {
+  const stats = await pc.getStats();
+  for (const report of stats.values()) {
+    if (report.type === "candidate-pair" && report.state === "succeeded" && report.nominated) {
+      const local = stats.get(report.localCandidateId);
+      return { protocol: local?.protocol, candidateType: local?.candidateType, rttMs: (report.currentRoundTripTime ?? 0) * 1000 };
+    }
+  }
+  return null;
 }

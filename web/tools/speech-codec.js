@@ -6,7 +6,31 @@ export const ENCODER_MODEL = "soundstream_encoder";
 export const DECODER_MODEL = "lyragan";
 const HOP_16K = 320;
 
+import { PythonWorker } from "../lib/rpc.js";
+
 const now = () => performance.now();
+
+/**
+ * The receiving peer's own Python runtime: a second worker (Pyodide + onnxruntime-web), so the
+ * two peers do not share a Python, just as two real endpoints would not, and encoding and
+ * decoding run on different cores. Looks enough like `app` for makeCodec.
+ */
+let receiverPeer = null;
+export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
+  if (!receiverPeer) {
+    const python = new PythonWorker(new URL("../worker.js", import.meta.url));
+    const ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the receiver's Python worker did not start in time")), bootTimeoutMs);
+      python.on((message) => {
+        if (message.type === "ready") { clearTimeout(timer); resolve(message); }
+        else if (message.type === "boot-error") { clearTimeout(timer); reject(new Error(message.message)); }
+      });
+    });
+    receiverPeer = { python, ready, get runtime() { return app.runtime; }, modelsReason: () => app.modelsReason(), separate: true };
+    ready.catch(() => { python.worker.terminate(); receiverPeer = null; });
+  }
+  return receiverPeer;
+}
 
 async function fetchBytes(url) {
   const response = await fetch(url);
@@ -152,10 +176,8 @@ export function makeCodec(app) {
     encodeClip,
     decodePackets,
     decodeFile,
-    lyraFile: (packets) => call("lyra_file", { packets }),
     resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }),
     /** {stoi, lsd_db, delay_ms} of `decoded` against `reference`, both at `rate`. */
     score: (reference, decoded, rate) => call("score", { reference, decoded, rate }),
-    HOP_16K,
   };
 }

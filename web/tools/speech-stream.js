@@ -8,8 +8,12 @@ import { JitterBuffer, frameMessage, parseMessage, HEADER_BYTES } from "../lib/j
 import { concat } from "../lib/wav.js";
 
 export const FRAME_MS = 20;
+
+/** Milliseconds on a clock that every tab of this browser shares (performance.now() does not). */
+export function wallClockMs(now = performance.now()) { return performance.timeOrigin + now; }
 export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
 const RING_FRAMES = 3; // decoded audio kept ahead of the worklet (covers main-thread and RPC hiccups)
+const MAX_RING_FRAMES = 8;
 const ADAPT_EVERY = 50; // playout slots between jitter-buffer adaptations (1 s)
 
 /** Timing statistics of one kind of operation (encode, decode). */
@@ -93,13 +97,23 @@ export class Sender {
       this.dropped.push(seq);
       return;
     }
-    const message = frameMessage(seq, performance.now(), packet);
+    const message = frameMessage(seq, wallClockMs(), packet);
     if (this.link.send(message)) {
       this.counts.sent += 1;
       this.counts.bytes += packet.length;
       this.payloadRate.add(packet.length);
       this.wireRate.add(message.length);
     }
+  }
+
+  /** Plain figures (also sent to a receiving tab, which cannot see this object). */
+  snapshot() {
+    return {
+      sent: this.counts.sent, dropped: this.counts.dropped, encoded: this.packets.length, bitrate: this.bitrate,
+      payloadBps: this.payloadRate.bps(), wireBps: this.wireRate.bps(),
+      payloadAvgBps: this.payloadRate.averageBps(this.counts.sent), wireAvgBps: this.wireRate.averageBps(this.counts.sent),
+      encodeRecent: this.encodeTiming.recentMean, encodeMean: this.encodeTiming.mean,
+    };
   }
 
   async pause() { await this.busy; this.state = "paused"; this.link.control({ type: "pause", lastSeq: this.seq - 1 }); }
@@ -154,7 +168,8 @@ export class Receiver {
    * @param decoder {decode(packet | null) -> Promise<{samples, ms}>, close()}
    * @param player an AudioWorkletNode running "lyra-player"
    */
-  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE }) {
+  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE, ringFrames = RING_FRAMES }) {
+    this.ringFrames = ringFrames;
     this.link = link;
     this.decoder = decoder;
     this.player = player;
@@ -188,13 +203,15 @@ export class Receiver {
     const message = parseMessage(bytes);
     if (!message) return;
     this.rate.add(message.payload.length + HEADER_BYTES, at);
-    const outcome = this.jb.push(message.seq, message.payload, message.sendMs, at);
+    const outcome = this.jb.push(message.seq, message.payload, message.sendMs, wallClockMs(at));
     if (outcome === "late") { this.counts.late += 1; this.window.late += 1; }
     if (outcome === "ok") {
       this.counts.received += 1;
       this.received.set(message.seq, message.payload);
-      // Both peers live in this page, so the sender's 16-bit ms clock unwraps against ours.
-      this.sentAt.set(message.seq, at - ((Math.round(at) - message.sendMs) & 0xffff));
+      // Both peers run on this machine (this page or another tab), so the sender's 16-bit
+      // wall-clock milliseconds unwrap against ours.
+      const now = wallClockMs(at);
+      this.sentAt.set(message.seq, at - ((Math.round(now) - message.sendMs) & 0xffff));
     }
     this.#pump();
   }
@@ -203,6 +220,7 @@ export class Receiver {
     if (message.type === "start") { this.jb.start(message.firstSeq); this.counts.bitrate = message.bitrate; this.state = "buffering"; }
     else if (message.type === "bitrate") this.counts.bitrate = message.bitrate;
     else if (message.type === "pause" || message.type === "end") { this.lastSeq = message.lastSeq; this.ending = message.type; }
+    else if (message.type !== "resume") { this.onOtherControl?.(message); return; }
     else if (message.type === "resume") {
       this.jb.resync(); // the sender's clock jumped by the length of the pause
       if (this.state === "paused") { this.lastSeq = null; this.ending = null; this.state = "buffering"; }
@@ -214,6 +232,9 @@ export class Receiver {
   #onPlayer(message) {
     if (message.generation !== this.generation) return; // a report from before this stream
     if (message.type === "status") {
+      if ((message.underruns ?? 0) > (this.status.underruns ?? 0) && this.ringFrames < MAX_RING_FRAMES) {
+        this.ringFrames += 1; // the worklet went hungry: keep more decoded audio ahead of it
+      }
       this.status = { ...message, at: performance.now() };
       this.#pump();
     } else if (message.type === "drained") {
@@ -241,13 +262,13 @@ export class Receiver {
     for (;;) {
       if (this.halted) return;
       if (this.state === "buffering") {
-        const target = this.jb.targetDepth + RING_FRAMES;
+        const target = this.jb.targetDepth + this.ringFrames;
         const announcedAll = this.lastSeq !== null; // a clip shorter than the buffer
         if (this.jb.depth < target && !announcedAll) return;
         this.state = "playing";
         this.startedAt = performance.now();
         // Fill the ring first, then let the worklet start.
-        for (let i = 0; i < RING_FRAMES && !this.#beyondEnd(this.jb.next); i++) await this.#playSlot();
+        for (let i = 0; i < this.ringFrames && !this.#beyondEnd(this.jb.next); i++) await this.#playSlot();
         this.status = { ...this.status, at: performance.now() };
         this.player.port.postMessage({ type: "play" });
         continue;
@@ -262,7 +283,7 @@ export class Receiver {
         this.state = "paused";
         return;
       }
-      if (this.ringFill() >= RING_FRAMES * this.frameLength) return;
+      if (this.ringFill() >= this.ringFrames * this.frameLength) return;
       await this.#playSlot();
     }
   }
@@ -287,7 +308,7 @@ export class Receiver {
       // later packet gets 20 ms more time (the buffer grows by one).
       this.counts.stretched += 1;
       this.pendingStretch = true;
-    } else if (w.minDepth > target + 2 && !this.#beyondEnd(this.jb.next + 1)) {
+    } else if (w.minDepth > target + 2 && this.jb.has(this.jb.next) && !this.#beyondEnd(this.jb.next + 1)) {
       // Persistently more delay than the jitter needs: skip one packet.
       this.counts.skipped += 1;
       const { seq } = this.jb.skip();
@@ -319,6 +340,19 @@ export class Receiver {
     this.written += samples.length;
   }
 
+  /** Plain figures (also sent back to a calling tab). */
+  snapshot() {
+    return {
+      received: this.counts.received, concealed: this.counts.concealed, late: this.counts.late,
+      stretched: this.counts.stretched, skipped: this.counts.skipped, rejected: this.counts.rejected,
+      depth: this.jb.depth, target: this.jb.targetDepth, jitter: this.jb.jitterMs,
+      decodeRecent: this.decodeTiming.recentMean, decodeMean: this.decodeTiming.mean,
+      underruns: this.status.underruns ?? 0, underrunAt: this.status.underrunAt ?? [], consumed: this.status.consumed ?? 0,
+      delayCount: this.delay.count, delayRecent: this.delay.recentMean, delayMean: this.delay.mean,
+      ringFrames: this.ringFrames, frames: this.log.length, played: this.log.filter((e) => e.kind !== "skip").length, samples: this.written, sampleRate: this.sampleRate,
+    };
+  }
+
   /** Stop decoding (the session is being torn down); the worklet plays out what it has. */
   halt() {
     if (this.halted) return;
@@ -330,16 +364,29 @@ export class Receiver {
 }
 
 /** Everything for one streaming session: link, peers, player. */
-export async function openSession({ codec, audioContext, playerNode, sourceRate, bitrate, lossRate, meanBurst, seed }) {
-  await codec.warmUp();
-  const link = await openLoopback();
+export async function openSession({ codec, receiverCodec = codec, audioContext, playerNode, sourceRate, bitrate, lossRate, meanBurst, seed, remoteLink = null }) {
+  // remoteLink: the sending end of a call to another tab (that tab runs the receiver).
+  await Promise.all([codec.warmUp(), remoteLink ? null : receiverCodec.warmUp()]);
+  const link = remoteLink ?? await openLoopback();
   const encoder = await codec.openEncoder({ sampleRate: sourceRate, bitrate });
-  const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });
+  const decoder = remoteLink ? null : await receiverCodec.openDecoder({ sampleRate: PLAYBACK_RATE });
   const loss = new GilbertElliott({ lossRate, meanBurst, seed });
   const sender = new Sender({ link, encoder, loss, frameLength: Math.round(sourceRate / 50), bitrate });
-  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE });
+  const receiver = remoteLink ? null : new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE });
   return {
-    link, encoder, decoder, loss, sender, receiver, audioContext,
-    async close() { link.close(); await Promise.allSettled([encoder.close(), decoder.close()]); },
+    link, encoder, decoder, loss, sender, receiver, audioContext, mode: remoteLink ? "caller" : "loopback",
+    async close() { link.close(); await Promise.allSettled([encoder.close(), decoder?.close()]); },
+  };
+}
+
+/** The receiving side of a call from another tab: decoder and player here, sender there. */
+export async function openListenerSession({ codec, link, audioContext, playerNode }) {
+  await codec.warmUp();
+  const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });
+  // A call crosses tabs (renderer processes) and this tab's own Python: keep 20 ms more ahead.
+  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE, ringFrames: RING_FRAMES + 1 });
+  return {
+    link, decoder, receiver, sender: null, loss: null, audioContext, mode: "listener",
+    async close() { link.close(); await Promise.allSettled([decoder.close()]); },
   };
 }

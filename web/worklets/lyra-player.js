@@ -18,6 +18,7 @@ class LyraPlayer extends AudioWorkletProcessor {
     this.consumed = 0; // samples played from the ring since creation
     this.underruns = 0;
     this.underrunSamples = 0;
+    this.underrunAt = [];
     this.quanta = 0;
     this.generation = 0; // which stream the reports belong to (the node outlives streams)
     this.statusEvery = options?.processorOptions?.statusEvery ?? 2;
@@ -34,6 +35,7 @@ class LyraPlayer extends AudioWorkletProcessor {
       this.state = "idle";
       this.underruns = 0;
       this.underrunSamples = 0;
+      this.underrunAt = [];
       this.consumed = 0;
     }
   }
@@ -64,7 +66,11 @@ class LyraPlayer extends AudioWorkletProcessor {
       this.consumed += n;
       if (n < need) {
         out.fill(0, n);
-        if (this.state === "playing") { this.underruns += 1; this.underrunSamples += need - n; }
+        if (this.state === "playing") {
+          this.underruns += 1;
+          this.underrunSamples += need - n;
+          if (this.underrunAt.length < 20) this.underrunAt.push(this.consumed); // where, for diagnosis
+        }
         else if (this.state === "draining") {
           this.state = "idle";
           this.port.postMessage({ type: "drained", generation: this.generation, consumed: this.consumed, underruns: this.underruns });
@@ -73,7 +79,7 @@ class LyraPlayer extends AudioWorkletProcessor {
     }
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
     if (++this.quanta % this.statusEvery === 0) {
-      this.port.postMessage({ type: "status", generation: this.generation, consumed: this.consumed, fill: this.fill, underruns: this.underruns, underrunSamples: this.underrunSamples, state: this.state, time: currentTime });
+      this.port.postMessage({ type: "status", generation: this.generation, consumed: this.consumed, fill: this.fill, underruns: this.underruns, underrunSamples: this.underrunSamples, underrunAt: this.underrunAt, state: this.state, time: currentTime });
     }
     return true;
   }

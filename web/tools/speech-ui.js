@@ -1,0 +1,199 @@
+// The speech panel's DOM: sources, live controls, figures, the after-stream card.
+import { el } from "../lib/ui.js";
+import { dropzone } from "../lib/dropzone.js";
+import { HEADER_BYTES } from "../lib/jitter-buffer.js";
+import { PLAYBACK_RATE, FRAME_MS } from "./speech-stream.js";
+
+const BITRATES = [
+  { bps: 3200, label: "3.2 kbps · 8-byte packets" },
+  { bps: 6000, label: "6 kbps · 15-byte packets" },
+  { bps: 9200, label: "9.2 kbps · 23-byte packets" },
+];
+
+/** One flat set of live figures, whether each end runs in this tab or reports from another. */
+export function figuresOf(s) {
+  const sender = s.sender ? s.sender.snapshot() : s.remoteSender ?? {};
+  const receiver = s.receiver ? s.receiver.snapshot() : s.remoteReceiver ?? {};
+  return { ...sender, ...receiver };
+}
+
+export function playButton(audio, label, samples, sampleRate, testid) {
+  const button = el("button", { class: "secondary play", "data-testid": testid }, `▶ ${label}`);
+  button.addEventListener("click", () => {
+    if (button.classList.contains("playing")) { audio.stopClip(); return; }
+    for (const other of document.querySelectorAll("button.play.playing")) other.classList.remove("playing");
+    button.classList.add("playing");
+    audio.playClip(samples, sampleRate, () => button.classList.remove("playing"));
+  });
+  return button;
+}
+
+function figure(label, testid) {
+  const value = el("b", { "data-testid": testid, text: "–" });
+  const note = el("span", { text: label });
+  return { node: el("div", { class: "figure" }, value, note), value, note, label };
+}
+
+export function buildUi(panel) {
+  const ui = {};
+  ui.error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "lyra-error" });
+  ui.notice = el("p", { class: "notice", hidden: true, "data-testid": "lyra-notice" });
+  ui.result = el("p", { class: "muted lyra-result", "data-testid": "lyra-result" });
+  ui.fileResult = el("span", { hidden: true, "data-testid": "lyra-file-result" });
+  ui.status = el("span", { class: "muted", "data-testid": "lyra-status" });
+
+  const zone = dropzone({
+    testid: "lyra-input", accept: "audio/*,.wav,.mp3,.ogg,.flac,.lyra",
+    title: "Drop a speech recording", hint: "WAV, MP3, OGG, FLAC (decoded by your browser) — or a .lyra file",
+    onFiles: ([file]) => ui.onFile(file),
+  });
+  zone.dataset.paste = "";
+  const mic = el("button", { class: "secondary lyra-mic", "data-testid": "lyra-mic", onclick: () => ui.onMic() }, "Use the microphone");
+
+  const bitrate = el("select", { "data-testid": "lyra-bitrate", "aria-label": "Bitrate" },
+    BITRATES.map((b) => el("option", { value: String(b.bps), selected: b.bps === 6000 }, b.label)));
+  bitrate.addEventListener("change", () => ui.onBitrate(Number(bitrate.value)));
+  const loss = el("input", { type: "range", min: "0", max: "30", step: "1", value: "0", "data-testid": "lyra-loss", "aria-label": "Simulated loss (%)" });
+  const lossValue = el("output", { text: "0 %" });
+  const burst = el("input", { type: "range", min: "1", max: "8", step: "0.5", value: "1", "data-testid": "lyra-burst", "aria-label": "Mean loss burst (packets)" });
+  const burstValue = el("output", { text: "1 packet (isolated losses)" });
+  const onLoss = () => {
+    lossValue.textContent = `${loss.value} %`;
+    burstValue.textContent = Number(burst.value) === 1 ? "1 packet (isolated losses)" : `${burst.value} packets`;
+    ui.onLoss(Number(loss.value) / 100, Number(burst.value));
+  };
+  loss.addEventListener("input", onLoss);
+  burst.addEventListener("input", onLoss);
+  ui.lossSettings = () => ({ lossRate: Number(loss.value) / 100, meanBurst: Number(burst.value) });
+  ui.bitrate = () => Number(bitrate.value);
+
+  const destination = el("select", { "data-testid": "lyra-destination", "aria-label": "Receiver" });
+  const destinationLabel = el("label", { hidden: true }, el("span", { text: "Play in" }), destination);
+  const listenBox = el("input", { type: "checkbox", "data-testid": "lyra-listen" });
+  listenBox.addEventListener("change", () => ui.onListen(listenBox.checked));
+  const listenLabel = el("label", { class: "lyra-listen", title: "Another tab of codeclab can then send its stream here, over WebRTC with BroadcastChannel signalling" },
+    listenBox, el("span", { text: "Receive calls from other tabs" }));
+  const pause = el("button", { class: "secondary", "data-testid": "lyra-pause", disabled: true, onclick: () => ui.onPause() }, "Pause");
+  const stop = el("button", { class: "secondary", "data-testid": "lyra-stop", disabled: true, onclick: () => ui.onStop() }, "Stop");
+  const progress = el("div", { class: "progress lyra-progress" }, el("div", { class: "progress-fill" }));
+
+  const figures = {
+    wire: figure("on the wire", "lyra-fig-wire"),
+    sent: figure("packets sent", "lyra-fig-sent"),
+    received: figure("received", "lyra-fig-received"),
+    lost: figure("lost", "lyra-fig-lost"),
+    concealed: figure("concealed", "lyra-fig-concealed"),
+    depth: figure("jitter buffer (target)", "lyra-fig-depth"),
+    delay: figure("send → playout", "lyra-fig-delay"),
+    decode: figure("decode / frame", "lyra-fig-decode"),
+    encode: figure("encode / frame", "lyra-fig-encode"),
+    rtf: figure("real-time factor", "lyra-fig-rtf"),
+    underruns: figure("playback underruns", "lyra-fig-underruns"),
+  };
+
+  ui.specOriginal = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-original", width: 1, height: 1 });
+  ui.specDecoded = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-decoded", width: 1, height: 1 });
+  ui.captionOriginal = el("figcaption");
+  ui.captionDecoded = el("figcaption");
+  ui.ab = el("div", { class: "row lyra-ab" });
+  ui.after = el("div", { class: "card lyra-after", hidden: true },
+    el("h3", { text: "Original vs decoded" }),
+    el("div", { class: "lyra-specs" },
+      el("figure", { class: "shot" }, el("div", { class: "spec-wrap" }, ui.specOriginal), ui.captionOriginal),
+      el("figure", { class: "shot" }, el("div", { class: "spec-wrap" }, ui.specDecoded), ui.captionDecoded)),
+    ui.ab);
+  ui.compareCard = el("div", { class: "card lyra-compare" });
+
+  panel.append(
+    el("h2", { text: "Lyra v2: speech at 3.2 kbps" }),
+    el("p", { text: "Lyra v2 (SoundStream) turns each 20 ms of speech into 8, 15 or 23 bytes. This tab runs the encoder, quantizer, decoder and packet-loss concealment, and carries every packet as one message over a real WebRTC data channel between two peers in this page — unordered and never retransmitted, like a media transport." }),
+    ui.notice,
+    el("div", { class: "card lyra-stream" },
+      el("div", { class: "lyra-sources" }, zone, el("div", { class: "lyra-or" }, el("span", { class: "muted", text: "or" }), mic, el("span", { class: "muted", text: "streams live until you press Stop" }))),
+      el("div", { class: "lyra-controls" },
+        el("label", {}, el("span", { text: "Bitrate" }), bitrate),
+        el("label", {}, el("span", { text: "Simulated loss" }), loss, lossValue),
+        el("label", {}, el("span", { text: "Burstiness" }), burst, burstValue),
+        destinationLabel,
+        el("div", { class: "row" }, pause, stop),
+        listenLabel),
+      el("div", { class: "row lyra-statusline" }, progress, ui.status),
+      el("div", { class: "figures lyra-figures", "data-testid": "lyra-figures" }, Object.values(figures).map((f) => f.node)),
+      ui.error, ui.result, ui.fileResult),
+    ui.after,
+    ui.compareCard,
+  );
+
+  ui.resetFigures = () => {
+    for (const f of Object.values(figures)) { f.value.textContent = "–"; f.value.className = ""; }
+    progress.firstChild.style.width = "0%";
+  };
+
+  ui.setRunning = (running, paused = false, kind = null) => {
+    pause.disabled = stop.disabled = !running;
+    if (kind === "call") pause.disabled = true; // the calling tab owns the stream
+    pause.textContent = paused ? "Resume" : "Pause";
+    mic.textContent = running && (kind === "mic" || mic.dataset.live) ? "Stop the microphone" : "Use the microphone";
+    if (kind === "mic") mic.dataset.live = "1"; else if (!running) delete mic.dataset.live;
+    panel.querySelector(".lyra-stream").classList.toggle("live", running && !paused);
+  };
+
+  ui.showLive = (s) => {
+    const v = figuresOf(s);
+    const text = (f, value) => { f.value.textContent = value; };
+    const payload = s.finished ? v.payloadAvgBps : v.payloadBps;
+    const wire = s.finished ? v.wireAvgBps : v.wireBps;
+    if (payload !== undefined) {
+      text(figures.wire, `${(payload / 1000).toFixed(1)} kbps`);
+      figures.wire.note.textContent = `Lyra on the wire, +${((wire - payload) / 1000).toFixed(1)} kbps framing`;
+      figures.wire.note.title = `each message carries a ${HEADER_BYTES}-byte header (sequence number, send time) before the Lyra packet`;
+    }
+    if (v.sent !== undefined) text(figures.sent, String(v.sent));
+    if (v.received !== undefined) {
+      text(figures.received, String(v.received));
+      // Lost as the receiver sees it: every playout slot whose packet never came in time.
+      const other = Math.max(0, v.concealed - (v.dropped ?? 0));
+      text(figures.lost, String(v.concealed));
+      figures.lost.note.textContent = v.dropped === undefined ? "lost" : `lost (${v.dropped} simulated${other ? `, ${other} on the link or late` : ""})`;
+      text(figures.concealed, String(v.concealed));
+      text(figures.depth, `${v.depth} (${v.target})`);
+      figures.depth.note.textContent = `jitter buffer (target) · jitter ${v.jitter.toFixed(1)} ms`;
+      text(figures.delay, v.delayCount ? `${v.delayRecent.toFixed(0)} ms` : "–");
+      text(figures.decode, `${v.decodeRecent.toFixed(2)} ms`);
+      text(figures.underruns, String(v.underruns));
+      figures.underruns.value.className = v.underruns ? "bad" : "good";
+    }
+    if (v.encodeRecent !== undefined) text(figures.encode, `${v.encodeRecent.toFixed(2)} ms`);
+    if (v.encodeRecent !== undefined && v.decodeRecent !== undefined) {
+      const rtf = (v.encodeRecent + v.decodeRecent) / FRAME_MS;
+      text(figures.rtf, rtf ? `${rtf.toFixed(3)}×` : "–");
+      figures.rtf.value.className = rtf > 1 ? "bad" : rtf > 0.5 ? "warn" : "good";
+    }
+    const played = (v.consumed ?? 0) / PLAYBACK_RATE;
+    const sentSeconds = ((v.encoded ?? 0) * FRAME_MS) / 1000;
+    const paused = s.paused ? " (paused)" : "";
+    if (s.mode === "listener") {
+      progress.firstChild.style.width = "100%";
+      ui.status.textContent = `Receiving a call from another tab: ${sentSeconds.toFixed(1)} s sent there, ${played.toFixed(1)} s played here`;
+    } else if (s.totalFrames) {
+      progress.firstChild.style.width = `${Math.min(100, ((v.encoded ?? 0) / s.totalFrames) * 100).toFixed(1)}%`;
+      const there = s.mode === "caller" ? " in the other tab" : "";
+      ui.status.textContent = `${s.meta.name}: sent ${sentSeconds.toFixed(1)} of ${((s.totalFrames * FRAME_MS) / 1000).toFixed(1)} s, played ${played.toFixed(1)} s${there}${paused}`;
+    } else {
+      progress.firstChild.style.width = "100%";
+      ui.status.textContent = `Microphone: ${sentSeconds.toFixed(1)} s sent, ${played.toFixed(1)} s played${paused}`;
+    }
+  };
+
+  // Calls between tabs: this tab can listen, or send to a tab that listens.
+  ui.setListeners = (ids) => {
+    const chosen = destination.value;
+    destination.replaceChildren(
+      el("option", { value: "" }, "this tab (two peers in this page)"),
+      ...ids.map((id, i) => el("option", { value: id }, ids.length > 1 ? `the listening tab #${i + 1}` : "the listening tab")));
+    destination.value = ids.includes(chosen) ? chosen : "";
+    destinationLabel.hidden = ids.length === 0;
+  };
+  ui.destination = () => destination.value || null;
+  return ui;
+}
