@@ -1,91 +1,157 @@
 // Attention center: drop images, see the predicted point and the model's weighting map.
-import { el, formatMs, showError, clearError, setResult, download } from "../lib/ui.js";
+// Python (codeclab.attention.service.predict) decodes, resizes like TensorFlow and maps the point back;
+// the model runs in the worker through onnxruntime-web (one session, created on first use and reused).
+import { el, formatMs, setResult, download } from "../lib/ui.js";
 import { dropzone } from "../lib/dropzone.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
 const MAX_PIXELS_TO_PYTHON = 24e6;
-const PREVIEW_WIDTH = 640;
+// Files above this size are refused outright (no image we can use is that large once compressed).
+const MAX_FILE_BYTES = 256e6;
+const PREVIEW_WIDTH = 480;
+const MODEL_TEXT = "Model: Google attention-center (TFLite → ONNX by codeclab), run by onnxruntime-web in this tab.";
 
 export async function mountAttention(card, app) {
   const results = [];
   const status = el("p", { class: "muted", "data-testid": "attention-model" }, "Waiting for Python…");
-  const error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "attention-error" });
-  const heatToggle = el("input", { type: "checkbox", id: "attention-heat", checked: true });
-  const grid = el("div", { class: "grid", "data-testid": "attention-result" });
-  const exportJson = el("button", { class: "secondary", disabled: true, text: "Export JSON" });
-  const exportCsv = el("button", { class: "secondary", disabled: true, text: "Export CSV" });
+  const progress = el("progress", { class: "attention-progress", max: 1, value: 0, hidden: true });
+  const error = el("div", { class: "error attention-errors", role: "alert", hidden: true, "data-testid": "attention-error" });
+  const heatToggle = el("input", { type: "checkbox", id: "attention-heat", checked: true, "data-testid": "attention-heat" });
+  const predictor = el("select", { id: "attention-predictor", "data-testid": "attention-predictor" },
+    el("option", { value: "auto", text: "model (fallback if not installed)" }),
+    el("option", { value: "fallback", text: "fallback: spectral residual saliency" }));
+  const summary = el("p", { class: "muted attention-summary", "data-testid": "attention-summary" });
+  const grid = el("div", { class: "attention-grid", "data-testid": "attention-result" });
+  const exportJson = el("button", { class: "secondary", disabled: true, text: "Export JSON", "data-testid": "attention-export-json" });
+  const exportCsv = el("button", { class: "secondary", disabled: true, text: "Export CSV", "data-testid": "attention-export-csv" });
   const clear = el("button", { class: "secondary", disabled: true, text: "Clear" });
   const zone = dropzone({
     testid: "attention-input", accept: "image/*", multiple: true,
     title: "Drop images here, paste, or click to choose",
-    hint: "JPEG, PNG, WebP, AVIF, JPEG XL… as many as you like",
-    onFiles: (files) => run(files),
+    hint: "JPEG, PNG, WebP, AVIF, GIF… as many as you like",
+    onFiles: (files) => queue(files),
   });
   zone.dataset.paste = "";
   card.append(
-    el("h3", { text: "Attention center" }), status, zone, error,
-    el("div", { class: "row" }, el("label", { for: "attention-heat" }, heatToggle, " show weighting map"), exportJson, exportCsv, clear),
-    grid,
+    el("h3", { text: "Attention center" }), status, progress, zone, error,
+    el("div", { class: "row attention-controls" },
+      el("label", { for: "attention-heat" }, heatToggle, " show weighting map"),
+      el("label", { for: "attention-predictor" }, "predictor ", predictor),
+      exportJson, exportCsv, clear),
+    summary, grid,
   );
   heatToggle.addEventListener("change", () => grid.classList.toggle("hide-heat", !heatToggle.checked));
-  exportJson.addEventListener("click", () => download(JSON.stringify(results, null, 1), "attention-centers.json", "application/json"));
-  exportCsv.addEventListener("click", () => {
-    const rows = [["file", "width", "height", "x", "y", "model", "ms"], ...results.map((r) => [r.file, r.width, r.height, r.x.toFixed(2), r.y.toFixed(2), r.model, r.ms.toFixed(1)])];
-    download(rows.map((r) => r.map((v) => `"${String(v).replaceAll('"', '""')}"`).join(",")).join("\n"), "attention-centers.csv", "text/csv");
+  exportJson.addEventListener("click", () => download(JSON.stringify(results.map(exported), null, 1), "attention-centers.json", "application/json"));
+  exportCsv.addEventListener("click", () => download(toCsv(results), "attention-centers.csv", "text/csv"));
+  clear.addEventListener("click", () => {
+    results.length = 0; grid.replaceChildren(); delete grid.dataset.result; clearErrors(); update();
   });
-  clear.addEventListener("click", () => { results.length = 0; grid.replaceChildren(); delete grid.dataset.result; update(); });
 
-  const update = () => { for (const b of [exportJson, exportCsv, clear]) b.disabled = results.length === 0; };
+  const update = () => {
+    for (const b of [exportJson, exportCsv, clear]) b.disabled = results.length === 0;
+    const times = results.map((r) => r.ms).sort((a, b) => a - b);
+    summary.textContent = results.length
+      ? `${results.length} image${results.length > 1 ? "s" : ""} · median inference ${formatMs(times[Math.floor(times.length / 2)])}`
+      : "";
+  };
+  const clearErrors = () => { error.hidden = true; error.replaceChildren(); };
+  const addError = (fileName, err) => {
+    error.hidden = false;
+    error.append(el("div", {}, el("strong", { text: `${fileName}: ` }), err?.message || String(err)));
+    if (err?.traceback) console.warn(err.traceback);
+  };
 
   app.ready.then(() => {
     status.textContent = app.modelAvailable("attention_center")
-      ? "Model: Google attention-center (TFLite → ONNX by codeclab), run by onnxruntime-web in this tab."
-      : `Fallback predictor: spectral-residual saliency (codeclab's own). The attention-center model is not installed: ${app.modelsReason()}.`;
-  }).catch(() => {});
+      ? MODEL_TEXT
+      : `Fallback predictor: spectral-residual saliency (codeclab's own, not Google's model). The attention-center model is not installed: ${app.modelsReason()}.`;
+    status.dataset.predictor = app.modelAvailable("attention_center") ? "model" : "fallback";
+  }).catch(() => { status.textContent = "Python failed to start: this tool is unavailable."; });
   document.addEventListener("model-progress", (e) => {
     if (e.detail.label !== "attention_center") return;
     const { received, total, compiling } = e.detail;
-    status.textContent = compiling ? "Preparing the model…" : `Loading the model… ${total ? Math.round((100 * received) / total) : "?"} %`;
+    progress.hidden = false;
+    if (compiling) {
+      status.textContent = "Preparing the model…";
+      progress.removeAttribute("value");
+    } else {
+      status.textContent = `Loading the model… ${total ? Math.round((100 * received) / total) : "?"} %`;
+      progress.value = total ? received / total : 0;
+    }
   });
 
+  // One file at a time, in drop order, however many drops arrive while busy.
+  let chain = Promise.resolve();
+  function queue(files) {
+    clearErrors();
+    chain = chain.then(() => run(files));
+  }
+
   async function run(files) {
-    clearError(error);
-    await app.ready;
+    try { await app.ready; } catch { addError("Python", new Error("Python failed to start")); return; }
+    card.classList.add("busy");
     for (const file of files) {
       try {
-        const result = await predictFile(app, file);
+        const result = await predictFile(app, file, predictor.value);
         results.push(result);
         grid.append(renderResult(file, result));
-        const last = { x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms, model: result.model };
-        setResult(grid, last);
+        setResult(grid, {
+          x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms,
+          model: result.model, predictor: result.predictor, file: result.file, count: results.length,
+        });
         update();
       } catch (err) {
-        showError(error, Object.assign(err, { message: `${file.name}: ${err.message}` }));
+        addError(file.name, err);
       }
     }
-    if (app.modelAvailable("attention_center")) status.textContent = "Model: Google attention-center (TFLite → ONNX by codeclab), run by onnxruntime-web in this tab.";
+    card.classList.remove("busy");
+    progress.hidden = true;
+    if (app.modelAvailable("attention_center")) status.textContent = MODEL_TEXT;
   }
 }
 
-async function predictFile(app, file) {
-  const bytes = new Uint8Array(await file.arrayBuffer());
+function exported(r) {
+  return { file: r.file, width: r.width, height: r.height, x: r.x, y: r.y, model: r.model, predictor: r.predictor,
+    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, timings: r.timings };
+}
+
+function toCsv(results) {
+  const rows = [["file", "width", "height", "x", "y", "model", "inference_ms"],
+    ...results.map((r) => [r.file, r.width, r.height, r.x.toFixed(2), r.y.toFixed(2), r.model, r.ms.toFixed(1)])];
+  return rows.map((row) => row.map((v) => `"${String(v).replaceAll('"', '""')}"`).join(",")).join("\n");
+}
+
+async function predictFile(app, file, predictor) {
+  if (file.size > MAX_FILE_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; codeclab takes images up to ${MAX_FILE_BYTES / 1e6} MB`);
   const started = performance.now();
-  let reply;
   const size = await imageSize(file).catch(() => null);
+  let reply;
   if (size && size.width * size.height > MAX_PIXELS_TO_PYTHON) {
+    // Too big to hand to Python whole: let the browser decode and downscale it, send RGBA.
     const scale = Math.sqrt(MAX_PIXELS_TO_PYTHON / (size.width * size.height));
-    const w = Math.max(1, Math.round(size.width * scale));
-    const h = Math.max(1, Math.round(size.height * scale));
-    const bitmap = await createImageBitmap(file, { resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
-    const canvas = new OffscreenCanvas(w, h);
-    canvas.getContext("2d").drawImage(bitmap, 0, 0);
-    const rgba = canvas.getContext("2d").getImageData(0, 0, w, h).data;
-    reply = await app.python.call("attention.predict", { rgba, width: w, height: h, name: file.name, original_width: size.width, original_height: size.height }, [rgba.buffer]);
+    const w = Math.max(1, Math.floor(size.width * scale));
+    const h = Math.max(1, Math.floor(size.height * scale));
+    let rgba;
+    try {
+      const bitmap = await createImageBitmap(file, { resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
+      const canvas = new OffscreenCanvas(w, h);
+      const ctx = canvas.getContext("2d");
+      ctx.drawImage(bitmap, 0, 0);
+      bitmap.close();
+      rgba = ctx.getImageData(0, 0, w, h).data;
+    } catch {
+      throw new Error(`the image is ${size.width}×${size.height} (${Math.round((size.width * size.height) / 1e6)} MP), too large for this browser to decode`);
+    }
+    reply = await app.python.call("attention.predict",
+      { rgba, width: w, height: h, name: file.name, original_width: size.width, original_height: size.height, predictor },
+      [rgba.buffer]);
+    reply.downscaled = `${w}×${h}`;
   } else {
-    reply = await app.python.call("attention.predict", { data: bytes, name: file.name }, [bytes.buffer]);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    reply = await app.python.call("attention.predict", { data: bytes, name: file.name, predictor }, [bytes.buffer]);
   }
-  return { ...reply, file: file.name, ms: reply.timings?.inference_ms ?? performance.now() - started, total_ms: performance.now() - started };
+  return { ...reply, file: file.name, ms: reply.timings?.inference_ms ?? 0, total_ms: performance.now() - started };
 }
 
 function imageSize(file) {
@@ -99,34 +165,38 @@ function imageSize(file) {
 }
 
 function renderResult(file, r) {
-  const canvas = el("canvas", { width: PREVIEW_WIDTH, height: Math.max(1, Math.round((PREVIEW_WIDTH * r.height) / r.width)) });
+  const height = Math.max(1, Math.round((PREVIEW_WIDTH * r.height) / r.width));
+  const canvas = el("canvas", { class: "attention-photo", width: PREVIEW_WIDTH, height });
   const heat = el("canvas", { class: "heat" });
-  const figure = el("figure", {}, canvas, heat);
+  const marker = el("div", { class: "attention-marker", style: `left:${((r.x + 0.5) / r.width) * 100}%;top:${((r.y + 0.5) / r.height) * 100}%` });
+  const figure = el("div", { class: "attention-figure", style: `aspect-ratio:${r.width}/${r.height}` }, canvas, heat, marker);
+  const fallback = r.predictor === "fallback";
   const caption = el("figcaption", {},
-    el("strong", { text: file.name }), el("br"),
-    `centre (${r.x.toFixed(1)}, ${r.y.toFixed(1)}) of ${r.width}×${r.height} · inference ${formatMs(r.ms)} · total ${formatMs(r.total_ms)}`, el("br"),
-    el("span", { class: "muted", text: r.model }));
-  drawPreview(file, canvas, r).catch(() => {});
-  if (r.heatmap && r.heatmap_shape) drawHeat(heat, r);
-  return el("div", { class: "shot" }, figure, caption);
+    el("strong", { text: file.name }),
+    el("div", { class: "attention-coords", "data-testid": "attention-coords" },
+      `(${r.x.toFixed(1)}, ${r.y.toFixed(1)})`, el("span", { class: "muted", text: ` of ${r.width}×${r.height}` })),
+    el("div", { class: "muted" }, `inference ${formatMs(r.ms)} · total ${formatMs(r.total_ms)}`,
+      r.downscaled ? ` · sent to Python as ${r.downscaled}` : ""),
+    el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : "attention-center model" }));
+  const shot = el("figure", { class: "attention-shot", dataset: { x: r.x, y: r.y, predictor: r.predictor } }, figure, caption);
+  shot.title = r.model;
+  drawPreview(file, canvas).catch(() => {});
+  if (r.heatmap && r.heatmap_shape && r.heatmap_box) drawHeat(heat, r);
+  else heat.remove();
+  return shot;
 }
 
-async function drawPreview(file, canvas, r) {
+async function drawPreview(file, canvas) {
   const ctx = canvas.getContext("2d");
   try {
     const bitmap = await createImageBitmap(file, { resizeWidth: canvas.width, resizeHeight: canvas.height, resizeQuality: "high" });
     ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
   } catch {
-    ctx.fillStyle = "#333"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "#2a2f3a"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "#8a93a6"; ctx.font = "14px sans-serif";
+    ctx.fillText("(this browser cannot display the file; Python read it)", 12, 24);
   }
-  const sx = (r.x / r.width) * canvas.width;
-  const sy = (r.y / r.height) * canvas.height;
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = "#ff6b35";
-  ctx.beginPath(); ctx.arc(sx, sy, 14, 0, 2 * Math.PI); ctx.stroke();
-  ctx.strokeStyle = "#fff";
-  ctx.lineWidth = 1.5;
-  ctx.beginPath(); ctx.moveTo(sx - 22, sy); ctx.lineTo(sx + 22, sy); ctx.moveTo(sx, sy - 22); ctx.lineTo(sx, sy + 22); ctx.stroke();
 }
 
 function drawHeat(canvas, r) {
@@ -135,17 +205,15 @@ function drawHeat(canvas, r) {
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(w, h);
   for (let i = 0; i < w * h; i++) {
-    const v = r.heatmap[i];
-    image.data[4 * i] = 255; image.data[4 * i + 1] = 90 + v * 0.6; image.data[4 * i + 2] = 30;
-    image.data[4 * i + 3] = Math.round(v * 0.65);
+    const v = Math.sqrt(Math.max(0, Math.min(1, r.heatmap[i]))); // the model's map is peaky: gamma 0.5 shows its shape
+    image.data[4 * i] = 255; image.data[4 * i + 1] = Math.round(60 + 150 * v); image.data[4 * i + 2] = 40;
+    image.data[4 * i + 3] = Math.round(200 * v);
   }
   ctx.putImageData(image, 0, 0);
-  // The map covers the image area of the padded model frame: place it over the image only.
-  if (r.heatmap_box) {
-    const [bx, by, bw, bh] = r.heatmap_box; // fractions of the heatmap that cover the image
-    canvas.style.cssText = `position:absolute;left:${-bx / bw * 100}%;top:${-by / bh * 100}%;width:${100 / bw}%;height:${100 / bh}%;pointer-events:none;image-rendering:auto`;
-    canvas.parentElement.style.overflow = "hidden";
-  } else {
-    canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;pointer-events:none";
-  }
+  // heatmap_box: the rectangle of original pixels the map covers (it may reach a little past the image).
+  const [x0, y0, x1, y1] = r.heatmap_box;
+  Object.assign(canvas.style, {
+    left: `${(x0 / r.width) * 100}%`, top: `${(y0 / r.height) * 100}%`,
+    width: `${((x1 - x0) / r.width) * 100}%`, height: `${((y1 - y0) / r.height) * 100}%`,
+  });
 }

@@ -1,0 +1,210 @@
+"""TensorFlow's ``resize_with_pad(..., method='bicubic', antialias=True)`` in numpy.
+
+The attention-center model is very sensitive to its input (a one-pixel shift of
+the padding moves its point by ~100 px), so this reproduces TensorFlow bit for
+bit rather than approximately.  Derived from TensorFlow's source:
+
+* ``image_ops_impl._resize_image_with_pad_common``: in float32,
+  ``ratio = max(w / W, h / H)``; the resized size is ``floor(w / ratio)`` x
+  ``floor(h / ratio)``; the top-left padding is ``floor((W - w / ratio) / 2)``
+  (computed from the *unfloored* resized size), clamped at 0.
+* ``resize_images_v2`` with ``BICUBIC`` + ``antialias`` calls
+  ``scale_and_translate(kernel_type='keyscubic', scale=new/old (float32),
+  translation=0)``.
+* ``kernels/image/scale_and_translate_op.cc`` ``ComputeSpansCore``: output pixel
+  ``x`` samples the input at ``(x + 0.5) * inv_scale`` with ``inv_scale = 1/scale``
+  rounded to float32; when shrinking, the kernel is stretched by
+  ``kernel_scale = max(inv_scale, 1)``; taps are input pixels
+  ``ceil(s - 2*ks - 0.5) .. floor(s + 2*ks - 0.5)`` (clamped), weighted by the
+  Keys cubic (a = -0.5) at ``|source + 0.5 - s| / ks`` and normalised by their
+  float32 sum; samples outside ``[0, input_size]`` give an all-zero span.
+* ``GatherSpans``: rows (height) first into a float32 intermediate
+  ``[out_h, in_w]``, then columns, each output accumulated tap by tap in float32
+  as ``out += w * in`` — which is exactly what the loops below do, so the result
+  equals TensorFlow's to the last bit (every step is one IEEE float32 operation
+  in the same order).
+
+Inputs may be uint8 / uint16 (converted with a float32 lookup table, like
+upstream's ``astype(float32) / 255.0``) or float32 in 0..1.  Memory stays
+bounded for big images: the vertical pass converts and consumes the input in
+strips of columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MODEL_HEIGHT = 480
+MODEL_WIDTH = 640
+_F = np.float32
+_STRIP_COLUMNS = 512  # columns converted to float32 at a time in the vertical pass
+
+
+@dataclass(frozen=True)
+class PadGeometry:
+    """Where ``resize_with_pad`` put the image inside the model frame."""
+
+    width: int            # original image size
+    height: int
+    resized_width: int    # size of the resized image inside the frame
+    resized_height: int
+    pad_x: int            # column / row of the frame where the resized image starts
+    pad_y: int
+    inv_scale_x: float    # TensorFlow's float32 1/scale: input pixels per output pixel
+    inv_scale_y: float
+    frame_width: int = MODEL_WIDTH
+    frame_height: int = MODEL_HEIGHT
+
+
+def pad_geometry(width: int, height: int, frame_width: int = MODEL_WIDTH,
+                 frame_height: int = MODEL_HEIGHT) -> PadGeometry:
+    """The sizes and offsets of ``tf.image.resize_with_pad``, in TensorFlow's float32 arithmetic."""
+    if width < 1 or height < 1:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    f_w, f_h = _F(width), _F(height)
+    f_tw, f_th = _F(frame_width), _F(frame_height)
+    ratio = max(f_w / f_tw, f_h / f_th)
+    resized_w_float = f_w / ratio
+    resized_h_float = f_h / ratio
+    resized_w = int(np.floor(resized_w_float))
+    resized_h = int(np.floor(resized_h_float))
+    pad_x = max(0, int(np.floor((f_tw - resized_w_float) / _F(2))))
+    pad_y = max(0, int(np.floor((f_th - resized_h_float) / _F(2))))
+    if resized_w < 1 or resized_h < 1:
+        # TensorFlow itself fails here ("output dimensions must be positive"): an
+        # image more than 640:1 (or 480:1) thin cannot be placed in the frame.
+        raise ValueError(f"a {width}x{height} image is too thin to resize into {frame_width}x{frame_height}")
+    return PadGeometry(
+        width=width, height=height, resized_width=resized_w, resized_height=resized_h,
+        pad_x=pad_x, pad_y=pad_y,
+        inv_scale_x=float(_inv_scale(resized_w, width)), inv_scale_y=float(_inv_scale(resized_h, height)),
+        frame_width=frame_width, frame_height=frame_height,
+    )
+
+
+def _inv_scale(out_size: int, in_size: int) -> np.float32:
+    scale = _F(out_size) / _F(in_size)          # resize_images_v2: float32 new_size / old_size
+    return _F(1.0 / np.float64(scale))          # C++: `const float inv_scale = 1.0 / scale;`
+
+
+def _keys_cubic(x: np.ndarray) -> np.ndarray:
+    """Keys' cubic convolution kernel (a = -0.5), float32 as in sampling_kernels.h."""
+    x = np.abs(x)
+    near = ((_F(1.5) * x - _F(2.5)) * x) * x + _F(1.0)
+    far = ((_F(-0.5) * x + _F(2.5)) * x - _F(4.0)) * x + _F(2.0)
+    return np.where(x >= _F(2.0), _F(0.0), np.where(x >= _F(1.0), far, near)).astype(_F)
+
+
+@dataclass(frozen=True)
+class Spans:
+    """For each output pixel, the first input pixel of its taps and the tap weights."""
+
+    starts: np.ndarray   # int64 [out]
+    weights: np.ndarray  # float32 [out, span]; zero beyond each pixel's own span
+
+    @property
+    def span(self) -> int:
+        return self.weights.shape[1]
+
+
+def compute_spans(out_size: int, in_size: int, antialias: bool = True) -> Spans:
+    """``ComputeSpansCore`` for the Keys cubic kernel, scale = out/in, no translation."""
+    inv_scale = _inv_scale(out_size, in_size)
+    kernel_scale = max(inv_scale, _F(1.0)) if antialias else _F(1.0)
+    radius = _F(2.0) * kernel_scale
+    span = min(2 * int(np.ceil(radius)) + 1, in_size)
+    one_over_kernel_scale = _F(1.0) / kernel_scale
+
+    sample = (np.arange(out_size, dtype=_F) + _F(0.5)) * inv_scale
+    inside = (sample >= 0) & (sample <= _F(in_size))
+    first = np.ceil(sample - radius - _F(0.5)).astype(np.int64)
+    last = np.floor(sample + radius - _F(0.5)).astype(np.int64)
+    first = np.clip(first, 0, in_size - 1)
+    last = np.clip(last, 0, in_size - 1) + 1
+    if np.any(last - first > span):  # cannot happen for a positive scale; TF would fail the same way
+        raise ValueError("span is too large")
+
+    taps = first[:, None] + np.arange(span)[None, :]
+    live = taps < last[:, None]
+    position = (taps.astype(_F) + _F(0.5)) - sample[:, None]
+    weights = np.where(live, _keys_cubic(position * one_over_kernel_scale), _F(0.0)).astype(_F)
+    total = np.zeros(out_size, dtype=_F)
+    for k in range(span):  # float32 running sum, in tap order, as the C++ loop does
+        total += weights[:, k]
+    usable = np.abs(total) >= _F(1000.0) * np.finfo(_F).tiny
+    inverse = np.where(usable, _F(1.0) / np.where(usable, total, _F(1.0)), _F(0.0)).astype(_F)
+    weights = (weights * inverse[:, None]).astype(_F)
+    weights[~inside] = 0
+    starts = np.where(inside, first, 0)
+    return Spans(starts=starts, weights=weights)
+
+
+def _full_scale(dtype: np.dtype) -> np.float32 | None:
+    """The divisor of upstream's ``image.astype(float32) / 255.0`` (65535 for 16-bit input)."""
+    if dtype == np.uint8:
+        return _F(255.0)
+    if dtype == np.uint16:
+        return _F(65535.0)
+    return None
+
+
+def _as_float(block: np.ndarray, full_scale: np.float32 | None) -> np.ndarray:
+    if full_scale is None:
+        return block.astype(_F, copy=False)
+    converted = block.astype(_F)
+    converted /= full_scale  # one correctly rounded float32 division per value, as upstream
+    return converted
+
+
+def resize_rows(image: np.ndarray, spans: Spans) -> np.ndarray:
+    """Vertical pass: [h, w, c] -> float32 [out_h, w, c] (converted to float in column strips)."""
+    height, width, channels = image.shape
+    full_scale = _full_scale(image.dtype)
+    out = np.zeros((len(spans.starts), width, channels), dtype=_F)
+    for x0 in range(0, width, _STRIP_COLUMNS):
+        strip = _as_float(image[:, x0:x0 + _STRIP_COLUMNS], full_scale)
+        target = out[:, x0:x0 + _STRIP_COLUMNS]
+        for k in range(spans.span):
+            rows = np.minimum(spans.starts + k, height - 1)  # clipped taps carry weight 0
+            target += spans.weights[:, k, None, None] * strip[rows]
+    return out
+
+
+def resize_columns(image: np.ndarray, spans: Spans) -> np.ndarray:
+    """Horizontal pass on a float32 [h, w, c] -> [h, out_w, c]."""
+    height, width, channels = image.shape
+    out = np.zeros((height, len(spans.starts), channels), dtype=_F)
+    for k in range(spans.span):
+        cols = np.minimum(spans.starts + k, width - 1)
+        out += spans.weights[None, :, k, None] * image[:, cols]
+    return out
+
+
+def resize_bicubic_antialias(image: np.ndarray, out_height: int, out_width: int) -> np.ndarray:
+    """``tf.image.resize(image, (out_height, out_width), 'bicubic', antialias=True)`` on [h, w, c]."""
+    if image.ndim != 3:
+        raise ValueError(f"expected an [height, width, channels] array, got shape {image.shape}")
+    height, width, _ = image.shape
+    rows = resize_rows(image, compute_spans(out_height, height))
+    return resize_columns(rows, compute_spans(out_width, width))
+
+
+def resize_with_pad(image: np.ndarray, frame_height: int = MODEL_HEIGHT,
+                    frame_width: int = MODEL_WIDTH) -> tuple[np.ndarray, PadGeometry]:
+    """The model input: float32 [frame_height, frame_width, c], and where the image sits in it."""
+    height, width = image.shape[:2]
+    geometry = pad_geometry(width, height, frame_width, frame_height)
+    resized = resize_bicubic_antialias(image, geometry.resized_height, geometry.resized_width)
+    frame = np.zeros((frame_height, frame_width, image.shape[2]), dtype=_F)
+    # pad_to_bounding_box: the resized image never exceeds the frame (floor of <= frame size).
+    frame[geometry.pad_y:geometry.pad_y + geometry.resized_height,
+          geometry.pad_x:geometry.pad_x + geometry.resized_width] = resized
+    return frame, geometry
+
+
+def model_input(image: np.ndarray) -> tuple[np.ndarray, PadGeometry]:
+    """NHWC float32 [1, 480, 640, 3] for the attention-center model, plus the geometry."""
+    frame, geometry = resize_with_pad(image)
+    return frame[None], geometry

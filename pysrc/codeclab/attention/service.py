@@ -1,0 +1,70 @@
+"""What the page calls: ``attention.predict`` (see web/tools/attention.js).
+
+Plain Python in, a JSON-able dict (plus one numpy heatmap) out; the model runs
+through whatever runner the caller passes (onnxruntime-web in the page).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import CodeclabError
+from ..imaging import DecodedImage, decode_rgb, rgba_to_rgb
+from ..onnx_bridge import has_model
+from .geometry import rescale_point
+from .predict import MODEL_LABEL, MODEL_NAME, Prediction, predict_pixels_async
+from . import saliency
+
+
+def _decode(data: Any, rgba: Any, width: Any, height: Any) -> DecodedImage:
+    if data is not None:
+        return decode_rgb(data)
+    if rgba is not None:
+        if width is None or height is None:
+            raise CodeclabError("rgba pixels need width and height")
+        return rgba_to_rgb(rgba, width, height)
+    raise CodeclabError("nothing to predict: pass the file bytes (data) or rgba pixels with width and height")
+
+
+def _to_original_size(prediction: Prediction, size: tuple[int, int]) -> None:
+    """The page downscaled a huge image before sending it: express the answer in the file's pixels."""
+    small = (prediction.width, prediction.height)
+    prediction.x, prediction.y = rescale_point(prediction.x, prediction.y, small, size)
+    if prediction.heatmap_box is not None:
+        sx, sy = size[0] / small[0], size[1] / small[1]
+        x0, y0, x1, y1 = prediction.heatmap_box
+        prediction.heatmap_box = [x0 * sx, y0 * sy, x1 * sx, y1 * sy]
+    prediction.width, prediction.height = size
+
+
+async def predict(data: Any = None, name: str | None = None, rgba: Any = None, width: int | None = None,
+                  height: int | None = None, original_width: int | None = None, original_height: int | None = None,
+                  runner: Any = None, predictor: str = "auto") -> dict[str, Any]:
+    """Attention centre of one image, from its file bytes or from RGBA pixels.
+
+    Returns ``{x, y, width, height, model, predictor, frame_x, frame_y,
+    upstream_x, upstream_y, timings: {decode_ms, preprocess_ms, inference_ms,
+    total_ms}, heatmap, heatmap_shape, heatmap_box, name, format, mode,
+    orientation, fallback_reason}``.  ``x``/``y`` are pixel indices of the
+    original image (floats); ``heatmap_box`` is the [x0, y0, x1, y1] rectangle
+    of original pixels the heatmap covers.
+    """
+    started = time.perf_counter()
+    image = _decode(data, rgba, width, height)
+    decode_ms = (time.perf_counter() - started) * 1000.0
+    prediction = await predict_pixels_async(image.pixels, runner=runner, predictor=predictor)
+    if original_width and original_height and (int(original_width), int(original_height)) != (image.width, image.height):
+        _to_original_size(prediction, (int(original_width), int(original_height)))
+    result = prediction.to_dict()
+    result["timings"] = {"decode_ms": decode_ms, **result["timings"],
+                         "total_ms": (time.perf_counter() - started) * 1000.0}
+    result.update(name=name, format=image.format, mode=image.mode, orientation=image.orientation)
+    return result
+
+
+def status(runner: Any = None) -> dict[str, Any]:
+    """Which predictor the page will get: the model, or the labelled fallback."""
+    if has_model(runner, MODEL_NAME):
+        return {"predictor": "model", "model": MODEL_LABEL}
+    return {"predictor": "fallback", "model": saliency.NAME}

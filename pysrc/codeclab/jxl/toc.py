@@ -1,0 +1,114 @@
+"""Frame table of contents: section sizes, optionally stored in a permuted order.
+
+``permutation[i]`` is the stream position of logical section ``i`` (as libjxl
+defines it); sizes are listed in stream order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .bitreader import BitReader, BitWriter, Bits
+from .entropy import EntropyDecoder, PrefixEncoder
+
+TOC_DIST = (Bits(10), Bits(14, 1024), Bits(22, 17408), Bits(30, 4211712))
+PERMUTATION_CONTEXTS = 8
+
+
+def coeff_order_context(value: int) -> int:
+    """libjxl CoeffOrderContext: the hybrid-uint(0,0,0) token of ``value``, capped at 7."""
+    return min(value.bit_length(), PERMUTATION_CONTEXTS - 1)
+
+
+@dataclass
+class Toc:
+    permuted: bool
+    permutation: list[int]      # logical -> stream position (identity when not permuted)
+    sizes: list[int]            # stream order
+    bit_start: int              # absolute bit position where the TOC begins (the permuted flag)
+    data_start: int             # byte offset of the first section (after the TOC)
+
+    @property
+    def stream_offsets(self) -> list[int]:
+        offsets, pos = [], self.data_start
+        for size in self.sizes:
+            offsets.append(pos)
+            pos += size
+        return offsets
+
+    @property
+    def end(self) -> int:
+        return self.data_start + sum(self.sizes)
+
+    def logical_ranges(self) -> list[tuple[int, int]]:
+        """(start, end) byte range of every logical section."""
+        offsets = self.stream_offsets
+        return [(offsets[p], offsets[p] + self.sizes[p]) for p in self.permutation]
+
+
+def decode_lehmer(lehmer: list[int]) -> list[int]:
+    remaining = list(range(len(lehmer)))
+    return [remaining.pop(code) for code in lehmer]
+
+
+def encode_lehmer(order: list[int]) -> list[int]:
+    remaining = sorted(order)
+    codes = []
+    for value in order:
+        index = remaining.index(value)
+        codes.append(index)
+        del remaining[index]
+    return codes
+
+
+def read_permutation(br: BitReader, size: int, field: str = "toc.permutation") -> list[int]:
+    decoder = EntropyDecoder(br, PERMUTATION_CONTEXTS, field)
+    end = decoder.read(br, coeff_order_context(size))
+    if end > size:
+        raise br.error(f"permutation length {end} > {size} entries", field)
+    lehmer = [0] * size
+    prev = 0
+    for i in range(end):
+        value = decoder.read(br, coeff_order_context(prev))
+        if value >= size - i:
+            raise br.error(f"Lehmer code {value} out of range at entry {i}", field)
+        lehmer[i] = prev = value
+    decoder.check_final_state(br)
+    return decode_lehmer(lehmer)
+
+
+def write_permutation(bw: BitWriter, permutation: list[int]) -> None:
+    lehmer = encode_lehmer(permutation)
+    end = len(lehmer)
+    while end and lehmer[end - 1] == 0:
+        end -= 1
+    values = [end] + lehmer[:end]
+    encoder = PrefixEncoder(values)
+    encoder.write_header(bw, PERMUTATION_CONTEXTS)
+    encoder.write_symbols(bw)
+
+
+def read_toc(br: BitReader, num_entries: int) -> Toc:
+    bit_start = br.pos
+    if num_entries > br.bits_left():
+        raise br.error(f"TOC of {num_entries} entries cannot fit in the remaining data", "toc")
+    permuted = br.bool("toc.permuted")
+    permutation = read_permutation(br, num_entries) if permuted else list(range(num_entries))
+    br.jump_to_byte_boundary()
+    sizes = [br.u32(TOC_DIST, "toc.size") for _ in range(num_entries)]
+    br.jump_to_byte_boundary()
+    return Toc(permuted, permutation, sizes, bit_start, br.byte_offset)
+
+
+def write_toc(bw: BitWriter, permutation: list[int] | None, logical_sizes: list[int]) -> None:
+    """Writes a TOC; ``permutation`` maps logical section -> stream position, or None."""
+    bw.write(1, 1 if permutation is not None else 0)
+    stream_sizes = list(logical_sizes)
+    if permutation is not None:
+        write_permutation(bw, permutation)
+        for logical, position in enumerate(permutation):
+            stream_sizes[position] = logical_sizes[logical]
+    bw.zero_pad_to_byte()
+    for size in stream_sizes:
+        bw.u32(TOC_DIST, size)
+    bw.zero_pad_to_byte()

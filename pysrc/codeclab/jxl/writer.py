@@ -1,0 +1,94 @@
+"""Rewrites a codestream with new TOC permutations, moving section bytes only.
+
+Frame header bits are copied bit-exactly; the TOC is re-encoded (the permutation
+with a prefix code); section payloads, the image headers, the ICC stream, the
+preview frame and trailing bytes are copied byte-for-byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .bitreader import BitWriter
+from .container import JxlFile, rebuild
+from .sections import Codestream, Frame
+from .toc import write_toc
+
+
+@dataclass
+class Segment:
+    old_start: int
+    old_end: int
+    new_start: int
+    new_end: int
+    changed: bool
+
+
+def rewrite_frame(cs: bytes, frame: Frame, permutation: list[int] | None) -> bytes:
+    """The frame with TOC ``permutation`` (logical -> stream position; None = unpermuted)."""
+    bw = BitWriter()
+    bw.write_bits_from(cs, frame.start * 8, frame.toc.bit_start)
+    logical = frame.toc.logical_ranges()
+    write_toc(bw, permutation, [end - start for start, end in logical])
+    out = bytearray(bw.getvalue())
+    if permutation is None:
+        stream_order = list(range(len(logical)))
+    else:
+        stream_order = [0] * len(logical)
+        for index, position in enumerate(permutation):
+            stream_order[position] = index
+    for index in stream_order:
+        start, end = logical[index]
+        out += cs[start:end]
+    return bytes(out)
+
+
+def frame_needs_rewrite(frame: Frame, permutation: list[int] | None) -> bool:
+    if permutation is None:
+        return frame.toc.permuted
+    return not frame.toc.permuted or frame.toc.permutation != permutation
+
+
+def rewrite_codestream(cs: bytes, parsed: Codestream, permutations: dict[int, list[int] | None]) -> tuple[bytes, list[Segment]]:
+    """A new codestream; ``permutations`` maps frame index -> new permutation (absent = keep)."""
+    out = bytearray()
+    segments: list[Segment] = []
+    first = parsed.frames[0].start
+    out += cs[:first]
+    segments.append(Segment(0, first, 0, first, False))
+    for frame in parsed.frames:
+        new_start = len(out)
+        if frame.index in permutations and frame_needs_rewrite(frame, permutations[frame.index]):
+            out += rewrite_frame(cs, frame, permutations[frame.index])
+            changed = True
+        else:
+            out += cs[frame.start:frame.end]
+            changed = False
+        segments.append(Segment(frame.start, frame.end, new_start, len(out), changed))
+    tail_start = parsed.frames[-1].end
+    new_tail = len(out)
+    out += cs[tail_start:]
+    segments.append(Segment(tail_start, len(cs), new_tail, len(out), False))
+    return bytes(out), segments
+
+
+def map_offset(segments: list[Segment], old: int) -> int:
+    """Where an old codestream offset lands; inside a rewritten frame -> that frame's end."""
+    for seg in segments:
+        if seg.old_start == old:  # a boundary exactly at a frame start stays at its (new) start
+            return seg.new_start
+        if seg.old_start <= old < seg.old_end:
+            return seg.new_end if seg.changed else seg.new_start + (old - seg.old_start)
+    return segments[-1].new_end
+
+
+def rebuild_file(jxl: JxlFile, new_cs: bytes, segments: list[Segment]) -> bytes:
+    """The new file: same boxes, codestream replaced (jxlp parts split where they were)."""
+    if not jxl.container:
+        return new_cs
+    ends, pos = [], 0
+    for start, end in jxl.ranges:
+        pos += end - start
+        ends.append(pos)
+    split_points = [map_offset(segments, e) if e < len(jxl.codestream) else len(new_cs) for e in ends]
+    return rebuild(jxl, new_cs, split_points)

@@ -1,0 +1,33 @@
+"""Fixtures for the attention-center tests: upstream model + bee, the converter's ONNX when built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ONNX_MODEL = REPO / "build" / "models" / "attention_center.onnx"
+
+
+@pytest.fixture(scope="session")
+def center_tflite(upstream: Path) -> Path:
+    path = upstream / "attention-center" / "center.tflite"
+    if not path.is_file():
+        pytest.skip(f"{path} missing")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bee_path(upstream: Path) -> Path:
+    path = upstream / "attention-center" / "white_eyes_bee.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} missing")
+    return path
+
+
+@pytest.fixture(scope="session")
+def onnx_model() -> Path:
+    if not ONNX_MODEL.is_file():
+        pytest.skip(f"{ONNX_MODEL} not built yet (the converter writes it: python3 build.py)")
+    return ONNX_MODEL
