@@ -270,9 +270,8 @@ def build_model_files(upstream: Path | None, out: Path) -> dict:
             target = out / path.relative_to(BUILD / "models")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    # The worker's runner names are the ONNX paths without suffix: "attention_center", "lyra/lyragan", …
-    index = {path.relative_to(out).with_suffix("").as_posix(): path.relative_to(out).as_posix()
-             for path in sorted(out.rglob("*.onnx"))}
+    # The worker's runner names are the model names (file stems): "attention_center", "lyragan", …
+    index = {path.stem: path.relative_to(out).as_posix() for path in sorted(out.rglob("*.onnx"))}
     (out / "index.json").write_text(json.dumps(index, indent=1))
     return {"available": True, "manifest": "models/manifest.json", "models": sorted(index)}
 

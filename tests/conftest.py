@@ -27,6 +27,8 @@ def upstream_dir() -> Path | None:
 def upstream() -> Path:
     path = upstream_dir()
     if path is None:
+        if os.environ.get("CODECLAB_UPSTREAM"):  # asked for explicitly (CI): missing is a failure, not a skip
+            pytest.fail(f"CODECLAB_UPSTREAM={os.environ['CODECLAB_UPSTREAM']} is not a folder")
         pytest.skip("upstream files not found: set CODECLAB_UPSTREAM or place them in ../shared/upstream")
     return path
 

@@ -9,7 +9,7 @@ const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
 
 let adapter = null;
-let modelIndex = { available: false, reason: "not loaded yet", files: {} };
+let modelIndex = { available: false, reason: "not loaded yet", files: {}, runtime: {} };
 const sessions = new Map();
 
 ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
@@ -46,7 +46,12 @@ const modelBridge = {
       sessions.set(name, (async () => {
         const bytes = await fetchWithProgress(`./models/${file}`, name);
         post({ type: "model-progress", label: name, received: bytes.length, total: bytes.length, compiling: true });
-        return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+        const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+        // Per-model runtime hints from models/manifest.json (e.g. Lyra's streaming models run
+        // faster on one thread: each frame is hundreds of tiny operators).
+        const threads = modelIndex.runtime[name]?.intra_op_threads;
+        if (threads) options.intraOpNumThreads = threads;
+        return ort.InferenceSession.create(bytes, options);
       })());
     }
     try {
@@ -71,12 +76,17 @@ async function loadModelIndex() {
   try {
     const info = await (await fetch("./build-info.json")).json();
     const models = info.models || {};
-    if (!models.available) return { available: false, reason: models.reason || "no models in this build", files: {} };
+    if (!models.available) return { available: false, reason: models.reason || "no models in this build", files: {}, runtime: {} };
     // models/index.json (written by build.py) maps a runner name to its ONNX file.
     const files = await (await fetch("./models/index.json")).json();
-    return { available: true, reason: null, files };
+    const runtime = {};
+    try {
+      const manifest = await (await fetch("./models/manifest.json")).json();
+      for (const entry of manifest.models || []) runtime[entry.name] = entry.runtime || {};
+    } catch { /* hints only */ }
+    return { available: true, reason: null, files, runtime };
   } catch (err) {
-    return { available: false, reason: `could not read the model manifest: ${err}`, files: {} };
+    return { available: false, reason: `could not read the model manifest: ${err}`, files: {}, runtime: {} };
   }
 }
 

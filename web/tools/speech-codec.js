@@ -38,7 +38,7 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** The ONNX file of a Lyra model in models/index.json (runner names may carry a folder: "lyra/lyragan"). */
+/** The ONNX file of a Lyra model in models/index.json (keys are model names, values paths such as "lyra/lyragan.onnx"). */
 export function modelFile(app, name) {
   const files = app.runtime?.models?.files || {};
   const key = Object.keys(files).find((k) => k === name || k.endsWith(`/${name}`));
