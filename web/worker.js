@@ -36,6 +36,18 @@ async function fetchWithProgress(url, label) {
   return bytes;
 }
 
+/** Run a model on zeros a few times so the browser compiles its hot wasm paths before real use. */
+async function warmUp(session, runs) {
+  if (!runs) return;
+  const feeds = {};
+  for (const meta of session.inputMetadata || []) {
+    if (!meta.isTensor || meta.type !== "float32") return;
+    const dims = meta.shape.map((d) => (typeof d === "number" ? d : 1));
+    feeds[meta.name] = new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+  }
+  for (let i = 0; i < runs; i++) await session.run(feeds);
+}
+
 // The JS side of codeclab.browser.adapter.BrowserRunner.
 const modelBridge = {
   available(name) { return Boolean(modelIndex.files[name]); },
@@ -51,7 +63,9 @@ const modelBridge = {
         // faster on one thread: each frame is hundreds of tiny operators).
         const threads = modelIndex.runtime[name]?.intra_op_threads;
         if (threads) options.intraOpNumThreads = threads;
-        return ort.InferenceSession.create(bytes, options);
+        const session = await ort.InferenceSession.create(bytes, options);
+        await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
+        return session;
       })());
     }
     try {
@@ -68,6 +82,33 @@ const modelBridge = {
     const outputs = await session.run(inputs);
     const result = {};
     for (const [key, t] of Object.entries(outputs)) result[key] = { data: t.data, dims: Array.from(t.dims), type: t.type };
+    return result;
+  },
+  // Streaming models (Lyra): the state_out_k tensors of one step are the next step's state_in_k,
+  // kept here so that only the frame's input and output cross into Python. `init` (the model's
+  // initial state) starts or restarts the stream.
+  streams: new Map(),
+  async runStream(name, streamId, feeds, init) {
+    const session = await this.session(name);
+    const key = `${name}#${streamId}`;
+    let state = init ? null : this.streams.get(key);
+    if (!state) {
+      if (!init) throw new Error(`stream ${key} has no state: start it with its initial state`);
+      state = {};
+      for (const [k, t] of Object.entries(init)) state[k] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+    const inputs = { ...state };
+    for (const [k, t] of Object.entries(feeds)) inputs[k] = new ort.Tensor(t.type, t.data, t.dims);
+    const outputs = await session.run(inputs);
+    const next = {};
+    const result = {};
+    for (const [k, t] of Object.entries(outputs)) {
+      if (k.startsWith("state_out_")) next[`state_in_${k.slice(10)}`] = t;
+      else result[k] = { data: t.data, dims: Array.from(t.dims), type: t.type };
+    }
+    this.streams.delete(key); // re-insert: Map order is least recently used first
+    this.streams.set(key, next);
+    while (this.streams.size > 64) this.streams.delete(this.streams.keys().next().value);
     return result;
   },
 };

@@ -110,7 +110,10 @@ class Converter:
         if t.data is None:
             raise ConversionError(f"{t.describe()} is used before any operator produces it")
         quant = t.quantization if t.type_name == "int8" else None
-        value = Value(None, t.shape, "nhwc", t.data, quant)
+        data = t.data
+        if quant is not None and quant.per_tensor and int(quant.zero_point.reshape(-1)[0]) != 0:
+            data = data.astype(np.int32) - int(quant.zero_point.reshape(-1)[0])  # centred codes
+        value = Value(None, t.shape, "nhwc", data, quant)
         self.values[index] = value
         return value
 
@@ -188,6 +191,8 @@ class Converter:
     def _emit_output(self, name: str, index: int) -> None:
         value = self.value(index)
         source = self.g.in_layout(value, "nhwc", name)
+        if value.quant is not None:
+            source = q8.uncentre(self.g, source, value.quant, name)
         integer = value.is_const and value.quant is None and np.asarray(value.const).dtype.kind in "iub"
         self.g.add_output(name, source, value.shape, onnx.TensorProto.INT64 if integer else onnx.TensorProto.FLOAT)
         self.io_outputs[name] = list(value.shape)
@@ -286,15 +291,8 @@ class Converter:
             attrs["dilations"] = dilations
             attrs["pads"] = _pads(opts.get("Padding", 1), x.shape[1:3], kernel_hw, strides, dilations)
         attrs.update(extra or {})
+        # Int8 inputs are centred codes (q - zp): zero padding is real zero, as in TFLite.
         source = g.in_layout(x, "nchw", hint)
-        if x.quant is not None and q8.zero_point_of(x.quant) != 0:
-            if onnx_op == "Conv" and not any(attrs["pads"]):
-                # Without padding every output sees all kernel taps, so subtracting the input zero
-                # point from x equals subtracting zp * sum(w) from the bias (exact in integers).
-                taps = weights_onnx.reshape(weights_onnx.shape[0], -1).sum(axis=1)
-                bias = (bias if bias is not None else 0) - F32(q8.zero_point_of(x.quant)) * taps
-            else:
-                source = q8.centred(g, source, x.quant, hint)
         inputs = [source, g.constant(weights_onnx.astype(F32), hint + "_w")]
         if bias is not None:
             inputs.append(g.constant(np.asarray(bias, F32), hint + "_b"))
@@ -452,6 +450,11 @@ class Converter:
 
     def op_CONCATENATION(self, op: Operator) -> None:
         values = [self.value(i) for i in op.inputs]
+        out_q = self.tensor(op.outputs[0]).quantization if self.tensor(op.outputs[0]).type_name == "int8" else None
+        for v in values:
+            if (v.quant is None) != (out_q is None) or (out_q is not None and (
+                    q8.scale_of(v.quant) != q8.scale_of(out_q) or q8.zero_point_of(v.quant) != q8.zero_point_of(out_q))):
+                raise ConversionError("int8 CONCATENATION with differing quantization is not supported")
         rank = len(self.tensor(op.outputs[0]).shape)
         layout = self._elementwise_layout(values, rank)
         names = [self.g.in_layout(v, layout, self.hint(op)) for v in values]

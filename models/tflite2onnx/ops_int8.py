@@ -4,9 +4,11 @@ TFLite's own kernels disagree with each other on these models: on 100 frames of
 Lyra's encoder the XNNPACK delegate and the builtin kernels differ by 5 % relative
 L2, because each rounds its requantisation differently and the streaming state
 feeds the differences back.  The parity bar (1e-3) therefore asks for the
-interpreter's default arithmetic reproduced bit for bit.  Every tensor here holds
-integer codes in float32, and every step is exact in float32 (products and sums
-stay below 2**24) or done in int32:
+interpreter's default arithmetic reproduced bit for bit.  Every int8 tensor is
+held as float32 *centred codes* ``c = q - zero_point`` (exact, and it spares the
+zero-point add/subtract pairs between operators: a 20 ms frame is hundreds of
+tiny operators, so each one counts), and every step is exact in float32
+(products and sums stay below 2**24) or done in int64:
 
 * conv / depthwise / transpose conv (XNNPACK "fp32" requantisation):
   ``acc = bias + sum((x - zp_in) * w)`` exactly, then
@@ -15,7 +17,7 @@ stay below 2**24) or done in int32:
 * leaky relu (qs8-vlrelu): ``q = floor(((x - zp_in) * M + 128) / 256) + zp_out``
   with ``M = rint(256 * s_in / s_out)`` (times alpha for negative inputs);
 * add (qs8-vadd): ``q = (bias + a * Ma + b * Mb) >> shift`` with 21-bit
-  multipliers, computed in int32 (the products exceed float32's exact range);
+  multipliers, computed in int64 (the products exceed float32's exact range);
 * quantize: ``round_half_even(x * (1 / s)) + zp``; dequantize: ``(q - zp) * s``.
 """
 
@@ -52,21 +54,26 @@ def activation_bounds(activation: int, q: Quantization) -> tuple[int, int]:
     return lo, hi
 
 
-def centred(g: GraphBuilder, name: str, q: Quantization, hint: str) -> str:
-    """x - zero_point, so that zero padding means real zero."""
+def clamp_codes(g: GraphBuilder, name: str, q: Quantization, lo: int, hi: int, hint: str) -> str:
+    """Clamp centred codes to the int8 range [lo, hi] of the uncentred codes."""
     zp = zero_point_of(q)
-    return name if zp == 0 else g.op("Sub", [name, g.scalar(zp)], hint)
+    return g.op("Clip", [name, g.scalar(lo - zp), g.scalar(hi - zp)], hint)
+
+
+def uncentre(g: GraphBuilder, name: str, q: Quantization, hint: str) -> str:
+    """Centred codes back to TFLite's int8 codes (only for exposing a tensor)."""
+    zp = zero_point_of(q)
+    return name if zp == 0 else g.op("Add", [name, g.scalar(zp)], hint)
 
 
 def requantize(g: GraphBuilder, acc: str, scale: np.ndarray, out_q: Quantization, lo: int, hi: int,
                hint: str) -> str:
-    """round_half_even(acc * scale) + zp, clamped: XNNPACK's fp32 requantisation."""
+    """round_half_even(acc * scale), clamped: XNNPACK's fp32 requantisation (in centred codes)."""
     scale = np.asarray(scale, dtype=F32)
     scale_name = g.scalar(float(scale.reshape(-1)[0])) if scale.size == 1 else \
         g.constant(scale.reshape(1, -1, 1, 1), hint + "_scale")
     scaled = g.op("Round", [g.op("Mul", [acc, scale_name], hint)], hint)
-    shifted = g.op("Add", [scaled, g.scalar(zero_point_of(out_q))], hint)
-    return g.op("Clip", [shifted, g.scalar(lo), g.scalar(hi)], hint)
+    return clamp_codes(g, scaled, out_q, lo, hi, hint)
 
 
 def conv_requant_scale(in_q: Quantization, w_q: Quantization, out_q: Quantization, channels: int) -> np.ndarray:
@@ -79,12 +86,11 @@ def conv_requant_scale(in_q: Quantization, w_q: Quantization, out_q: Quantizatio
 def quantize(g: GraphBuilder, x: str, out_q: Quantization, hint: str) -> str:
     inverse = F32(1.0) / scale_of(out_q)
     scaled = g.op("Round", [g.op("Mul", [x, g.scalar(float(inverse))], hint)], hint)
-    shifted = g.op("Add", [scaled, g.scalar(zero_point_of(out_q))], hint)
-    return g.op("Clip", [shifted, g.scalar(-128), g.scalar(127)], hint)
+    return clamp_codes(g, scaled, out_q, -128, 127, hint)
 
 
 def dequantize(g: GraphBuilder, x: str, in_q: Quantization, hint: str) -> str:
-    return g.op("Mul", [centred(g, x, in_q, hint), g.scalar(float(scale_of(in_q)))], hint)
+    return g.op("Mul", [x, g.scalar(float(scale_of(in_q)))], hint)
 
 
 def leaky_relu(g: GraphBuilder, x: str, alpha: float, in_q: Quantization, out_q: Quantization, hint: str) -> str:
@@ -92,13 +98,12 @@ def leaky_relu(g: GraphBuilder, x: str, alpha: float, in_q: Quantization, out_q:
     negative_scale = F32(positive_scale * F32(alpha))
     m_pos = float(np.rint(F32(256.0) * positive_scale))
     m_neg = float(np.rint(F32(256.0) * negative_scale))
-    t = centred(g, x, in_q, hint)
-    is_positive = g.op("GreaterOrEqual", [t, g.scalar(0.0)], hint)
-    multiplier = g.op("Where", [is_positive, g.scalar(m_pos), g.scalar(m_neg)], hint)
-    acc = g.op("Add", [g.op("Mul", [t, multiplier], hint), g.scalar(128.0)], hint)
-    shifted = g.op("Floor", [g.op("Mul", [acc, g.scalar(1.0 / 256.0)], hint)], hint)
-    out = g.op("Add", [shifted, g.scalar(zero_point_of(out_q))], hint)
-    return g.op("Clip", [out, g.scalar(-128), g.scalar(127)], hint)
+    # floor((t * M + 128) / 256) as floor(t * (M / 256) + 0.5): M / 256 is dyadic and t * M < 2**24,
+    # so the product is exact in float32 and the two forms agree bit for bit.
+    is_positive = g.op("GreaterOrEqual", [x, g.scalar(0.0)], hint)
+    multiplier = g.op("Where", [is_positive, g.scalar(m_pos / 256.0), g.scalar(m_neg / 256.0)], hint)
+    acc = g.op("Add", [g.op("Mul", [x, multiplier], hint), g.scalar(0.5)], hint)
+    return clamp_codes(g, g.op("Floor", [acc], hint), out_q, -128, 127, hint)
 
 
 def add_params(a_q: Quantization, b_q: Quantization, out_q: Quantization) -> tuple[int, int, int, int]:
@@ -114,25 +119,27 @@ def add_params(a_q: Quantization, b_q: Quantization, out_q: Quantization) -> tup
     return a_mult, b_mult, bias, shift
 
 
+def centred_add_bias(a_q: Quantization, b_q: Quantization, out_q: Quantization) -> int:
+    """The add's bias for centred inputs: the zero-point terms cancel, the rounding stays."""
+    a_mult, b_mult, bias, shift = add_params(a_q, b_q, out_q)
+    return bias + a_mult * zero_point_of(a_q) + b_mult * zero_point_of(b_q)
+
+
 def add(g: GraphBuilder, a: str, b: str, a_q: Quantization, b_q: Quantization, out_q: Quantization,
         lo: int, hi: int, hint: str) -> str:
-    a_mult, b_mult, bias, shift = add_params(a_q, b_q, out_q)
-    i32 = lambda v: g.constant(np.asarray(v, dtype=np.int32), hint + "_i32")  # noqa: E731
-    a_int = g.op("Cast", [a], hint, to=6)
-    b_int = g.op("Cast", [b], hint, to=6)
-    acc = g.op("Add", [g.op("Mul", [a_int, i32(a_mult)], hint), g.op("Mul", [b_int, i32(b_mult)], hint)], hint)
+    a_mult, b_mult, _, shift = add_params(a_q, b_q, out_q)
+    bias = centred_add_bias(a_q, b_q, out_q)
+    # Centred codes reach +-255 and multipliers 2**21, so the sum needs more than int32: use int64.
+    i64 = lambda v: g.constant(np.asarray(v, dtype=np.int64), hint + "_i64")  # noqa: E731
+    a_int = g.op("Cast", [a], hint, to=7)
+    b_int = g.op("Cast", [b], hint, to=7)
+    acc = g.op("Add", [g.op("Mul", [a_int, i64(a_mult)], hint), g.op("Mul", [b_int, i64(b_mult)], hint)], hint)
     # Arithmetic shift right = floor division; make the dividend positive so that
     # integer Div (which truncates) floors, then take the offset back out.
-    offset_units = 1 << (30 - shift)
-    acc = g.op("Add", [acc, i32(bias + (offset_units << shift))], hint)
-    quotient = g.op("Sub", [g.op("Div", [acc, i32(1 << shift)], hint), i32(offset_units)], hint)
-    out = g.op("Add", [g.op("Cast", [quotient], hint, to=1), g.scalar(zero_point_of(out_q))], hint)
-    return g.op("Clip", [out, g.scalar(lo), g.scalar(hi)], hint)
-
-
-def weights_as_float(value: Value) -> np.ndarray:
-    """Int8 weight codes (zero point 0 for TFLite weights) as exact float32."""
-    return np.asarray(value.const, dtype=np.float32)
+    offset_units = 1 << 40
+    acc = g.op("Add", [acc, i64(bias + (offset_units << shift))], hint)
+    quotient = g.op("Sub", [g.op("Div", [acc, i64(1 << shift)], hint), i64(offset_units)], hint)
+    return clamp_codes(g, g.op("Cast", [quotient], hint, to=1), out_q, lo, hi, hint)
 
 
 def bias_as_float(value: Value | None, channels: int) -> np.ndarray:

@@ -79,18 +79,31 @@ class BrowserRunner:
         return bool(self._bridge.available(name))
 
     async def run(self, name: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        js_feeds = {
-            key: {"data": np.ascontiguousarray(array), "dims": list(array.shape), "type": _ORT_TYPES[array.dtype]}
-            for key, array in feeds.items()
-        }
-        outputs = await self._bridge.run(name, to_javascript(js_feeds))
-        result = {}
-        for key in js.Object.keys(outputs):
-            tensor = getattr(outputs, key)
-            dtype = _ORT_DTYPES[tensor.type]
-            dims = [int(d) for d in tensor.dims]
-            result[key] = np.frombuffer(tensor.data.to_bytes(), dtype=dtype).reshape(dims)
-        return result
+        outputs = await self._bridge.run(name, to_javascript(_tensors(feeds)))
+        return _from_js_outputs(outputs)
+
+    async def run_stream(self, name: str, stream: int, feeds: dict[str, np.ndarray],
+                         state_init: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+        """One step of a streaming model whose state the JS bridge keeps (``state_in_k`` <- ``state_out_k``);
+        ``state_init`` restarts the stream."""
+        init = to_javascript(_tensors(state_init)) if state_init is not None else None
+        outputs = await self._bridge.runStream(name, stream, to_javascript(_tensors(feeds)), init)
+        return _from_js_outputs(outputs)
+
+
+def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, dict]:
+    return {key: {"data": np.ascontiguousarray(array), "dims": list(array.shape), "type": _ORT_TYPES[array.dtype]}
+            for key, array in arrays.items()}
+
+
+def _from_js_outputs(outputs: Any) -> dict[str, np.ndarray]:
+    result = {}
+    for key in js.Object.keys(outputs):
+        tensor = getattr(outputs, key)
+        dtype = _ORT_DTYPES[tensor.type]
+        dims = [int(d) for d in tensor.dims]
+        result[key] = np.frombuffer(tensor.data.to_bytes(), dtype=dtype).reshape(dims)
+    return result
 
 
 async def dispatch(method: str, js_args: Any) -> Any:

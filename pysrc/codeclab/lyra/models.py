@@ -87,6 +87,15 @@ class StatefulModel:
         return self.absorb(self.runner.run_sync(self.name, self.feeds(inputs)))
 
     async def step_async(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        run_stream = getattr(self.runner, "run_stream", None)
+        if run_stream is not None and self.state:
+            # The page's runner keeps the state tensors on its side between frames: only the
+            # frame's input and output cross the Python/JS boundary (the initial state once,
+            # and again after a reset).
+            init = self.state_init if self.steps == 0 else None
+            outputs = await run_stream(self.name, id(self), inputs, init)
+            self.steps += 1
+            return outputs
         return self.absorb(await self.runner.run(self.name, self.feeds(inputs)))
 
 

@@ -1,0 +1,84 @@
+"""The TFLite → ONNX converter: conversion time, ONNX sizes, and per-frame time of the Lyra models in
+CPython onnxruntime against the TFLite interpreter (XNNPACK), one thread each."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+FRAMES = 300
+
+
+def _per_frame_ms(step, frames: list[np.ndarray]) -> float:
+    for x in frames[:20]:
+        step(x)
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for x in frames:
+            step(x)
+        runs.append((time.perf_counter() - started) * 1000 / len(frames))
+    return statistics.median(runs)
+
+
+def rows(ctx):
+    from run import Row  # noqa: PLC0415
+
+    if ctx.upstream is None:
+        return [Row("converter", "conversion", "skipped", "no upstream files (set CODECLAB_UPSTREAM)")]
+    sys.path.insert(0, str(REPO))
+    import onnx  # noqa: PLC0415
+    import onnxruntime as ort  # noqa: PLC0415
+    from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415
+
+    from models.build_models import load_manifests  # noqa: PLC0415
+    from models.tflite2onnx import convert  # noqa: PLC0415
+
+    results = []
+    converted = {}
+    for manifest in load_manifests():
+        if manifest.get("kind") == "codebooks":
+            continue
+        source = ctx.upstream / manifest["source"]["file"]
+        started = time.perf_counter()
+        model = convert(source, name=manifest["name"], input_names=manifest["rename_inputs"],
+                        output_names=manifest["rename_outputs"], extra_outputs=manifest["extra_outputs"])
+        seconds = time.perf_counter() - started
+        converted[manifest["name"]] = (model, source)
+        size = len(model.model.SerializeToString())
+        nodes = len(model.model.graph.node)
+        transposes = sum(n.op_type == "Transpose" for n in model.model.graph.node)
+        results.append(Row("converter", f"{manifest['name']}: convert", f"{seconds * 1000:.0f} ms",
+                           f"{source.stat().st_size / 1e6:.2f} MB tflite -> {size / 1e6:.2f} MB onnx, "
+                           f"{nodes} nodes, {transposes} Transpose"))
+    del onnx
+
+    rng = np.random.default_rng(3)
+    inputs = {"soundstream_encoder": ("audio", [(0.1 * rng.standard_normal((1, 320))).astype(np.float32)
+                                                for _ in range(FRAMES)]),
+              "lyragan": ("features", [rng.standard_normal((1, 1, 64)).astype(np.float32) for _ in range(FRAMES)])}
+    for name, (input_name, frames) in inputs.items():
+        model, source = converted[name]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = ort.InferenceSession(model.model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        state = {"s": model.state_init()}
+
+        def onnx_step(x, session=session, input_name=input_name, state=state):
+            names = [o.name for o in session.get_outputs()]
+            out = dict(zip(names, session.run(None, {input_name: x, **state["s"]})))
+            state["s"] = {k.replace("state_out_", "state_in_"): v for k, v in out.items() if k.startswith("state_out_")}
+
+        runner = Interpreter(str(source), num_threads=1).get_signature_runner()
+        key = next(iter(runner.get_input_details()))
+        onnx_ms = _per_frame_ms(onnx_step, frames)
+        tflite_ms = _per_frame_ms(lambda x, runner=runner, key=key: runner(**{key: x}), frames)
+        results.append(Row("converter", f"{name}: ms per 20 ms frame, CPython", f"{onnx_ms:.3f} ms",
+                           f"onnxruntime {ort.__version__}; TFLite interpreter {tflite_ms:.3f} ms "
+                           f"(x{onnx_ms / tflite_ms:.1f})"))
+    return results
