@@ -1,26 +1,352 @@
 // Basis Universal textures panel.
-import { el, showError, clearError, setResult } from "../lib/ui.js";
+//
+// Drop a .ktx2/.basis file: Python (codeclab.basis.service) parses and validates it and chooses the
+// transcode target from this WebGL2 context's extensions; the official Basis transcoder (wasm, in a
+// worker) turns it into that GPU format; WebGL2 uploads it as-is and draws it. Drop a PNG/JPEG: the
+// Basis encoder (npm ktx2-encoder, wasm, in a worker) makes a KTX2 of it first.
+import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../lib/ui.js";
 import { dropzone } from "../lib/dropzone.js";
+import { TextureView } from "./textures-view.js";
+import { transcode, encodeKtx2 } from "./textures-workers.js";
+
+const TEXTURE_NAME = /\.(ktx2|basis)$/i;
+const IMAGE_TYPE = /^image\/(png|jpeg)$/;
+
+function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function figure(label, testid) {
+  const value = el("b", { text: "–", "data-testid": testid });
+  const note = el("span", { text: label });
+  return { node: el("div", { class: "figure" }, value, note), value, note };
+}
+
+function labelled(text, control, attrs = {}) {
+  return el("label", { class: "basis-field", ...attrs }, el("span", { text }), control);
+}
 
 export async function mount(panel, app) {
+  // ---------------------------------------------------------------- DOM
   const error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "basis-error" });
-  const result = el("div", { "data-testid": "basis-result" });
   const zone = dropzone({
     testid: "basis-input", accept: ".ktx2,.basis,image/png,image/jpeg",
-    title: "Drop a .ktx2 or .basis texture", hint: "or a PNG/JPEG to encode to KTX2 in the browser",
-    onFiles: async ([file]) => {
-      clearError(error);
-      await app.ready;
-      try {
-        const data = new Uint8Array(await file.arrayBuffer());
-        const info = await app.python.call("basis.inspect", { data, name: file.name }, [data.buffer]);
-        setResult(result, info);
-      } catch (err) { showError(error, err); }
-    },
+    title: "Drop a .ktx2 or .basis texture",
+    hint: "or a PNG / JPEG to encode to KTX2 right here (nothing leaves this tab)",
+    onFiles: ([file]) => openFile(file),
   });
+  zone.dataset.paste = "";
+
+  const mode = el("select", { "data-testid": "basis-mode" },
+    el("option", { value: "etc1s", text: "ETC1S (small files)" }),
+    el("option", { value: "uastc", text: "UASTC (high quality)" }));
+  const quality = el("input", { type: "range", min: 1, max: 255, value: 128, "data-testid": "basis-quality" });
+  const qualityOut = el("output", { text: "128" });
+  const uastcLevel = el("select", { "data-testid": "basis-uastc-level" },
+    ...["0 fastest", "1 faster", "2 default", "3 slower", "4 slowest"].map((t, i) => el("option", { value: i, text: t, selected: i === 2 })));
+  const mipmaps = el("input", { type: "checkbox", checked: true, "data-testid": "basis-mipmaps" });
+  const zstd = el("input", { type: "checkbox", checked: true, "data-testid": "basis-zstd" });
+  const reencode = el("button", { class: "secondary", type: "button", disabled: true, "data-testid": "basis-reencode", text: "Re-encode" });
+  const qualityField = labelled("ETC1S quality", el("span", { class: "basis-range" }, quality, qualityOut));
+  const levelField = labelled("UASTC level", uastcLevel, { hidden: true });
+  const zstdField = labelled("Zstandard", zstd, { hidden: true });
+  const encodeOptions = el("div", { class: "basis-options" },
+    el("span", { class: "basis-options-title", text: "PNG/JPEG → KTX2" }),
+    labelled("Mode", mode), qualityField, levelField, labelled("Mipmaps", mipmaps), zstdField, reencode);
+
+  const progressFill = el("div", { class: "progress-fill" });
+  const progressText = el("span", { class: "muted" });
+  const progress = el("div", { class: "basis-progress", hidden: true, "data-testid": "basis-progress", role: "status" },
+    el("div", { class: "progress" }, progressFill), progressText);
+
+  const target = el("select", { "data-testid": "basis-target", disabled: true, "aria-label": "Transcode target" });
+  const level = el("select", { "data-testid": "basis-level", disabled: true, "aria-label": "Mip level" });
+  const alpha = el("input", { type: "checkbox", checked: true, "data-testid": "basis-alpha" });
+  const fitButton = el("button", { class: "secondary", type: "button", text: "Fit", "data-testid": "basis-fit" });
+  const actualButton = el("button", { class: "secondary", type: "button", text: "1:1", "data-testid": "basis-actual" });
+  const zoomText = el("span", { class: "muted basis-zoom" });
+  const downloadButton = el("button", { type: "button", hidden: true, "data-testid": "basis-download", text: "Download .ktx2" });
+  const toolbar = el("div", { class: "basis-toolbar" },
+    labelled("GPU format", target), labelled("Mip level", level), labelled("Alpha over checkerboard", alpha),
+    el("span", { class: "basis-spacer" }), zoomText, fitButton, actualButton, downloadButton);
+
+  const canvas = el("canvas", { class: "basis-canvas", "data-testid": "basis-canvas" });
+  const placeholder = el("p", { class: "basis-placeholder muted", text: "No texture yet. Wheel to zoom, drag to pan, double-click to fit." });
+  const stage = el("div", { class: "canvas-wrap basis-stage" }, canvas, placeholder);
+
+  const figures = {
+    file: figure("file size", "basis-file-size"),
+    original: figure("original image", "basis-original-size"),
+    gpu: figure("on the GPU", "basis-gpu-bytes"),
+    rgba: figure("as RGBA8", "basis-rgba-bytes"),
+    ratio: figure("smaller than RGBA8 in GPU memory", "basis-ratio"),
+    time: figure("transcode", "basis-ms"),
+    encode: figure("encode in this tab", "basis-encode-ms"),
+  };
+  figures.original.node.hidden = true;
+  figures.encode.node.hidden = true;
+  const result = el("div", { class: "figures basis-figures", "data-testid": "basis-result" }, ...Object.values(figures).map((f) => f.node));
+  const facts = el("dl", { class: "facts basis-facts" });
+  const levelsTable = el("table", { class: "table basis-levels", "data-testid": "basis-levels" });
+  const details = el("div", { class: "basis-details", hidden: true }, facts, levelsTable);
+  const viewer = el("div", { class: "card basis-viewer" }, toolbar, stage, result, details);
+
   panel.append(
     el("h2", { text: "Basis Universal: textures that stay compressed on the GPU" }),
-    el("p", { text: "A .basis or KTX2 file is transcoded at load time to the compressed format your GPU understands (ASTC, BC7, ETC2, S3TC…), so it stays compressed in GPU memory." }),
-    zone, error, result,
+    el("p", { text: "A .basis or KTX2 file is transcoded when it loads into the compressed format your GPU understands (ASTC, BC7, ETC2, S3TC…), so it also stays compressed in GPU memory — unlike a PNG or JPEG, which the GPU holds as 4 bytes per pixel." }),
+    el("div", { class: "basis-top" }, zone, encodeOptions), progress, error, viewer,
   );
+
+  let view;
+  try {
+    view = new TextureView(canvas);
+  } catch (err) {
+    showError(error, err);
+    return;
+  }
+  view.onchange = () => { zoomText.textContent = `${(view.cssZoom * 100).toFixed(view.cssZoom < 0.1 ? 1 : 0)} %`; };
+
+  // ---------------------------------------------------------------- state
+  let current = null; // {bytes, name, container, info, plan, transcoded, original, encodeMs, ktx2Bytes}
+  let lastImage = null; // {bytes, name, type, size} of the last PNG/JPEG, for "Re-encode"
+  let generation = 0; // a newer drop or target change makes older work stale
+
+  function busy(on) {
+    for (const control of [target, level, reencode]) control.disabled = on || (control === reencode ? !lastImage : !current);
+    panel.classList.toggle("basis-busy", on);
+  }
+
+  let progressTimer = null;
+  function showProgress(fraction, text) {
+    progress.hidden = false;
+    progress.dataset.stage = text;
+    progressFill.style.width = `${Math.round(fraction * 100)}%`;
+    const started = performance.now();
+    clearInterval(progressTimer);
+    progressText.textContent = text;
+    // The encoder cannot report inside a stage, so show that time is passing.
+    progressTimer = setInterval(() => { progressText.textContent = `${text} — ${((performance.now() - started) / 1000).toFixed(1)} s`; }, 200);
+  }
+  function hideProgress() { clearInterval(progressTimer); progress.hidden = true; }
+
+  function updateEncodeFields() {
+    const uastc = mode.value === "uastc";
+    qualityField.hidden = uastc;
+    levelField.hidden = !uastc;
+    zstdField.hidden = !uastc;
+    qualityOut.textContent = quality.value;
+  }
+  mode.addEventListener("change", updateEncodeFields);
+  quality.addEventListener("input", updateEncodeFields);
+  updateEncodeFields();
+
+  // ---------------------------------------------------------------- flows
+  async function openFile(file) {
+    // Synchronously, so a waiting test never sees the previous file's result.
+    delete result.dataset.result;
+    clearError(error);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    if (TEXTURE_NAME.test(file.name) || !IMAGE_TYPE.test(file.type)) {
+      lastImage = null;
+      await showTexture(bytes, file.name, null);
+    } else {
+      lastImage = { bytes, name: file.name, type: file.type, size: file.size };
+      await encodeImage();
+    }
+  }
+
+  function encodeSettings() {
+    return { mode: mode.value, quality: Number(quality.value), uastcLevel: Number(uastcLevel.value), mipmaps: mipmaps.checked, zstd: zstd.checked };
+  }
+
+  async function encodeImage() {
+    const image = lastImage;
+    const mine = ++generation;
+    clearError(error);
+    delete result.dataset.result;
+    busy(true);
+    const fractions = { decode: 0.08, load: 0.2, encode: 0.35 };
+    try {
+      const settings = encodeSettings();
+      showProgress(0.03, `Reading ${image.name}`);
+      const encoded = await encodeKtx2(image.bytes, settings, ({ stage: s, text }) => { if (mine === generation) showProgress(fractions[s] ?? 0.5, text); });
+      if (mine !== generation) return;
+      const ktx2 = new Uint8Array(encoded.ktx2);
+      const name = image.name.replace(/\.[^.]*$/, "") + ".ktx2";
+      await showTexture(ktx2, name, { original: image, encodeMs: encoded.encodeMs, settings }, mine);
+    } catch (err) {
+      if (mine === generation) { hideProgress(); busy(false); showError(error, err); }
+    }
+  }
+
+  /** Inspect + plan in Python, transcode, upload, show. `encoded`: {original, encodeMs} for an encoded image. */
+  async function showTexture(bytes, name, encoded, mine = ++generation) {
+    clearError(error);
+    delete result.dataset.result;
+    busy(true);
+    try {
+      showProgress(0.6, `Reading ${name} in Python`);
+      await app.ready;
+      const info = await app.python.call("basis.inspect", { data: bytes, name });
+      if (mine !== generation) return;
+      const plan = await app.python.call("basis.plan", { data: bytes, extensions: view.extensions(), force: null });
+      if (mine !== generation) return;
+      const next = { bytes, name, container: info.container, info, plan: null, autoPlan: plan, encoded };
+      await transcodeAndShow(next, plan, mine);
+    } catch (err) {
+      if (mine === generation) { hideProgress(); busy(false); showError(error, err); }
+    }
+  }
+
+  async function transcodeAndShow(texture, plan, mine) {
+    showProgress(0.8, `Transcoding to ${plan.target_format}`);
+    const transcoded = await transcode(texture.bytes, texture.container, plan.transcoder_format_number);
+    if (mine !== generation) return;
+    if (transcoded.levels.length !== plan.level_count) {
+      throw new Error(`the transcoder found ${transcoded.levels.length} mip levels, the parser ${plan.level_count}`);
+    }
+    view.upload(transcoded.levels, plan.target, { flipY: texture.info.y_flipped, sizes: plan.levels });
+    const sameTexture = texture === current;
+    texture.plan = plan;
+    texture.transcoded = transcoded;
+    current = texture;
+    placeholder.hidden = true;
+    fillMenus(sameTexture);
+    showFigures();
+    hideProgress();
+    busy(false);
+    publish();
+  }
+
+  async function retarget() {
+    if (!current) return;
+    const mine = ++generation;
+    const texture = current;
+    clearError(error);
+    delete result.dataset.result;
+    busy(true);
+    try {
+      const force = target.value === "auto" ? null : target.value;
+      const plan = await app.python.call("basis.plan", { data: texture.bytes, extensions: view.extensions(), force });
+      if (mine !== generation) return;
+      await transcodeAndShow(texture, plan, mine);
+    } catch (err) {
+      if (mine === generation) { hideProgress(); busy(false); showError(error, err); }
+    }
+  }
+
+  // ---------------------------------------------------------------- display
+  function fillMenus(sameTexture) {
+    const { plan, autoPlan } = current;
+    const chosen = target.value && plan.target.chosen_by === "force" ? plan.target_format : "auto";
+    target.replaceChildren(
+      el("option", { value: "auto", text: `Auto: ${autoPlan.target_format} (${autoPlan.target.chosen_by.replace("auto:", "")})` }),
+      ...autoPlan.available.map((t) => el("option", {
+        value: t.name,
+        text: `${t.name}${t.compressed ? "" : " (uncompressed)"}${t.keeps_alpha ? "" : " — drops alpha"}`,
+      })),
+      // What cannot be used here, and why (no extension, not from this payload, size rules).
+      el("optgroup", { label: "Not available here" }, ...(autoPlan.unavailable || []).map((t) => el("option", {
+        value: t.name, disabled: true, title: t.reason, text: `${t.name}: ${t.reason}`,
+      }))));
+    target.value = chosen;
+    const keep = sameTexture ? Math.min(Number(level.value) || 0, plan.levels.length - 1) : 0;
+    level.replaceChildren(...plan.levels.map((lv) => el("option", { value: lv.level, text: `${lv.level}: ${lv.width}×${lv.height}` })));
+    level.value = String(keep);
+    view.setLevel(keep);
+    downloadButton.hidden = !current.encoded;
+  }
+
+  function showFigures() {
+    const { info, plan, transcoded, encoded } = current;
+    figures.file.value.textContent = formatBytes(info.file_size);
+    figures.file.note.textContent = `${info.container === "ktx2" ? "KTX2" : ".basis"} file, ${info.source_format.toUpperCase()}`;
+    figures.original.node.hidden = !encoded;
+    figures.encode.node.hidden = !encoded;
+    if (encoded) {
+      const kind = encoded.original.type === "image/png" ? "PNG" : "JPEG";
+      figures.original.value.textContent = formatBytes(encoded.original.size);
+      figures.original.note.textContent = `original ${kind} (KTX2 is ${(info.file_size / encoded.original.size).toFixed(2)}×)`;
+      figures.encode.value.textContent = formatMs(encoded.encodeMs);
+    }
+    figures.gpu.value.textContent = formatBytes(plan.gpu_bytes);
+    figures.gpu.note.textContent = `on the GPU as ${plan.target_format}`;
+    figures.rgba.value.textContent = formatBytes(plan.rgba_bytes);
+    figures.ratio.value.textContent = `${(plan.rgba_bytes / plan.gpu_bytes).toFixed(1)}×`;
+    figures.time.value.textContent = formatMs(transcoded.ms);
+    figures.time.note.textContent = `transcode, ${plan.level_count} level${plan.level_count > 1 ? "s" : ""} (wasm)`;
+
+    const t = plan.target;
+    const rows = [
+      ["Size", `${info.width} × ${info.height}, ${plan.level_count} mip level${plan.level_count > 1 ? "s" : ""}${info.images > 1 ? `, ${info.images} images (image 0 shown)` : ""}`],
+      ["Payload", `${info.source_format.toUpperCase()}, supercompression ${info.supercompression}${info.has_alpha ? ", with alpha" : ", opaque"}`],
+      ["Upload", `${t.gl_internal_format_name || t.name}${t.extension ? ` via ${t.extension}` : " (core WebGL2)"}`],
+      ["Chosen by", t.chosen_by === "force" ? "you (menu)" : `three.js KTX2Loader's rule: ${t.chosen_by.replace("auto:", "")}`],
+    ];
+    if (info.srgb !== null && info.srgb !== undefined) rows.push(["Colour", info.srgb ? "sRGB" : "linear"]);
+    if (info.key_values?.KTXwriter) rows.push(["Writer", info.key_values.KTXwriter]);
+    if (t.keeps_alpha === false) rows.push(["Note", `${t.name} has no alpha channel: the texture's alpha is dropped`]);
+    facts.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+    levelsTable.replaceChildren(
+      el("thead", {}, el("tr", {}, ...["Level", "Size", "In the file", `GPU (${plan.target_format})`, "RGBA8", "Transcode"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, ...plan.levels.map((lv, i) => el("tr", {},
+        el("td", { text: String(lv.level) }),
+        el("td", { text: `${lv.width}×${lv.height}` }),
+        el("td", { text: formatBytes(info.levels[i]?.byte_length) }),
+        el("td", { text: formatBytes(lv.gpu_bytes) }),
+        el("td", { text: formatBytes(lv.rgba_bytes) }),
+        el("td", { text: formatMs(transcoded.levels[i]?.ms) }))))
+    );
+    details.hidden = false;
+  }
+
+  function publish() {
+    const { info, plan, transcoded, encoded } = current;
+    setResult(result, {
+      name: current.name,
+      width: plan.width,
+      height: plan.height,
+      levels: plan.level_count,
+      source_format: plan.source_format,
+      target_format: plan.target_format,
+      gpu_bytes: plan.gpu_bytes,
+      rgba_bytes: plan.rgba_bytes,
+      ms: Math.round(transcoded.ms * 1000) / 1000,
+      container: info.container,
+      file_size: info.file_size,
+      has_alpha: info.has_alpha,
+      chosen_by: plan.target.chosen_by,
+      level: view.level,
+      encoded: Boolean(encoded),
+      original_size: encoded ? encoded.original.size : null,
+      encode_ms: encoded ? Math.round(encoded.encodeMs) : null,
+    });
+  }
+
+  // ---------------------------------------------------------------- controls
+  target.addEventListener("change", retarget);
+  level.addEventListener("change", () => { view.setLevel(Number(level.value)); if (current) publish(); });
+  alpha.addEventListener("change", () => view.setAlpha(alpha.checked));
+  fitButton.addEventListener("click", () => view.fit());
+  actualButton.addEventListener("click", () => view.actualSize());
+  reencode.addEventListener("click", () => { if (lastImage) encodeImage(); });
+  downloadButton.addEventListener("click", () => { if (current?.encoded) download(current.bytes, current.name, "image/ktx2"); });
+
+  // For tests and the console: what was transcoded, and what the GPU decodes, for one level.
+  app.textures = {
+    current: () => current && { name: current.name, plan: current.plan, info: current.info },
+    transcoded(levelIndex = view.level) {
+      const lv = current.transcoded.levels[levelIndex];
+      return { width: lv.width, height: lv.height, format: current.plan.target_format, base64: toBase64(new Uint8Array(lv.data)) };
+    },
+    /** Where level 0's texel (0, 0) is on the canvas (device pixels), and the scale. */
+    viewState: () => ({ pan: [...view.pan], zoom: view.zoom, dpr: view.dpr, level: view.level, alpha: view.alpha,
+      canvas: [canvas.width, canvas.height] }),
+    readback(levelIndex = view.level) {
+      const { width, height, pixels } = view.readback(levelIndex);
+      return { width, height, base64: toBase64(pixels) };
+    },
+  };
 }

@@ -85,6 +85,10 @@ class GpuFormat:
     uploads: tuple[Upload, ...]  # in order of preference
     needs_power_of_two: bool = False
     min_blocks: int = 1  # PVRTC1 stores at least 2x2 blocks
+    # WebGL's S3TC, RGTC and BPTC extensions refuse a level-0 upload whose sides are not
+    # multiples of 4 (INVALID_OPERATION); deeper levels may have any size. A single-level
+    # texture can still be uploaded at its block-padded size (three.js's KTX2Loader does so).
+    base_multiple_of_four: bool = False
 
     @property
     def enum_name(self) -> str:
@@ -101,11 +105,16 @@ FORMATS: tuple[GpuFormat, ...] = (
         Upload(EXT_ETC1, 0x8D64),
     )),
     GpuFormat("ETC2_RGBA", 1, 16, True, True, BOTH, (Upload(EXT_ETC, 0x9278, 0x9279),)),
-    GpuFormat("BC1_RGB", 2, 8, True, False, BOTH, (Upload(EXT_S3TC, 0x83F0, 0x8C4C, EXT_S3TC_SRGB),)),
-    GpuFormat("BC3_RGBA", 3, 16, True, True, BOTH, (Upload(EXT_S3TC, 0x83F3, 0x8C4F, EXT_S3TC_SRGB),)),
-    GpuFormat("BC4_R", 4, 8, True, False, BOTH, (Upload(EXT_RGTC, 0x8DBB),)),
-    GpuFormat("BC5_RG", 5, 16, True, False, BOTH, (Upload(EXT_RGTC, 0x8DBD),)),
-    GpuFormat("BC7_RGBA", 6, 16, True, True, BOTH, (Upload(EXT_BPTC, 0x8E8C, 0x8E8D),)),
+    GpuFormat("BC1_RGB", 2, 8, True, False, BOTH, (Upload(EXT_S3TC, 0x83F0, 0x8C4C, EXT_S3TC_SRGB),),
+              base_multiple_of_four=True),
+    GpuFormat("BC3_RGBA", 3, 16, True, True, BOTH, (Upload(EXT_S3TC, 0x83F3, 0x8C4F, EXT_S3TC_SRGB),),
+              base_multiple_of_four=True),
+    GpuFormat("BC4_R", 4, 8, True, False, BOTH, (Upload(EXT_RGTC, 0x8DBB),),
+              base_multiple_of_four=True),
+    GpuFormat("BC5_RG", 5, 16, True, False, BOTH, (Upload(EXT_RGTC, 0x8DBD),),
+              base_multiple_of_four=True),
+    GpuFormat("BC7_RGBA", 6, 16, True, True, BOTH, (Upload(EXT_BPTC, 0x8E8C, 0x8E8D),),
+              base_multiple_of_four=True),
     GpuFormat("PVRTC1_4_RGB", 8, 8, True, False, BOTH, (Upload(EXT_PVRTC, 0x8C00),),
               needs_power_of_two=True, min_blocks=2),
     GpuFormat("PVRTC1_4_RGBA", 9, 8, True, True, BOTH, (Upload(EXT_PVRTC, 0x8C02),),
@@ -136,6 +145,14 @@ def lookup(name: str) -> GpuFormat:
         if fmt.name.lower() == key.lower():
             return fmt
     raise KeyError(name)
+
+
+def upload_size(fmt: GpuFormat, width: int, height: int, levels: int) -> tuple[int, int]:
+    """The level-0 size to declare to WebGL: block-padded for a single-level texture in a
+    format that needs multiple-of-4 sides (the transcoder writes whole blocks anyway)."""
+    if fmt.base_multiple_of_four and levels == 1:
+        return blocks(width) * 4, blocks(height) * 4
+    return width, height
 
 
 def level_bytes(fmt: GpuFormat, width: int, height: int) -> int:

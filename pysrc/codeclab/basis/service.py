@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import formats as F
 from .info import TextureInfo, describe, primaries_name
 from .ktx2 import Ktx2File
-from .targets import available_targets, choose_target
+from .targets import available_targets, choose_target, unavailable_targets
 
 # Key/value entries that hold text (KTX2 spec section 5.2 and common writers).
 TEXT_KEYS = ("KTXorientation", "KTXwriter", "KTXwriterScParams", "KTXswizzle", "KTXdxgiFormat__",
@@ -101,19 +101,25 @@ def plan(data: bytes, extensions: list[str], force: str | None = None) -> dict:
     (``force`` names one explicitly) and say what it costs on the GPU."""
     info = describe(bytes(data))
     exts = list(extensions or [])
-    target = choose_target(exts, info.source_format, info.has_alpha, info.width, info.height, force)
+    count = len(info.levels)
+    target = choose_target(exts, info.source_format, info.has_alpha, info.width, info.height, force, count)
     fmt = target.format
     levels = []
     for lv in info.levels:
+        # What WebGL is told: the level's own size, except a single block-padded level (see formats).
+        upload_width, upload_height = (F.upload_size(fmt, lv.width, lv.height, count) if lv.index == 0
+                                       else (lv.width, lv.height))
         levels.append({
             "level": lv.index,
             "width": lv.width,
             "height": lv.height,
+            "upload_width": upload_width,
+            "upload_height": upload_height,
             "gpu_bytes": F.level_bytes(fmt, lv.width, lv.height) * info.images,
             "rgba_bytes": F.rgba8_bytes(lv.width, lv.height) * info.images,
         })
     gpu_bytes = sum(lv["gpu_bytes"] for lv in levels)
-    menu = available_targets(exts, info.source_format, info.has_alpha, info.width, info.height)
+    menu = available_targets(exts, info.source_format, info.has_alpha, info.width, info.height, count)
     return {
         "container": info.container,
         "source_format": info.source_format,
@@ -132,4 +138,5 @@ def plan(data: bytes, extensions: list[str], force: str | None = None) -> dict:
         "gpu_bytes": gpu_bytes,
         "rgba_bytes": info.rgba_bytes,
         "available": [t.to_dict() for t in menu],
+        "unavailable": unavailable_targets(exts, info.source_format, info.width, info.height, count),
     }

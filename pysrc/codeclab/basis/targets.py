@@ -9,6 +9,12 @@ RGBA32 is the fallback.  (KTX2Loader also drops ASTC/ETC on desktop Linux with
 all four families present, guessing they are emulated; that is a browser-
 sniffing heuristic, left to the page: it can pass fewer extensions.)
 
+One rule KTX2Loader lacks: WebGL refuses S3TC, RGTC and BPTC at level 0 unless
+both sides are multiples of 4, so for a *mipmapped* texture of another size
+those targets are skipped and left out of the menu (a single-level one is
+uploaded block-padded, as KTX2Loader does).  ``levels`` defaults to 1, which
+keeps the choice exactly KTX2Loader's.
+
 A ``force`` name picks any target the context can upload instead.
 """
 
@@ -117,18 +123,30 @@ def _target(fmt: GpuFormat, upload: Upload, exts: frozenset[str], has_alpha: boo
     return Target(fmt, upload, srgb, fmt.has_alpha or not has_alpha, chosen_by)
 
 
-def _fits(fmt: GpuFormat, source_format: str, width: int, height: int) -> str | None:
+def _block_rule(fmt: GpuFormat, width: int, height: int, levels: int) -> str | None:
+    """Why WebGL would refuse level 0 of this mip chain in ``fmt``, or None."""
+    if fmt.base_multiple_of_four and levels > 1 and (width % 4 or height % 4):
+        return (f"WebGL takes {fmt.name} with mipmaps only when both sides are multiples of 4, "
+                f"texture is {width}x{height}")
+    return None
+
+
+def _fits(fmt: GpuFormat, source_format: str, width: int, height: int, levels: int = 1) -> str | None:
     """Why ``fmt`` cannot be produced for this texture, or None if it can."""
     if source_format not in fmt.sources:
         return f"the transcoder cannot make {fmt.name} from {source_format.upper()}"
     if fmt.needs_power_of_two and not (is_power_of_two(width) and is_power_of_two(height)):
         return f"{fmt.name} needs power-of-two sides, texture is {width}x{height}"
+    why = _block_rule(fmt, width, height, levels)
+    if why is not None:
+        return why
     if not fmt.uploads:
         return f"WebGL cannot upload {fmt.name}"
     return None
 
 
-def auto_target(extensions, source_format: str, has_alpha: bool, width: int, height: int) -> Target:
+def auto_target(extensions, source_format: str, has_alpha: bool, width: int, height: int,
+                levels: int = 1) -> Target:
     """The target KTX2Loader would pick."""
     _check_source(source_format)
     exts = normalize_extensions(extensions)
@@ -141,20 +159,23 @@ def auto_target(extensions, source_format: str, has_alpha: bool, width: int, hei
         if option.needs_power_of_two and not (is_power_of_two(width) and is_power_of_two(height)):
             continue
         fmt = F.BY_NAME[option.alpha if has_alpha else option.opaque]
+        if _block_rule(fmt, width, height, levels) is not None:
+            continue
         upload = _upload_for(fmt, exts, option.extension)
         if upload is not None:
             return _target(fmt, upload, exts, has_alpha, f"auto:{option.key}")
     raise AssertionError("unreachable: RGBA32 needs no extension")
 
 
-def available_targets(extensions, source_format: str, has_alpha: bool, width: int, height: int) -> list[Target]:
+def available_targets(extensions, source_format: str, has_alpha: bool, width: int, height: int,
+                      levels: int = 1) -> list[Target]:
     """Every target this context can upload for this texture (the page's menu),
     in enum order."""
     _check_source(source_format)
     exts = normalize_extensions(extensions)
     out = []
     for fmt in sorted(F.FORMATS, key=lambda f: f.number):
-        if _fits(fmt, source_format, width, height) is not None:
+        if _fits(fmt, source_format, width, height, levels) is not None:
             continue
         upload = _upload_for(fmt, exts)
         if upload is not None:
@@ -162,7 +183,24 @@ def available_targets(extensions, source_format: str, has_alpha: bool, width: in
     return out
 
 
-def forced_target(name: str, extensions, source_format: str, has_alpha: bool, width: int, height: int) -> Target:
+def unavailable_targets(extensions, source_format: str, width: int, height: int,
+                        levels: int = 1) -> list[dict]:
+    """The targets the menu leaves out, each with why: ``[{"name", "reason"}]`` in enum order."""
+    _check_source(source_format)
+    exts = normalize_extensions(extensions)
+    out = []
+    for fmt in sorted(F.FORMATS, key=lambda f: f.number):
+        why = _fits(fmt, source_format, width, height, levels)
+        if why is None and _upload_for(fmt, exts) is None:
+            needed = " or ".join(u.extension for u in fmt.uploads if u.extension)
+            why = f"this WebGL2 context lacks {needed}"
+        if why is not None:
+            out.append({"name": fmt.name, "reason": why})
+    return out
+
+
+def forced_target(name: str, extensions, source_format: str, has_alpha: bool, width: int, height: int,
+                  levels: int = 1) -> Target:
     """The named target (``"BC7_RGBA"``, ``"cTFBC7_RGBA"``, ``"rgba32"`` ...) or
     an ``UnsupportedError`` saying why it cannot be used here."""
     _check_source(source_format)
@@ -171,7 +209,7 @@ def forced_target(name: str, extensions, source_format: str, has_alpha: bool, wi
     except KeyError:
         known = ", ".join(f.name for f in F.FORMATS)
         raise UnsupportedError(f"unknown transcode target {name!r}; known: {known}") from None
-    why = _fits(fmt, source_format, width, height)
+    why = _fits(fmt, source_format, width, height, levels)
     if why is not None:
         raise UnsupportedError(f"cannot use {fmt.name}: {why}")
     exts = normalize_extensions(extensions)
@@ -183,8 +221,8 @@ def forced_target(name: str, extensions, source_format: str, has_alpha: bool, wi
 
 
 def choose_target(extensions, source_format: str, has_alpha: bool, width: int, height: int,
-                  force: str | None = None) -> Target:
+                  force: str | None = None, levels: int = 1) -> Target:
     """``forced_target`` when ``force`` names one (not None/""/"auto"), else ``auto_target``."""
     if force and force.lower() != "auto":
-        return forced_target(force, extensions, source_format, has_alpha, width, height)
-    return auto_target(extensions, source_format, has_alpha, width, height)
+        return forced_target(force, extensions, source_format, has_alpha, width, height, levels)
+    return auto_target(extensions, source_format, has_alpha, width, height, levels)

@@ -1,0 +1,94 @@
+// Classic Worker around the official Basis Universal transcoder (Emscripten build shipped in npm
+// three). It is a classic worker because the transcoder is a classic script defining a global
+// `BASIS` factory, loaded with importScripts. Transcoding runs here so the page never freezes.
+//
+// Protocol: {id, data: ArrayBuffer, container: "ktx2"|"basis", format: <transcoder_texture_format>}
+//        -> {id, ok: true, levels: [{level, width, height, data: ArrayBuffer, ms}], ms, startMs}
+//        |  {id, ok: false, message}
+
+/* global BASIS */
+importScripts("../vendor/basis/basis_transcoder.js");
+
+let modulePromise = null;
+
+function transcoder() {
+  if (!modulePromise) {
+    modulePromise = (async () => {
+      const url = new URL("../vendor/basis/basis_transcoder.wasm", self.location.href);
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`could not load the Basis transcoder (${response.status} for ${url})`);
+      const module = await BASIS({ wasmBinary: await response.arrayBuffer() });
+      module.initializeBasis();
+      return module;
+    })();
+    modulePromise.catch(() => { modulePromise = null; });
+  }
+  return modulePromise;
+}
+
+// Both file classes behind one small interface: image 0 / layer 0 / face 0, every mip level.
+function openKtx2(module, bytes) {
+  const file = new module.KTX2File(bytes);
+  return {
+    valid: file.isValid(),
+    levelCount: () => file.getLevels(),
+    start: () => file.startTranscoding(),
+    size(level) {
+      const info = file.getImageLevelInfo(level, 0, 0);
+      return { width: info.origWidth, height: info.origHeight };
+    },
+    bytes: (level, format) => file.getImageTranscodedSizeInBytes(level, 0, 0, format),
+    transcode: (dst, level, format) => file.transcodeImage(dst, level, 0, 0, format, 0, -1, -1),
+    close() { file.close(); file.delete(); },
+  };
+}
+
+function openBasis(module, bytes) {
+  const file = new module.BasisFile(bytes);
+  return {
+    valid: file.getNumImages() > 0,
+    levelCount: () => file.getNumLevels(0),
+    start: () => file.startTranscoding(),
+    size: (level) => ({ width: file.getImageWidth(0, level), height: file.getImageHeight(0, level) }),
+    bytes: (level, format) => file.getImageTranscodedSizeInBytes(0, level, format),
+    // The last argument (getAlphaForOpaqueFormats) is 0: an opaque target gets the colour slice.
+    transcode: (dst, level, format) => file.transcodeImage(dst, 0, level, format, 0, 0),
+    close() { file.close(); file.delete(); },
+  };
+}
+
+async function transcode({ data, container, format }) {
+  const module = await transcoder();
+  const started = performance.now();
+  const bytes = new Uint8Array(data);
+  const file = container === "ktx2" ? openKtx2(module, bytes) : openBasis(module, bytes);
+  try {
+    if (!file.valid) throw new Error(`the Basis transcoder rejected this ${container} file`);
+    if (!file.start()) throw new Error("the Basis transcoder could not start (corrupt global codebooks?)");
+    const startMs = performance.now() - started;
+    const levels = [];
+    for (let level = 0; level < file.levelCount(); level++) {
+      const t0 = performance.now();
+      const { width, height } = file.size(level);
+      const dst = new Uint8Array(file.bytes(level, format));
+      if (!file.transcode(dst, level, format)) throw new Error(`the Basis transcoder failed on mip level ${level}`);
+      levels.push({ level, width, height, data: dst.buffer, ms: performance.now() - t0 });
+    }
+    return { levels, ms: performance.now() - started, startMs };
+  } finally {
+    file.close();
+  }
+}
+
+self.onmessage = async (event) => {
+  const { id } = event.data;
+  try {
+    const result = await transcode(event.data);
+    self.postMessage({ id, ok: true, ...result }, result.levels.map((l) => l.data));
+  } catch (err) {
+    // A trap inside the wasm (a corrupt file the parser let through) can leave the module's heap
+    // in an unknown state: start a fresh instance for the next file.
+    if (err instanceof WebAssembly.RuntimeError) modulePromise = null;
+    self.postMessage({ id, ok: false, message: String(err?.message || err) });
+  }
+};

@@ -1,0 +1,64 @@
+// Promise wrappers around the texture panel's two workers (transcoder and encoder).
+// Each worker is started on first use, so the panel costs nothing until a file is dropped.
+
+class WorkerClient {
+  constructor(url, options) {
+    this.url = url;
+    this.options = options;
+    this.worker = null;
+    this.pending = new Map();
+    this.nextId = 1;
+  }
+
+  start() {
+    if (this.worker) return this.worker;
+    this.worker = new Worker(this.url, this.options);
+    this.worker.onmessage = ({ data }) => {
+      const job = this.pending.get(data.id);
+      if (!job) return;
+      if (data.type === "progress") { job.onProgress?.(data); return; }
+      this.pending.delete(data.id);
+      if (data.ok) job.resolve(data); else job.reject(new Error(data.message));
+    };
+    this.worker.onerror = (event) => {
+      // A worker that fails to load (or throws at top level) fails everything it holds.
+      const error = new Error(`texture worker failed: ${event.message || "could not start"}`);
+      for (const job of this.pending.values()) job.reject(error);
+      this.pending.clear();
+      this.worker.terminate();
+      this.worker = null;
+    };
+    return this.worker;
+  }
+
+  call(message, transfer = [], onProgress = null) {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+}
+
+const transcodeWorker = new WorkerClient(new URL("./textures-transcode-worker.js", import.meta.url));
+const encodeWorker = new WorkerClient(new URL("./textures-encode-worker.js", import.meta.url), { type: "module" });
+
+/**
+ * Transcode every mip level of image 0 of a .ktx2/.basis file to `format` (a
+ * basist::transcoder_texture_format number). The bytes are copied, the caller keeps its array.
+ * Resolves {levels: [{level, width, height, data: ArrayBuffer, ms}], ms, startMs}.
+ */
+export function transcode(bytes, container, format) {
+  const data = bytes.slice().buffer;
+  return transcodeWorker.call({ data, container, format }, [data]);
+}
+
+/**
+ * Encode a PNG/JPEG to KTX2. options: {mode: "etc1s"|"uastc", quality, uastcLevel, mipmaps, zstd}.
+ * Resolves {ktx2: ArrayBuffer, width, height, decodeMs, encodeMs}; onProgress({stage, text}).
+ */
+export function encodeKtx2(imageBytes, options, onProgress) {
+  const image = imageBytes.slice().buffer;
+  return encodeWorker.call({ image, options }, [image], onProgress);
+}
