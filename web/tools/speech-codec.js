@@ -18,7 +18,8 @@ const now = () => performance.now();
 let receiverPeer = null;
 export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
   if (!receiverPeer) {
-    const python = new PythonWorker(new URL("../worker.js", import.meta.url));
+    // One ORT thread: the receiver's work is a stream of tiny 20 ms frames (see worker.js).
+    const python = new PythonWorker(new URL("../worker.js?threads=1", import.meta.url));
     const ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the receiver's Python worker did not start in time")), bootTimeoutMs);
       python.on((message) => {
@@ -77,8 +78,38 @@ export function makeCodec(app) {
     return assets;
   }
 
+  /**
+   * Run the whole encode -> packet -> decode path on a few frames of silence once, before any
+   * real stream: it creates the model sessions (and their wasm warm-up) and runs Python's code
+   * paths, which would otherwise make the first frames of a live stream late.
+   */
+  let warmed = null;
+  function warmUp() {
+    if (!warmed) {
+      warmed = (async () => {
+        await ensureAssets();
+        const { id: enc } = await call("encoder_open", { sample_rate: 16000, bitrate: 6000 });
+        const { id: dec } = await call("decoder_open", { sample_rate: 16000 });
+        try {
+          for (let i = 0; i < 10; i++) {
+            const packet = await call("encoder_encode", { session_id: enc, samples: new Float32Array(HOP_16K) });
+            await call("decoder_set_packet", { session_id: dec, packet });
+            await call("decoder_decode", { session_id: dec, count: HOP_16K });
+          }
+          // and the concealment paths (estimated features, then comfort noise) a lost packet takes
+          for (let i = 0; i < 8; i++) await call("decoder_decode", { session_id: dec, count: HOP_16K });
+        } finally {
+          await call("close", { session_id: enc });
+          await call("close", { session_id: dec });
+        }
+      })();
+      warmed.catch(() => { warmed = null; });
+    }
+    return warmed;
+  }
+
   async function openEncoder({ sampleRate, bitrate }) {
-    await ensureAssets();
+    await warmUp();
     const { id } = await call("encoder_open", { sample_rate: sampleRate, bitrate });
     return {
       async encode(samples) {
@@ -92,7 +123,7 @@ export function makeCodec(app) {
   }
 
   async function openDecoder({ sampleRate }) {
-    await ensureAssets();
+    await warmUp();
     const { id } = await call("decoder_open", { sample_rate: sampleRate });
     const hop = Math.round(sampleRate / 50);
     return {
@@ -148,24 +179,6 @@ export function makeCodec(app) {
     }
     const samples = await decodePackets(info.packets, sampleRate);
     return { packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples };
-  }
-
-  /** Run both models once on silence so that session creation (model download and compile in
-   * onnxruntime-web) happens before the real-time clock starts, not on the first live frame. */
-  let warmed = null;
-  function warmUp() {
-    if (!warmed) {
-      warmed = (async () => {
-        const encoder = await openEncoder({ sampleRate: 16000, bitrate: 3200 });
-        const decoder = await openDecoder({ sampleRate: 16000 });
-        try {
-          const { packet } = await encoder.encode(new Float32Array(HOP_16K));
-          await decoder.decode(packet);
-        } finally { await Promise.allSettled([encoder.close(), decoder.close()]); }
-      })();
-      warmed.catch(() => { warmed = null; });
-    }
-    return warmed;
   }
 
   return {

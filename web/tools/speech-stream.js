@@ -12,7 +12,10 @@ export const FRAME_MS = 20;
 /** Milliseconds on a clock that every tab of this browser shares (performance.now() does not). */
 export function wallClockMs(now = performance.now()) { return performance.timeOrigin + now; }
 export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
-const RING_FRAMES = 3; // decoded audio kept ahead of the worklet (covers main-thread and RPC hiccups)
+// Decoded audio kept ahead of the worklet. It covers main-thread, RPC and model hiccups: on a
+// 2-core machine running both peers, a frame costs ~10 ms in each worker and the browser's
+// background wasm compilation in the first second still caused a few 60-80 ms stalls with 3.
+const RING_FRAMES = 5;
 const MAX_RING_FRAMES = 8;
 const ADAPT_EVERY = 50; // playout slots between jitter-buffer adaptations (1 s)
 
