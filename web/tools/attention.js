@@ -149,9 +149,29 @@ async function predictFile(app, file, predictor) {
     reply.downscaled = `${w}×${h}`;
   } else {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    reply = await app.python.call("attention.predict", { data: bytes, name: file.name, predictor }, [bytes.buffer]);
+    const args = { data: bytes, name: file.name, predictor };
+    if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+      // JPEG: Python still checks the file, but takes the pixels from the browser's libjpeg-turbo
+      // decode, which matches upstream's (see codeclab.attention.service._decode).
+      const decoded = await browserPixels(file).catch(() => null);
+      if (decoded) Object.assign(args, decoded);
+    }
+    const transfer = [bytes.buffer, ...(args.rgba ? [args.rgba.buffer] : [])];
+    reply = await app.python.call("attention.predict", args, transfer);
   }
   return { ...reply, file: file.name, ms: reply.timings?.inference_ms ?? 0, total_ms: performance.now() - started };
+}
+
+/** RGBA exactly as decoded (no colour management, no premultiplication), EXIF orientation applied. */
+async function browserPixels(file) {
+  const bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" });
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const size = { width: bitmap.width, height: bitmap.height };
+  bitmap.close();
+  return { rgba, ...size };
 }
 
 function imageSize(file) {
