@@ -17,7 +17,9 @@ const fill = boot.querySelector(".progress-fill");
 const stageText = boot.querySelector(".boot-stage");
 const startedAt = performance.now();
 
-const python = new PythonWorker(new URL("./worker.js", import.meta.url));
+// `?threads=N` on the page is handed to the worker (onnxruntime-web threads; see worker.js).
+const threadsParam = new URLSearchParams(location.search).get("threads");
+const python = new PythonWorker(new URL(`./worker.js${/^\d+$/.test(threadsParam || "") ? `?threads=${threadsParam}` : ""}`, import.meta.url));
 const app = {
   python,
   buildInfo: null,

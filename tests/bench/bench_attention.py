@@ -46,7 +46,10 @@ def _browser_rows(ctx, Row) -> list:
     from conftest import open_app  # noqa: PLC0415 (tests/e2e, put on sys.path by ctx.browser())
 
     has_model = (ctx.dist / "models" / "attention_center.onnx").exists()
-    for label, url in (("multi-threaded (cross-origin isolated)", ctx.site_url), ("single-threaded (plain host)", ctx.plain_url)):
+    # The app picks cores - 1 threads by itself (1 on a 2-core machine); ?threads=2 forces two.
+    for label, url in (("2 threads (cross-origin isolated, ?threads=2)", ctx.site_url + "?threads=2"),
+                       ("default threads (cross-origin isolated)", ctx.site_url),
+                       ("single-threaded (plain host)", ctx.plain_url)):
         page, _ = open_app(browser, url)
         threads = page.evaluate("window.codeclab.runtime.threads")
         if has_model:
@@ -64,7 +67,7 @@ def _browser_rows(ctx, Row) -> list:
                             f"median of {RUNS} after warm-up, onnxruntime-web, {threads} thread(s), 1280x720 input"))
         else:
             rows.append(Row("attention", f"browser inference, wasm {label}", "–", "dist/models/attention_center.onnx not built"))
-        if url == ctx.site_url:
+        if url == ctx.site_url:  # the default page
             ms = page.evaluate("""async (runs) => {
                 const app = window.codeclab, w = 4000, h = 3000, times = [];
                 const rgba = new Uint8Array(w * h * 4);
