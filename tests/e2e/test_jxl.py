@@ -440,3 +440,25 @@ def test_wasm_decoder_fallback_decodes_like_chromium(app_page, astronaut_jxl):
     assert (r["width"], r["height"]) == (900, 700)
     # Two different decoders (Chromium's own and libjxl in wasm), different float paths: close, not identical.
     assert r["mean"] < 0.5 and r["worst"] <= 16, r
+
+
+def test_turned_jxl_is_shown_and_reordered_in_displayed_pixels(app_page, service, cjxl, jxl_dir):
+    """A JPEG transcoded with EXIF orientation 6 keeps it: the page works in displayed pixels and
+    the reordered file puts the group under the (displayed) centre first."""
+    from PIL import Image
+
+    rng = np.random.default_rng(6)
+    stored = np.kron(rng.integers(0, 256, (38, 57, 3), dtype=np.uint8), np.ones((16, 16, 1), dtype=np.uint8))[:600, :900]
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    jpeg = jxl_dir / "turned.jpg"
+    Image.fromarray(stored).save(jpeg, "JPEG", quality=92, exif=exif)
+    turned = jxl_dir / "turned.jxl"
+    subprocess.run([cjxl, str(jpeg), str(turned), "--quiet"], check=True, capture_output=True)
+    page, watch = app_page
+    result = _drop(page, turned)
+    assert (result["width"], result["height"]) == (600, 900)  # as displayed, not as stored (900x600)
+    expected = _expected(service, turned.read_bytes(), result["center"])
+    for key in ("bytes_to_center_first", "bytes_to_center_scanline", "total", "center_group"):
+        assert result[key] == expected[key], key
+    assert watch.foreign_requests() == []

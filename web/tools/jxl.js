@@ -71,7 +71,7 @@ async function load(app, file, ui) {
   }
   state.data = bytes;
   state.bitmap = bitmap;
-  const { width, height } = state.info;
+  const { display_width: width, display_height: height } = state.info; // as shown (orientation applied)
 
   ui.progress.start("Predicting the attention centre…");
   state.attention = await predictAttention(app, bitmap, width, height, file.name);
@@ -161,7 +161,7 @@ function buildCard(card) {
 /** Render a loaded file: figures, controls, both orders side by side, the plot and the TOC. */
 function showState(ui, result, state) {
   ui.player?.stop();
-  const { width, height } = state.info;
+  const { display_width: width, display_height: height } = state.info; // as shown (orientation applied)
   const frame = mainFrame(state.first.info, state.first.plan);
   const ranksFirst = loadRanks(state.first.plan);
   const ranksOriginal = loadRanks(state.original.plan);
@@ -320,8 +320,8 @@ function renderView(v, state, sim, bytes, sizes, showGrid, showSalient) {
   for (const [canvas, stage] of [[v.nativeGrid, v.nativeStage], [v.simGrid, v.simStage]]) {
     const cssWidth = stage.clientWidth || sim.w;
     canvas.width = Math.max(1, Math.round(cssWidth * dpr));
-    canvas.height = Math.max(1, Math.round((cssWidth * dpr * state.info.height) / state.info.width));
-    drawGrid(canvas, { groups: showGrid ? plan.groups : [], ranks: v.ranks, sizes, scale: canvas.width / state.info.width, dpr, center: state.center,
+    canvas.height = Math.max(1, Math.round((cssWidth * dpr * state.info.display_height) / state.info.display_width));
+    drawGrid(canvas, { groups: showGrid ? plan.groups : [], ranks: v.ranks, sizes, scale: canvas.width / state.info.display_width, dpr, center: state.center,
       centerGroup: plan.center_group, bytes: n, salient: showSalient && canvas === v.simGrid ? state.salient.mask : null });
   }
 }

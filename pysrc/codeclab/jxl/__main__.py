@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     p_re.add_argument("input", type=Path)
     p_re.add_argument("output", type=Path)
     how = p_re.add_mutually_exclusive_group(required=True)
-    how.add_argument("--center", help="X,Y in image pixels")
+    how.add_argument("--center", help="X,Y in pixels of the displayed image (after its orientation)")
     how.add_argument("--scanline", action="store_true")
     how.add_argument("--attention", action="store_true", help="centre predicted by codeclab.attention")
     p_re.add_argument("--model", help="with --attention: model file (.onnx/.tflite) or 'fallback'")

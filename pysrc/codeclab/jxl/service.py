@@ -11,6 +11,7 @@ import math
 from .errors import UnsupportedError
 from .headers import BLEND_MODES
 from .order import center_first_permutation, clamp_center, implied_center_group
+from .orientation import display_size, pixel_to_codestream, rect_to_display
 from .sections import Frame, ParsedFile, parse_file
 from .writer import rebuild_file, rewrite_codestream
 
@@ -64,7 +65,10 @@ def _inspect_parsed(parsed: ParsedFile, name: str | None = None) -> dict:
     md = cs.metadata
     return {
         "name": name, "size": len(jxl.data), "container": jxl.container,
-        "width": cs.size.width, "height": cs.size.height,
+        "width": cs.size.width, "height": cs.size.height, "orientation": md.orientation,
+        # the image as a viewer shows it (turned by the orientation): the page draws in these pixels
+        "display_width": display_size(cs.size.width, cs.size.height, md.orientation)[0],
+        "display_height": display_size(cs.size.width, cs.size.height, md.orientation)[1],
         "bits_per_sample": md.bit_depth.bits_per_sample, "xyb_encoded": md.xyb_encoded,
         "extra_channels": [{"type": ec.type, "name": ec.name, "bits": ec.bit_depth.bits_per_sample}
                            for ec in md.extra_channels],
@@ -94,8 +98,17 @@ def frame_center_permutation(frame: Frame, center: tuple[float, float]) -> list[
     return center_first_permutation(x, y, fh.groups_x, fh.groups_y, fh.group_dim, fh.num_lf_groups, fh.num_passes)
 
 
+def codestream_center(parsed: ParsedFile, center: list[float]) -> list[float]:
+    """A centre given on the displayed image (what a person or the attention model sees) -> the
+    codestream pixel it is stored at, through the image's orientation."""
+    cs = parsed.codestream
+    return list(pixel_to_codestream(center[0], center[1], cs.size.width, cs.size.height, cs.metadata.orientation))
+
+
 def plan_permutations(parsed: ParsedFile, center: list[float] | None, order: str) -> dict[int, list[int] | None]:
     plan: dict[int, list[int] | None] = {}
+    if center is not None:
+        center = codestream_center(parsed, center)
     for frame in parsed.codestream.frames:
         fh = frame.header
         if order == "scanline":
@@ -145,8 +158,12 @@ def _check_center(center) -> list[float]:
 
 
 def load_plan(data: bytes, center: list[float]) -> dict:
+    """When each group of the shown frame is complete, for a centre on the displayed image.
+    Group rectangles are displayed-image pixels (turned by the orientation, like the centre)."""
     center = _check_center(center)
     parsed = parse_file(bytes(data))
+    center = codestream_center(parsed, center)
+    size, orientation = parsed.codestream.size, parsed.codestream.metadata.orientation
     jxl = parsed.file
     frame = main_frame(parsed)
     fh = frame.header
@@ -158,7 +175,8 @@ def load_plan(data: bytes, center: list[float]) -> dict:
     for g in range(fh.num_groups):
         secs = [s for s in frame.sections if s.group == g and s.kind in ("pass_group", "single")]
         done = max(jxl.file_end(s.start + s.size) for s in secs)
-        groups.append({"group": g, "rect": list(secs[0].rect), "complete_at": max(done, lf_complete),
+        groups.append({"group": g, "rect": rect_to_display(secs[0].rect, size.width, size.height, orientation),
+                       "complete_at": max(done, lf_complete),
                        "sections_end": done})
     cx, cy = clamp_center((center[0] - fh.x0) / fh.upsampling, (center[1] - fh.y0) / fh.upsampling,
                           fh.sample_width, fh.sample_height)
