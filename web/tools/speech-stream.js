@@ -386,8 +386,9 @@ export async function openSession({ codec, receiverCodec = codec, audioContext, 
 export async function openListenerSession({ codec, link, audioContext, playerNode }) {
   await codec.warmUp();
   const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });
-  // A call crosses tabs (renderer processes) and this tab's own Python: keep 20 ms more ahead.
-  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE, ringFrames: RING_FRAMES + 1 });
+  // A call crosses tabs: two renderer processes, each with its own Python and onnxruntime, share
+  // the cores; on 2 cores the listener saw 100 ms stalls early in a call: keep 60 ms more ahead.
+  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE, ringFrames: RING_FRAMES + 3 });
   return {
     link, decoder, receiver, sender: null, loss: null, audioContext, mode: "listener",
     async close() { link.close(); await Promise.allSettled([decoder.close()]); },
