@@ -21,7 +21,6 @@ import http.server
 import json
 import os
 import shutil
-import socketserver
 import subprocess
 import sys
 import time
@@ -99,11 +98,8 @@ def log(message: str) -> None:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 # ---------------------------------------------------------------- npm
@@ -262,7 +258,7 @@ def build_model_files(upstream: Path | None, out: Path) -> dict:
             upstream = CACHE / "upstream"
             log("no --upstream given: fetching the upstream model files by pinned URL")
             model_builder.fetch_upstream(upstream)
-        manifest = model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
+        model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
     except Exception as err:  # the site still builds, and the page says which tools lack their model
         return {"available": False, "reason": f"{type(err).__name__}: {err}"}
     for path in (BUILD / "models").rglob("*"):

@@ -90,6 +90,10 @@ class Converter:
         self.initial: dict[str, np.ndarray] = {}
         self.io_inputs: dict[str, list[int]] = {}
         self.io_outputs: dict[str, list[int]] = {}
+        self.consumers: dict[int, list[Operator]] = {}  # tensor index -> operators reading it
+        for op in self.sg.operators:
+            for index in set(op.inputs):
+                self.consumers.setdefault(index, []).append(op)
 
     # ------------------------------------------------------------ helpers
     def tensor(self, index: int) -> Tensor:
@@ -159,7 +163,7 @@ class Converter:
         for op in self.sg.operators:
             if self._fold(op):
                 continue
-            handler = getattr(self, "op_" + op.opcode, None)
+            handler = self._handler(op.opcode)
             if handler is None:
                 raise UnsupportedOperatorError(op.opcode, op.index, self.hint(op))
             try:
@@ -187,6 +191,13 @@ class Converter:
                                           for s in self.states.values()])}
         model = self.g.model(OPSET, metadata, doc)
         return ConvertedModel(model, self.io_inputs, self.io_outputs, list(self.states.values()))
+
+    def _handler(self, opcode: str):
+        if opcode in ELEMENTWISE_BINARY:
+            return lambda op: self._binary(op, ELEMENTWISE_BINARY[opcode])
+        if opcode in ELEMENTWISE_UNARY:
+            return lambda op: self._unary(op, ELEMENTWISE_UNARY[opcode])
+        return getattr(self, "op_" + opcode, None)
 
     def _emit_output(self, name: str, index: int) -> None:
         value = self.value(index)
@@ -301,16 +312,12 @@ class Converter:
         if x.quant is None:
             self.set_out(op, self.fused(acc, activation, hint), "nchw")
             return
-        w_q = self._weights_quant(op)
+        w_q = self.tensor(op.inputs[1]).quantization  # weights are input 1 of all three convolutions
         out_q = out_t.quantization
         channels = out_t.shape[3]
         scale = q8.conv_requant_scale(x.quant, w_q, out_q, channels)
         lo, hi = q8.activation_bounds(activation, out_q)
         self.set_out(op, q8.requantize(g, acc, scale, out_q, lo, hi, hint), "nchw")
-
-    def _weights_quant(self, op: Operator):
-        index = op.inputs[1]
-        return self.tensor(index).quantization
 
     def op_CONV_2D(self, op: Operator) -> None:
         x, w = self.value(op.inputs[0]), self.value(op.inputs[1])
@@ -400,11 +407,6 @@ class Converter:
         out = self.g.op(onnx_op, names, hint)
         self.set_out(op, self.fused(out, activation, hint), layout)
 
-    def op_ADD(self, op): self._binary(op, "Add")
-    def op_SUB(self, op): self._binary(op, "Sub")
-    def op_MUL(self, op): self._binary(op, "Mul")
-    def op_DIV(self, op): self._binary(op, "Div")
-
     def op_ADD_N(self, op: Operator) -> None:
         values = [self.value(i) for i in op.inputs]
         rank = len(self.tensor(op.outputs[0]).shape)
@@ -417,11 +419,6 @@ class Converter:
         if x.quant is not None:
             raise ConversionError(f"int8 {op.opcode} is not supported")
         self.set_out(op, self.g.op(onnx_op, [self.g.materialise(x)], self.hint(op), **attrs), x.layout)
-
-    def op_NEG(self, op): self._unary(op, "Neg")
-    def op_LOGISTIC(self, op): self._unary(op, "Sigmoid")
-    def op_HARD_SWISH(self, op): self._unary(op, "HardSwish")
-    def op_RELU(self, op): self._unary(op, "Relu")
 
     def op_LEAKY_RELU(self, op: Operator) -> None:
         x = self.value(op.inputs[0])
@@ -540,7 +537,7 @@ class Converter:
         self.set_out(op, self.g.op("Expand", [source, self.g.ints(target)], self.hint(op)))
 
     def _only_broadcasting_consumers(self, index: int, target) -> bool:
-        consumers = [o for o in self.sg.operators if index in o.inputs]
+        consumers = self.consumers.get(index, [])
         for consumer in consumers:
             if consumer.opcode not in ELEMENTWISE_BINARY:
                 return False

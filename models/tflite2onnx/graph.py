@@ -151,8 +151,8 @@ class GraphBuilder:
         self.outputs.append(helper.make_tensor_value_info(name, elem_type, list(shape)))
 
     def _drop_output_identities(self) -> None:
-        """Let the producing node write the graph output directly: onnxruntime keeps Identity nodes
-        that feed graph outputs, and in a 20 ms streaming frame every node costs."""
+        """Let the producing node write the graph output directly instead of through an Identity node
+        (15 in the encoder, 19 in LyraGAN otherwise: one per output): in a 20 ms frame every node costs."""
         uses: dict[str, int] = {}
         for node in self.nodes:
             for name in node.input:

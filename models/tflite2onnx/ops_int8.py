@@ -107,7 +107,7 @@ def leaky_relu_table(alpha: float, in_q: Quantization, out_q: Quantization) -> n
 
 def leaky_relu(g: GraphBuilder, x: str, alpha: float, in_q: Quantization, out_q: Quantization, hint: str) -> str:
     """A 256-entry lookup: one function of an int8 code, so a table is exact and takes 3 operators
-    instead of 6 (a Lyra frame has ~20 of these, and every operator costs in onnxruntime-web)."""
+    instead of 6 (7 of these in the encoder, 6 in LyraGAN; every operator costs in onnxruntime-web)."""
     table = g.constant(leaky_relu_table(alpha, in_q, out_q), hint + "_lut")
     index = g.op("Cast", [g.op("Add", [x, g.scalar(128 + zero_point_of(in_q))], hint)], hint, to=7)
     return g.op("Gather", [table, index], hint, axis=0)

@@ -144,8 +144,6 @@ def _read_tensor(model, subgraph, index: int) -> Tensor:
 
 def read_tflite(path: Path) -> TfliteModel:
     """Parse every subgraph of ``path``; raises ConversionError if it is not a TFLite flatbuffer."""
-    import tflite
-
     blob = Path(path).read_bytes()
     if len(blob) < 8 or blob[4:8] != b"TFL3":
         raise ConversionError(f"{path}: not a TFLite model (bytes 4..8 are {blob[4:8]!r}, expected b'TFL3')")

@@ -66,18 +66,20 @@ def run_model_sync(runner: Any, name: str, feeds: dict[str, np.ndarray]) -> dict
 class OnnxRunner:
     """CPython runner on onnxruntime: one cached session per model name.
 
-    ``models`` maps runner names to ``.onnx`` paths; names not in it are looked
-    up as ``<model_dir>/<name>.onnx`` (the layout build.py writes).
+    ``models`` maps runner names to ``.onnx`` paths, or to serialized models
+    (bytes: the converter's output, before it is written anywhere); names not in
+    it are looked up as ``<model_dir>/<name>.onnx`` (the layout build.py writes).
     """
 
-    def __init__(self, models: Mapping[str, str | Path] | None = None, model_dir: str | Path | None = None,
-                 num_threads: int = 1):
-        self.models = {name: Path(path) for name, path in (models or {}).items()}
+    def __init__(self, models: Mapping[str, str | Path | bytes] | None = None,
+                 model_dir: str | Path | None = None, num_threads: int = 1):
+        self.models = {name: source if isinstance(source, bytes) else Path(source)
+                       for name, source in (models or {}).items()}
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.num_threads = num_threads
         self._sessions: dict[str, Any] = {}
 
-    def path(self, name: str) -> Path | None:
+    def path(self, name: str) -> Path | bytes | None:
         if name in self.models:
             return self.models[name]
         if self.model_dir is not None:
@@ -85,20 +87,22 @@ class OnnxRunner:
         return None
 
     def available(self, name: str) -> bool:
-        path = self.path(name)
-        return path is not None and path.is_file()
+        source = self.path(name)
+        return isinstance(source, bytes) or (source is not None and source.is_file())
 
     def session(self, name: str):
         if name not in self._sessions:
-            path = self.path(name)
-            if path is None or not path.is_file():
-                raise ModelUnavailableError(f"model {name!r} is not installed ({path or 'no path given'})")
+            source = self.path(name)
+            if not self.available(name):
+                raise ModelUnavailableError(f"model {name!r} is not installed ({source or 'no path given'}): "
+                                            "run `python3 build.py` first")
             import onnxruntime as ort  # noqa: PLC0415 (CPython only)
 
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.num_threads
             options.inter_op_num_threads = 1
-            self._sessions[name] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            model = source if isinstance(source, bytes) else str(source)
+            self._sessions[name] = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         return self._sessions[name]
 
     def output_names(self, name: str) -> list[str]:

@@ -10,20 +10,21 @@ REPO = Path(__file__).resolve().parents[2]
 ONNX_MODEL = REPO / "build" / "models" / "attention_center.onnx"
 
 
-@pytest.fixture(scope="session")
-def center_tflite(upstream: Path) -> Path:
-    path = upstream / "attention-center" / "center.tflite"
+def _upstream_file(upstream: Path, name: str) -> Path:
+    path = upstream / "attention-center" / name
     if not path.is_file():
         pytest.skip(f"{path} missing")
     return path
+
+
+@pytest.fixture(scope="session")
+def center_tflite(upstream: Path) -> Path:
+    return _upstream_file(upstream, "center.tflite")
 
 
 @pytest.fixture(scope="session")
 def bee_path(upstream: Path) -> Path:
-    path = upstream / "attention-center" / "white_eyes_bee.jpg"
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
-    return path
+    return _upstream_file(upstream, "white_eyes_bee.jpg")
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,10 @@ def rows(ctx):
     if ctx.upstream is None:
         return [Row("converter", "conversion", "skipped", "no upstream files (set CODECLAB_UPSTREAM)")]
     sys.path.insert(0, str(REPO))
-    import onnx  # noqa: PLC0415
     import onnxruntime as ort  # noqa: PLC0415
-    from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415
 
+    from codeclab.lyra.models import MODEL_IO, StatefulModel, TfliteRunner  # noqa: PLC0415
+    from codeclab.onnx_bridge import OnnxRunner  # noqa: PLC0415
     from models.build_models import load_manifests  # noqa: PLC0415
     from models.tflite2onnx import convert  # noqa: PLC0415
 
@@ -56,29 +56,20 @@ def rows(ctx):
         results.append(Row("converter", f"{manifest['name']}: convert", f"{seconds * 1000:.0f} ms",
                            f"{source.stat().st_size / 1e6:.2f} MB tflite -> {size / 1e6:.2f} MB onnx, "
                            f"{nodes} nodes, {transposes} Transpose"))
-    del onnx
 
     rng = np.random.default_rng(3)
-    inputs = {"soundstream_encoder": ("audio", [(0.1 * rng.standard_normal((1, 320))).astype(np.float32)
-                                                for _ in range(FRAMES)]),
-              "lyragan": ("features", [rng.standard_normal((1, 1, 64)).astype(np.float32) for _ in range(FRAMES)])}
-    for name, (input_name, frames) in inputs.items():
+    frames = {"soundstream_encoder": [(0.1 * rng.standard_normal((1, 320))).astype(np.float32) for _ in range(FRAMES)],
+              "lyragan": [rng.standard_normal((1, 1, 64)).astype(np.float32) for _ in range(FRAMES)]}
+    for name, inputs in frames.items():
         model, source = converted[name]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        session = ort.InferenceSession(model.model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        state = {"s": model.state_init()}
-
-        def onnx_step(x, session=session, input_name=input_name, state=state):
-            names = [o.name for o in session.get_outputs()]
-            out = dict(zip(names, session.run(None, {input_name: x, **state["s"]})))
-            state["s"] = {k.replace("state_out_", "state_in_"): v for k, v in out.items() if k.startswith("state_out_")}
-
-        runner = Interpreter(str(source), num_threads=1).get_signature_runner()
-        key = next(iter(runner.get_input_details()))
-        onnx_ms = _per_frame_ms(onnx_step, frames)
-        tflite_ms = _per_frame_ms(lambda x, runner=runner, key=key: runner(**{key: x}), frames)
+        in_name = MODEL_IO[name][0]
+        # the codec's own path: StatefulModel over codeclab's OnnxRunner, against its TFLite runner
+        stream = StatefulModel(OnnxRunner({name: model.model.SerializeToString()}), name, model.state_init())
+        tflite = TfliteRunner(source.parent, num_threads=1)
+        onnx_ms = _per_frame_ms(lambda x, stream=stream, in_name=in_name: stream.step({in_name: x}), inputs)
+        tflite_ms = _per_frame_ms(lambda x, name=name, in_name=in_name, tflite=tflite: tflite.run_sync(name, {in_name: x}),
+                                  inputs)
         results.append(Row("converter", f"{name}: ms per 20 ms frame, CPython", f"{onnx_ms:.3f} ms",
-                           f"onnxruntime {ort.__version__}; TFLite interpreter {tflite_ms:.3f} ms "
+                           f"onnxruntime {ort.__version__}, 1 thread; TFLite interpreter {tflite_ms:.3f} ms "
                            f"(x{onnx_ms / tflite_ms:.1f})"))
     return results

@@ -51,15 +51,11 @@ def speech(upstream) -> np.ndarray:
     return data.astype(np.float32) / 32768.0
 
 
-def ort_session(model, threads: int = 1):
-    import onnxruntime as ort
+def onnx_stream(converted, name: str, threads: int = 1):
+    """A converted model as the codec runs it: codeclab's OnnxRunner (over the serialized model) and
+    StatefulModel, which feeds each state_out_k back as the next frame's state_in_k."""
+    from codeclab.lyra.models import StatefulModel
+    from codeclab.onnx_bridge import OnnxRunner
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-
-
-def tflite_interpreter(path: Path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    return Interpreter(str(path), num_threads=1)
+    runner = OnnxRunner({name: converted.model.SerializeToString()}, num_threads=threads)
+    return StatefulModel(runner, name, converted.state_init())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .conftest import ort_session, tflite_interpreter
+from codeclab.attention.predict import TfliteCenterRunner
+from codeclab.onnx_bridge import OnnxRunner
 
 
 def varied_images(upstream) -> dict[str, np.ndarray]:
@@ -30,17 +31,12 @@ def varied_images(upstream) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def centres(upstream, tflite_files, converted):
-    interpreter = tflite_interpreter(tflite_files["attention_center"])
-    interpreter.allocate_tensors()
-    image_index = next(d["index"] for d in interpreter.get_input_details() if d["name"] == "image:0")
-    output_index = interpreter.get_output_details()[0]["index"]
-    session = ort_session(converted["attention_center"].model, threads=2)
+    tflite = TfliteCenterRunner(tflite_files["attention_center"])
+    ours = OnnxRunner({"attention_center": converted["attention_center"].model.SerializeToString()}, num_threads=2)
     results = {}
     for name, frame in varied_images(upstream).items():
-        interpreter.set_tensor(image_index, frame)
-        interpreter.invoke()
-        want = interpreter.get_tensor(output_index).reshape(-1).copy()
-        outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"image": frame})))
+        want = tflite.run_sync("attention_center", {"image": frame})["center"].reshape(-1)
+        outputs = ours.run_sync("attention_center", {"image": frame})
         results[name] = (want, outputs["center"].reshape(-1), outputs["weights"])
     return results
 

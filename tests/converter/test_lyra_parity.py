@@ -5,38 +5,34 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .conftest import ort_session, tflite_interpreter
+from codeclab.lyra.models import MODEL_IO
+
+from .conftest import onnx_stream
 
 FRAMES = 100
 
 
-class OnnxStream:
-    """Runs a converted streaming model frame after frame, feeding state_out_k back as state_in_k."""
+def tflite_stream(lyra_dir, name):
+    """The reference: codeclab.lyra's TFLite runner (the interpreter keeps the state itself)."""
+    from codeclab.lyra.models import TfliteRunner
 
-    def __init__(self, converted, input_name: str, output_name: str):
-        self.session = ort_session(converted.model)
-        self.state = converted.state_init()
-        self.input_name, self.output_name = input_name, output_name
-
-    def step(self, x: np.ndarray) -> np.ndarray:
-        names = [o.name for o in self.session.get_outputs()]
-        results = dict(zip(names, self.session.run(None, {self.input_name: x, **self.state})))
-        self.state = {k.replace("state_out_", "state_in_"): v for k, v in results.items() if k.startswith("state_out_")}
-        return results[self.output_name]
+    runner = TfliteRunner(lyra_dir, num_threads=1)
+    in_name, out_name = MODEL_IO[name]
+    return lambda x: runner.run_sync(name, {in_name: x})[out_name]
 
 
-def tflite_stream(path):
-    runner = tflite_interpreter(path).get_signature_runner()
-    key = next(iter(runner.get_input_details()))
-    return lambda x: next(iter(runner(**{key: x}).values())).copy()
+def onnx_step(converted, name):
+    stream = onnx_stream(converted, name)
+    in_name, out_name = MODEL_IO[name]
+    return lambda x: stream.step({in_name: x})[out_name]
 
 
 @pytest.fixture(scope="module")
 def encoder_features(tflite_files, converted, speech):
-    tfl = tflite_stream(tflite_files["soundstream_encoder"])
-    onx = OnnxStream(converted["soundstream_encoder"], "audio", "features")
+    tfl = tflite_stream(tflite_files["soundstream_encoder"].parent, "soundstream_encoder")
+    onx = onnx_step(converted["soundstream_encoder"], "soundstream_encoder")
     frames = speech[: FRAMES * 320].reshape(FRAMES, 1, 320)
-    return np.stack([tfl(f) for f in frames]), np.stack([onx.step(f) for f in frames])
+    return np.stack([tfl(f) for f in frames]), np.stack([onx(f) for f in frames])
 
 
 def relative_l2(have, want) -> float:
@@ -63,10 +59,10 @@ def test_rvq_indices_at_6kbps_match(encoder_features, tflite_files):
 
 def test_lyragan_output_snr(encoder_features, tflite_files, converted):
     features, _ = encoder_features
-    tfl = tflite_stream(tflite_files["lyragan"])
-    onx = OnnxStream(converted["lyragan"], "features", "audio")
+    tfl = tflite_stream(tflite_files["lyragan"].parent, "lyragan")
+    onx = onnx_step(converted["lyragan"], "lyragan")
     want = np.concatenate([tfl(f.reshape(1, 1, 64)).reshape(-1) for f in features])
-    have = np.concatenate([onx.step(f.reshape(1, 1, 64)).reshape(-1) for f in features])
+    have = np.concatenate([onx(f.reshape(1, 1, 64)).reshape(-1) for f in features])
     assert np.sqrt(np.mean(want ** 2)) > 1e-3, "LyraGAN must produce audible output on real features"
     snr = 10 * np.log10(np.sum(want.astype(np.float64) ** 2) / max(np.sum((want - have).astype(np.float64) ** 2), 1e-30))
     assert snr >= 30.0, snr

@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from .conftest import ort_session
+from .conftest import onnx_stream
 
 OUTPUTS_FIELD = 8  # vtable slot of SubGraph.outputs in the TFLite schema
 
@@ -66,12 +66,9 @@ def run_onnx(path, manifest_name: str, tensors: list[int], input_name: str, inpu
     manifest = next(m for m in load_manifests() if m["name"] == manifest_name)
     converted = convert(path, input_names=manifest["rename_inputs"], output_names=manifest["rename_outputs"],
                         extra_outputs={t: f"probe_{t}" for t in tensors})
-    session = ort_session(converted.model, threads=2)
-    state = converted.state_init()
+    stream = onnx_stream(converted, manifest_name, threads=2)
     for x in inputs:
-        names = [o.name for o in session.get_outputs()]
-        results = dict(zip(names, session.run(None, {input_name: x, **state})))
-        state = {k.replace("state_out_", "state_in_"): v for k, v in results.items() if k.startswith("state_out_")}
+        results = stream.step({input_name: x})
     return {t: results[f"probe_{t}"] for t in tensors}
 
 

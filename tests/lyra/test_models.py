@@ -16,6 +16,7 @@ from onnx import TensorProto, helper
 from codeclab.errors import ModelUnavailableError
 from codeclab.lyra.decoder import LyraDecoder
 from codeclab.lyra.encoder import LyraEncoder
+from codeclab.lyra.config import LyraError
 from codeclab.lyra.models import OnnxRunner, StatefulModel, load_models, load_state_init
 
 
@@ -56,7 +57,7 @@ def onnx_dir(tmp_path, codebooks):
 
 def test_state_is_carried(onnx_dir):
     init = load_state_init(onnx_dir / "soundstream_encoder.state_init.npz")
-    model = StatefulModel(OnnxRunner(onnx_dir), "soundstream_encoder", init)
+    model = StatefulModel(OnnxRunner(model_dir=onnx_dir), "soundstream_encoder", init)
     audio = np.full((1, 320), 0.25, np.float32)
     for k in range(4):
         out = model.step({"audio": audio})
@@ -81,8 +82,9 @@ def test_codec_runs_on_onnx_backend(onnx_dir):
 
 
 def test_missing_state_output_is_an_error(onnx_dir):
-    model = StatefulModel(OnnxRunner(onnx_dir), "soundstream_encoder", {"state_in_7": np.zeros((1, 64), np.float32)})
-    with pytest.raises(Exception):
+    init = {"state_in_0": np.zeros((1, 64), np.float32), "state_in_7": np.zeros((1, 64), np.float32)}
+    model = StatefulModel(OnnxRunner(model_dir=onnx_dir), "soundstream_encoder", init)
+    with pytest.raises(LyraError, match="state_out_7"):
         model.step({"audio": np.zeros((1, 320), np.float32)})
 
 

@@ -41,9 +41,7 @@ async function fetchBytes(url) {
 
 /** The ONNX file of a Lyra model in models/index.json (keys are model names, values paths such as "lyra/lyragan.onnx"). */
 export function modelFile(app, name) {
-  const files = app.runtime?.models?.files || {};
-  const key = Object.keys(files).find((k) => k === name || k.endsWith(`/${name}`));
-  return key ? files[key] : null;
+  return (app.runtime?.models?.files || {})[name] ?? null;
 }
 
 export function makeCodec(app) {

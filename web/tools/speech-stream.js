@@ -13,8 +13,8 @@ export const FRAME_MS = 20;
 export function wallClockMs(now = performance.now()) { return performance.timeOrigin + now; }
 export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
 // Decoded audio kept ahead of the worklet. It covers main-thread, RPC and model hiccups: on a
-// 2-core machine running both peers, a frame costs ~10 ms in each worker and the browser's
-// background wasm compilation in the first second still caused a few 60-80 ms stalls with 3.
+// 2-core machine running both peers a frame costs ~10 ms in each worker, and with 4 frames ahead
+// (3 + the session's 1) streams in the e2e suite still underran 1-3 times in their first second.
 const RING_FRAMES = 5;
 const MAX_RING_FRAMES = 8;
 const ADAPT_EVERY = 50; // playout slots between jitter-buffer adaptations (1 s)
@@ -387,7 +387,8 @@ export async function openListenerSession({ codec, link, audioContext, playerNod
   await codec.warmUp();
   const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });
   // A call crosses tabs: two renderer processes, each with its own Python and onnxruntime, share
-  // the cores; on 2 cores the listener saw 100 ms stalls early in a call: keep 60 ms more ahead.
+  // the cores; with 6 frames ahead the listener underran 7 times about 0.5 s into a call in CI
+  // (2 cores): keep 60 ms more ahead than a loopback stream.
   const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE, ringFrames: RING_FRAMES + 3 });
   return {
     link, decoder, receiver, sender: null, loss: null, audioContext, mode: "listener",

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import ModelUnavailableError
+from ..onnx_bridge import OnnxRunner
 from .config import LyraError
 
 ENCODER_MODEL = "soundstream_encoder"
@@ -116,7 +117,6 @@ class TfliteRunner:
     state, so use one runner per concurrent stream of the same model.
     """
 
-    native_state = True
     FILES = {ENCODER_MODEL: "soundstream_encoder.tflite", DECODER_MODEL: "lyragan.tflite"}
 
     def __init__(self, model_dir, num_threads: int = 1):
@@ -147,40 +147,6 @@ class TfliteRunner:
         interpreter.set_tensor(in_index, np.asarray(feeds[in_name], dtype=np.float32))
         interpreter.invoke()
         return {out_name: interpreter.get_tensor(out_index).copy()}
-
-    async def run(self, name, feeds):
-        return self.run_sync(name, feeds)
-
-
-class OnnxRunner:
-    """CPython runner on onnxruntime over ``<model_dir>/<name>.onnx``."""
-
-    native_state = False
-
-    def __init__(self, model_dir, num_threads: int = 1):
-        self.model_dir = Path(model_dir)
-        self.num_threads = num_threads
-        self._sessions: dict = {}
-
-    def session(self, name: str):
-        if name not in self._sessions:
-            import onnxruntime as ort
-
-            path = self.model_dir / f"{name}.onnx"
-            if not path.is_file():
-                raise ModelUnavailableError(f"Lyra model {path} is missing: run `python3 build.py` first")
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.num_threads
-            options.inter_op_num_threads = 1
-            self._sessions[name] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        return self._sessions[name]
-
-    def run_sync(self, name: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        session = self.session(name)
-        names = [o.name for o in session.get_outputs()]
-        wanted = {i.name for i in session.get_inputs()}
-        values = session.run(names, {k: v for k, v in feeds.items() if k in wanted})
-        return dict(zip(names, values))
 
     async def run(self, name, feeds):
         return self.run_sync(name, feeds)
@@ -259,7 +225,7 @@ def load_models(model_dir=None, backend: str = "auto", num_threads: int = 1) -> 
             if not path.is_file():
                 raise ModelUnavailableError(f"initial state file {path} is missing: run `python3 build.py` first")
             states[name] = load_state_init(path)
-        return LyraModels(OnnxRunner(directory, num_threads), load_codebooks(books), states, "onnx")
+        return LyraModels(OnnxRunner(model_dir=directory, num_threads=num_threads), load_codebooks(books), states, "onnx")
     if backend == "tflite":
         for file in (*TfliteRunner.FILES.values(), "quantizer.tflite"):
             if not (directory / file).is_file():
