@@ -1,6 +1,7 @@
 // The Python worker: Pyodide + numpy + codeclab, and onnxruntime-web for models.
 // Python runs here, off the main thread, so numeric work never freezes the page.
 // Protocol: {id, method, args} in; {id, ok, result | error} out; {type:"progress"} while booting.
+// Methods are "<tool>.<function>" of codeclab's services, plus "worker.model_timings" (answered here).
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import * as ort from "./vendor/ort/ort.wasm.min.mjs";
@@ -87,7 +88,9 @@ const modelBridge = {
     const session = await this.session(name);
     const inputs = {};
     for (const [key, t] of Object.entries(feeds)) inputs[key] = new ort.Tensor(t.type, t.data, t.dims);
+    const started = performance.now();
     const outputs = await session.run(inputs);
+    this.recordRun(name, performance.now() - started);
     const result = {};
     for (const [key, t] of Object.entries(outputs)) result[key] = { data: t.data, dims: Array.from(t.dims), type: t.type };
     return result;
@@ -96,6 +99,15 @@ const modelBridge = {
   // kept here so that only the frame's input and output cross into Python. `init` (the model's
   // initial state) starts or restarts the stream.
   streams: new Map(),
+  // Time inside session.run per model (the last 1000 runs), so that the benchmarks can split a
+  // frame's time into model, Python and messaging ("worker.model_timings" returns and clears it).
+  timings: new Map(),
+  recordRun(name, ms) {
+    const list = this.timings.get(name) || [];
+    if (list.length >= 1000) list.shift();
+    list.push(ms);
+    this.timings.set(name, list);
+  },
   async runStream(name, streamId, feeds, init) {
     const session = await this.session(name);
     const key = `${name}#${streamId}`;
@@ -107,7 +119,9 @@ const modelBridge = {
     }
     const inputs = { ...state };
     for (const [k, t] of Object.entries(feeds)) inputs[k] = new ort.Tensor(t.type, t.data, t.dims);
+    const started = performance.now();
     const outputs = await session.run(inputs);
+    this.recordRun(name, performance.now() - started);
     const next = {};
     const result = {};
     for (const [k, t] of Object.entries(outputs)) {
@@ -169,13 +183,47 @@ async function boot() {
   });
 }
 
+/**
+ * Run a coroutine service function: Python runs until it needs a model, hands the request out
+ * ({task, model}), we run it here and hand the outputs back, until it replies. No Python event
+ * loop in between (see codeclab.browser.rpc.Driver). One driven call at a time per worker:
+ * the model runtime takes one run at a time anyway, and Python's locks are then never contended.
+ */
+let driving = Promise.resolve();
+function drive(method, args) {
+  const call = driving.then(async () => {
+    let step = adapter.begin(method, args);
+    while (step.task !== undefined) {
+      const { task, model } = step;
+      let outputs = null;
+      let error = null;
+      try {
+        outputs = model.stream === undefined
+          ? await modelBridge.run(model.name, model.feeds)
+          : await modelBridge.runStream(model.name, model.stream, model.feeds, model.init);
+      } catch (err) {
+        error = String(err?.message || err);
+      }
+      step = adapter.resume(task, outputs, error);
+    }
+    return step;
+  });
+  driving = call.catch(() => {});
+  return call;
+}
+
 let booted = null;
 
 self.onmessage = async (event) => {
   const { id, method, args } = event.data;
   try {
     await booted;
-    const reply = await adapter.dispatch(method, args ?? {});
+    if (method === "worker.model_timings") {
+      post({ id, ok: true, result: Object.fromEntries(modelBridge.timings) });
+      modelBridge.timings.clear();
+      return;
+    }
+    const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : adapter.dispatch_now(method, args ?? {});
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
     post({ id, ok: false, error: { type: "WorkerError", message: String(err?.message || err), expected: false } });

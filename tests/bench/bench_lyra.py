@@ -30,10 +30,12 @@ async ({frames, warmup, bitrate}) => {
   const decoder = await codec.openDecoder({ sampleRate: 16000 });
   const enc = [], dec = [];
   for (let k = 0; k < frames + warmup; k++) {
+    if (k === warmup) await app.python.call('worker.model_timings');  // clears them
     const { packet, ms: e } = await encoder.encode(clip.slice(k * hop, (k + 1) * hop));
     const { ms: d } = await decoder.decode(packet);
     if (k >= warmup) { enc.push(e); dec.push(d); }
   }
+  const models = await app.python.call('worker.model_timings');
   await encoder.close(); await decoder.close();
   // The floor under every per-frame figure: a worker round trip that does no work.
   const rpc = [];
@@ -42,7 +44,7 @@ async ({frames, warmup, bitrate}) => {
     await app.python.call('lyra.packet_info', { packet: new Uint8Array(15) });
     rpc.push(performance.now() - t);
   }
-  return { enc, dec, rpc, threads: app.runtime.threads, isolated: app.runtime.crossOriginIsolated };
+  return { enc, dec, rpc, models, threads: app.runtime.threads, isolated: app.runtime.crossOriginIsolated };
 }
 """
 
@@ -149,8 +151,13 @@ def rows(ctx):
         note = f"{label}: {threads}, median of {FRAMES} frames at 6 kbps (p90 {{:.2f}} ms); main thread -> worker -> Python + ORT-web -> main thread"
         results.append(Row("lyra", f"page encode per 20 ms frame ({label})", f"{_median(enc):.2f} ms", note.format(_p90(enc))))
         results.append(Row("lyra", f"page decode per 20 ms frame ({label})", f"{_median(dec):.2f} ms", note.format(_p90(dec))))
+        for model, what in (("soundstream_encoder", "encoder"), ("lyragan", "decoder (LyraGAN)")):
+            runs = measured["models"].get(model) or []
+            if runs:
+                results.append(Row("lyra", f"page {what} model alone, per frame ({label})", f"{_median(runs):.2f} ms",
+                                    f"onnxruntime-web session.run in the worker, median of {len(runs)} frames (part of the rows above)"))
         results.append(Row("lyra", f"page worker round trip, no work ({label})", f"{_median(measured['rpc']):.2f} ms",
-                           "median of 50 calls of lyra.packet_info: the RPC floor under the rows above (decode = 2 calls)"))
+                           "median of 50 calls of lyra.packet_info (a plain function): the messaging floor under the rows above"))
         rtf = (_median(enc) + _median(dec)) / 20.0
         results.append(Row("lyra", f"page real-time factor, encode + decode ({label})", f"{rtf:.3f}",
                            "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time (a live stream gives the receiver its own worker)"))

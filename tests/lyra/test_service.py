@@ -124,3 +124,78 @@ def test_overlapping_calls_do_not_interleave(assets, speech16k, lyra_dir, tflite
     assert packets == expected
     assert queued == 20
     np.testing.assert_array_equal(audio, np.concatenate(expected_audio))
+
+
+def test_receive_is_set_packet_then_decode(assets, speech16k, lyra_dir, tflite_models):
+    """decoder_receive (one round trip per hop) decodes exactly as decoder_set_packet + decoder_decode,
+    lost hops included, and reports a packet it cannot use instead of decoding it."""
+    x = speech16k[: 30 * 320]
+    packets = LyraEncoder(16000, 9200, tflite_models.fresh()).encode_all(x)
+    pattern = service.loss_pattern(len(packets), 0.25, 2.0, seed=3)
+    reference = LyraDecoder(16000, tflite_models.fresh(), seed=0)
+    expected = reference.decode_packets(packets, pattern)
+
+    async def page():
+        dec = service.decoder_open(16000)["id"]
+        runner = TfliteRunner(lyra_dir)
+        audio = []
+        for packet, arrived in zip(packets, pattern):
+            reply = await (service.decoder_receive(dec, 320, runner=runner, packet=packet, as_float=False) if arrived
+                           else service.decoder_receive(dec, 320, runner=runner, as_float=False))
+            assert reply["rejected"] is None
+            audio.append(reply["samples"])
+        bad = await service.decoder_receive(dec, 320, runner=runner, packet=b"\x01" * 9)
+        state = service.decoder_state(dec)
+        service.close(dec)
+        return np.concatenate(audio), bad, state
+
+    audio, bad, state = asyncio.run(page())
+    np.testing.assert_array_equal(audio, expected)
+    assert "9" in bad["rejected"] and bad["samples"].shape == (320,) and bad["samples"].dtype == np.float32
+    assert state["rejected_packets"] == 1
+
+
+def test_driven_calls_match_awaited_ones(assets, lyra_dir):
+    """The Lyra service driven step by step (as in the worker) gives the same packets and audio as
+    awaited on an event loop (as the CPython tests do)."""
+    from codeclab.browser import rpc
+
+    tflite = TfliteRunner(lyra_dir)
+
+    class BrowserLike:
+        async def run(self, name, feeds):
+            return await rpc.ModelRequest((name, feeds))
+
+    def model(call):
+        return tflite.run_sync(*call)
+
+    def drive(method, args):
+        """What the worker does: begin, run each requested model, resume, until the call is done."""
+        step, runs = driver.begin(method, args, BrowserLike()), 0
+        while not step.done:
+            runs += 1
+            step = driver.resume(step.task, model(step.request.call))
+        return step, runs
+
+    rng = np.random.default_rng(4)
+    hops = [(rng.standard_normal(320) * 3000).astype(np.int16) for _ in range(6)]
+
+    async def awaited():
+        enc = service.encoder_open(16000, 6000)["id"]
+        dec = service.decoder_open(16000)["id"]
+        out = []
+        for hop in hops:
+            packet = await service.encoder_encode(enc, hop, runner=TfliteRunner(lyra_dir))
+            out.append((packet, await service.decoder_receive(dec, 320, runner=TfliteRunner(lyra_dir), packet=packet)))
+        return out
+
+    expected = asyncio.run(awaited())
+    driver = rpc.Driver()
+    enc = service.encoder_open(16000, 6000)["id"]
+    dec = service.decoder_open(16000)["id"]
+    for hop, (packet, decoded) in zip(hops, expected):
+        step, runs = drive("lyra.encoder_encode", {"session_id": enc, "samples": hop})
+        assert runs == 1 and step.result == packet
+        step, runs = drive("lyra.decoder_receive", {"session_id": dec, "count": 320, "packet": packet})
+        assert runs == 1 and step.error is None
+        np.testing.assert_array_equal(step.result["samples"], decoded["samples"])

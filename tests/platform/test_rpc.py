@@ -71,3 +71,82 @@ def test_error_payloads():
     unexpected = rpc.error_payload(ZeroDivisionError("division by zero"))
     assert unexpected["expected"] is False and unexpected["message"].startswith("Internal error (ZeroDivisionError)")
     assert "Traceback" in unexpected["traceback"] or "ZeroDivisionError" in unexpected["traceback"]
+
+
+def test_plain_functions_are_answered_at_once():
+    """The worker calls plain functions synchronously (call_now) and drives only coroutines."""
+    assert rpc.is_coroutine("platform.run_model")
+    assert rpc.is_coroutine("lyra.decoder_receive")
+    assert not rpc.is_coroutine("platform.info")
+    assert not rpc.is_coroutine("lyra.packet_info")
+    assert not rpc.is_coroutine("no.such")  # answered at once, with the error
+    assert rpc.call_now("platform.info", {})["implementation"] == "cpython"
+    with pytest.raises(rpc.UnknownMethodError):
+        rpc.call_now("no.such", {})
+    with pytest.raises(CodeclabError, match="on purpose"):
+        rpc.call_now("platform.raise_error", {})
+    with pytest.raises(TypeError, match="awaitable"):
+        rpc.call_now("platform.run_model", {"name": "x", "feeds": {}})
+
+
+class RequestRunner:
+    """A runner like the browser's: every model run is a ModelRequest for the driver's host."""
+
+    async def run(self, name, feeds):
+        return await rpc.ModelRequest({"name": name, "feeds": feeds})
+
+
+def _drive(driver, method, args, runner, model):
+    """What the worker does: begin, run each requested model, resume, until the call is done."""
+    step, runs = driver.begin(method, args, runner), 0
+    while not step.done:
+        runs += 1
+        step = driver.resume(step.task, model(step.request.call))
+    return step, runs
+
+
+def test_driver_runs_a_coroutine_through_its_model_requests():
+    import numpy as np
+
+    driver = rpc.Driver()
+    seen = []
+
+    def model(call):
+        seen.append(call["name"])
+        return {"y": call["feeds"]["x"] * 2}
+
+    step, runs = _drive(driver, "platform.run_model", {"name": "m", "feeds": {"x": np.arange(3.0)}},
+                        RequestRunner(), model)
+    assert step.error is None and runs == 1 and seen == ["m"]
+    np.testing.assert_array_equal(step.result["y"]["data"], [0.0, 2.0, 4.0])
+    assert driver.waiting == 0
+
+
+def test_driver_passes_model_errors_into_the_call_and_reports_the_rest():
+    driver = rpc.Driver()
+    step = driver.begin("platform.run_model", {"name": "m", "feeds": {}}, RequestRunner())
+    assert not step.done and driver.waiting == 1
+    failed = driver.resume(step.task, None, "the runtime fell over")
+    assert isinstance(failed.error, rpc.ModelRunError) and "fell over" in str(failed.error)
+    assert driver.waiting == 0
+    # an unknown task, an unknown method, and an error before any model run
+    assert "no driven call" in str(driver.resume(12345).error)
+    assert isinstance(driver.begin("no.such", {}).error, rpc.UnknownMethodError)
+    assert isinstance(driver.begin("platform.run_model", {"name": "m", "feeds": {}}).error, CodeclabError)
+
+
+def test_driver_refuses_calls_that_await_anything_but_a_model(monkeypatch):
+    import sys
+    import types
+
+    service = types.ModuleType("codeclab.basis.service")
+
+    async def sleeps():
+        await asyncio.sleep(0)
+
+    sleeps.__module__ = service.__name__
+    service.sleeps = sleeps
+    monkeypatch.setitem(sys.modules, "codeclab.basis.service", service)
+    step = rpc.Driver().begin("basis.sleeps", {})
+    assert step.done and "may only await models" in str(step.error)
+

@@ -91,8 +91,7 @@ export function makeCodec(app) {
         try {
           for (let i = 0; i < 10; i++) {
             const packet = await call("encoder_encode", { session_id: enc, samples: new Float32Array(HOP_16K) });
-            await call("decoder_set_packet", { session_id: dec, packet });
-            await call("decoder_decode", { session_id: dec, count: HOP_16K });
+            await call("decoder_receive", { session_id: dec, packet, count: HOP_16K });
           }
           // and the concealment paths (estimated features, then comfort noise) a lost packet takes
           for (let i = 0; i < 8; i++) await call("decoder_decode", { session_id: dec, count: HOP_16K });
@@ -128,11 +127,8 @@ export function makeCodec(app) {
       /** One 20 ms frame: the packet's audio, or the decoder's concealment when `packet` is null. */
       async decode(packet) {
         const t = now();
-        // Both requests go out at once; the worker runs them in order.
-        const queued = packet ? call("decoder_set_packet", { session_id: id, packet }) : null;
-        const decoding = call("decoder_decode", { session_id: id, count: hop });
-        const [accepted, samples] = await Promise.all([queued, decoding]);
-        return { samples, ms: now() - t, rejected: accepted && !accepted.ok ? accepted.error : null };
+        const { samples, rejected } = await call("decoder_receive", { session_id: id, count: hop, ...(packet ? { packet } : {}) });
+        return { samples, ms: now() - t, rejected };
       },
       state() { return call("decoder_state", { session_id: id }); },
       close() { return call("close", { session_id: id }); },

@@ -79,21 +79,24 @@ class BrowserRunner:
         return bool(self._bridge.available(name))
 
     async def run(self, name: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        outputs = await self._bridge.run(name, to_javascript(_tensors(feeds)))
+        outputs = await rpc.ModelRequest({"name": name, "feeds": _tensors(feeds)})
         return _from_js_outputs(outputs)
 
     async def run_stream(self, name: str, stream: int, feeds: dict[str, np.ndarray],
                          state_init: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         """One step of a streaming model whose state the JS bridge keeps (``state_in_k`` <- ``state_out_k``);
         ``state_init`` restarts the stream."""
-        init = to_javascript(_tensors(state_init)) if state_init is not None else None
-        outputs = await self._bridge.runStream(name, stream, to_javascript(_tensors(feeds)), init)
+        init = _tensors(state_init) if state_init is not None else None
+        outputs = await rpc.ModelRequest({"name": name, "stream": stream, "feeds": _tensors(feeds), "init": init})
         return _from_js_outputs(outputs)
 
 
-def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, dict]:
-    return {key: {"data": np.ascontiguousarray(array), "dims": list(array.shape), "type": _ORT_TYPES[array.dtype]}
-            for key, array in arrays.items()}
+def _tensors(arrays: dict[str, np.ndarray]) -> Any:
+    """{name: {data, dims, type}} as a plain JS object, built in one conversion (no _plain walk:
+    this runs for every 20 ms Lyra frame)."""
+    return to_js({key: {"data": memoryview(np.ascontiguousarray(array).reshape(-1)), "dims": list(array.shape),
+                        "type": _ORT_TYPES[array.dtype]}
+                  for key, array in arrays.items()}, dict_converter=js.Object.fromEntries, create_pyproxies=False)
 
 
 def _from_js_outputs(outputs: Any) -> dict[str, np.ndarray]:
@@ -106,11 +109,51 @@ def _from_js_outputs(outputs: Any) -> dict[str, np.ndarray]:
     return result
 
 
-async def dispatch(method: str, js_args: Any) -> Any:
-    """Entry point for every page request: returns ``{ok, result}`` or ``{ok: false, error}``."""
-    runner = BrowserRunner(_model_bridge) if _model_bridge is not None else None
+def _reply(result: Any) -> Any:
+    return to_javascript({"ok": True, "result": result})
+
+
+def _failure(exc: BaseException) -> Any:
+    return to_javascript({"ok": False, "error": rpc.error_payload(exc)})
+
+
+def _runner() -> BrowserRunner | None:
+    return BrowserRunner(_model_bridge) if _model_bridge is not None else None
+
+
+_driver = rpc.Driver()
+
+
+def is_coroutine(method: str) -> bool:
+    """Whether the worker must drive the call (``begin`` / ``resume``) or may call ``dispatch_now``."""
+    return rpc.is_coroutine(method)
+
+
+def dispatch_now(method: str, js_args: Any) -> Any:
+    """Entry point for plain functions: ``{ok, result}`` or ``{ok: false, error}``, synchronously."""
     try:
-        result = await rpc.call(method, to_python(js_args), runner)
-        return to_javascript({"ok": True, "result": result})
+        return _reply(rpc.call_now(method, to_python(js_args), _runner()))
     except BaseException as exc:  # noqa: BLE001 (every failure must reach the page, and the worker must survive)
-        return to_javascript({"ok": False, "error": rpc.error_payload(exc)})
+        return _failure(exc)
+
+
+def _step(step: rpc.Step) -> Any:
+    if not step.done:
+        return to_js({"task": step.task, "model": step.request.call}, dict_converter=js.Object.fromEntries,
+                     create_pyproxies=False)
+    return _failure(step.error) if step.error is not None else _reply(step.result)
+
+
+def begin(method: str, js_args: Any) -> Any:
+    """Start a coroutine function: its reply, or ``{task, model}``: a model run the worker must do
+    and hand back through ``resume``."""
+    try:
+        args = to_python(js_args)
+    except BaseException as exc:  # noqa: BLE001
+        return _failure(exc)
+    return _step(_driver.begin(method, args, _runner()))
+
+
+def resume(task: int, outputs: Any, error: str | None = None) -> Any:
+    """The model outputs (or the runtime's error message) for ``task``; returns as ``begin`` does."""
+    return _step(_driver.resume(task, outputs, error))

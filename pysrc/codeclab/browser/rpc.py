@@ -1,19 +1,26 @@
 """Routing of page requests to the tools' service functions (pure Python).
 
-The worker calls ``adapter.dispatch("<tool>.<function>", args)``; this module
-decides which function that is, calls it (awaiting it if it is a coroutine,
-passing the model runner if it asks for one), and turns exceptions into a
-payload the page can show.  It imports nothing from the browser, so the
-routing is unit-tested in CPython.
+The worker calls ``adapter.dispatch_now`` / ``adapter.begin`` with
+``"<tool>.<function>"`` and its arguments; this module decides which function
+that is, calls it (passing the model runner if it asks for one), and turns
+exceptions into a payload the page can show.  Coroutine functions are driven
+step by step (``Driver``): each model run they await surfaces as a
+``ModelRequest`` that the worker's JavaScript runs, without an event loop in
+between.  It imports nothing from the browser, so all of this is unit-tested in
+CPython.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import itertools
 import platform
 import sys
 import traceback
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from codeclab import __version__
@@ -95,16 +102,119 @@ def resolve(method: str) -> Callable[..., Any]:
     return function
 
 
-async def call(method: str, args: dict[str, Any] | None, runner: Any = None) -> Any:
-    """Call ``method`` with keyword ``args``; hands over ``runner`` if the function takes one."""
+@functools.lru_cache(maxsize=None)
+def _takes_runner(function: Callable[..., Any]) -> bool:
+    # inspect.signature costs ~0.1 ms in Pyodide, paid on every call of a 20 ms Lyra frame otherwise
+    return "runner" in inspect.signature(function).parameters
+
+
+def _bind(method: str, args: dict[str, Any] | None, runner: Any) -> tuple[Callable[..., Any], dict[str, Any]]:
     function = resolve(method)
     kwargs = dict(args or {})
-    if runner is not None and "runner" in inspect.signature(function).parameters:
+    if runner is not None and _takes_runner(function):
         kwargs.setdefault("runner", runner)
+    return function, kwargs
+
+
+def is_coroutine(method: str) -> bool:
+    """True for coroutine functions (driven by ``Driver``); the rest are answered at once by
+    ``call_now`` (an unknown method too: with its error)."""
+    try:
+        return inspect.iscoroutinefunction(resolve(method))
+    except UnknownMethodError:
+        return False
+
+
+def call_now(method: str, args: dict[str, Any] | None, runner: Any = None) -> Any:
+    """Call a plain (non-coroutine) service function synchronously."""
+    function, kwargs = _bind(method, args, runner)
+    result = function(**kwargs)
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()  # never awaited: say so instead of leaving a "never awaited" warning
+        raise TypeError(f"{method} returned an awaitable; call it through call()")
+    return result
+
+
+async def call(method: str, args: dict[str, Any] | None, runner: Any = None) -> Any:
+    """Call ``method`` with keyword ``args``; hands over ``runner`` if the function takes one."""
+    function, kwargs = _bind(method, args, runner)
     result = function(**kwargs)
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+class ModelRunError(RuntimeError):
+    """The model runtime failed on a request (its own message, e.g. from onnxruntime-web)."""
+
+
+@dataclass
+class ModelRequest:
+    """Awaited by a runner: "run this model and send me its outputs".  ``call`` is whatever the
+    runner's host needs (the browser runner: the JS-ready request for the worker's model bridge)."""
+
+    call: Any
+
+    def __await__(self):
+        outputs = yield self
+        return outputs
+
+
+@dataclass
+class Step:
+    """Where a driven call stands: ``done`` with ``result``, failed with ``error``, or waiting for
+    ``request`` to run (then ``Driver.resume(task, outputs)``)."""
+
+    done: bool
+    result: Any = None
+    error: BaseException | None = None
+    request: ModelRequest | None = None
+    task: int | None = None
+
+
+class Driver:
+    """Runs coroutine service calls by hand instead of on an event loop.
+
+    Why: in Pyodide every resumption of a coroutine through asyncio is a scheduled browser
+    callback.  A Lyra frame took ~5 of them per request; driven by the worker's JavaScript
+    (a plain call in, a ModelRequest out, the model run in JS, a plain call back in), the
+    Python side of a frame is two synchronous calls.  The only thing a service coroutine may
+    await is therefore a model (``ModelRequest``, via the runner) or an uncontended lock; the
+    worker runs one driven call at a time, so its locks are never contended."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, Coroutine] = {}
+        self._tasks = itertools.count(1)
+
+    def begin(self, method: str, args: dict[str, Any] | None, runner: Any = None) -> Step:
+        return self._advance(call(method, args, runner), None, None)
+
+    def resume(self, task: int, outputs: Any = None, error: str | None = None) -> Step:
+        coroutine = self._waiting.pop(int(task), None)
+        if coroutine is None:
+            return Step(done=True, error=RuntimeError(f"no driven call {task} is waiting"))
+        return self._advance(coroutine, outputs, error)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def _advance(self, coroutine: Coroutine, outputs: Any, error: str | None) -> Step:
+        try:
+            yielded = coroutine.send(outputs) if error is None else coroutine.throw(ModelRunError(error))
+        except StopIteration as stop:
+            return Step(done=True, result=stop.value)
+        except BaseException as exc:  # noqa: BLE001 (reported to the page)
+            return Step(done=True, error=exc)
+        if not isinstance(yielded, ModelRequest):
+            coroutine.close()
+            return Step(done=True, error=RuntimeError(
+                f"a service call awaited {type(yielded).__name__}; driven calls may only await models"))
+        task = next(self._tasks)
+        self._waiting[task] = coroutine
+        return Step(done=False, request=yielded, task=task)
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

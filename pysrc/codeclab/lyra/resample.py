@@ -113,9 +113,15 @@ class StreamingResampler:
         out = np.empty(n.size)
         # One matrix-vector product per filter phase.  einsum's own loop (not BLAS, whose blocking
         # depends on the row count) sums each row in a fixed order, so chunking cannot change a bit.
-        for p in range(self.up):
-            selected = phase == p if self.up > 1 else slice(None)
-            out[selected] = np.einsum("ij,j->i", windows[rows[selected]], self._phases[p])
+        # The outputs of one phase are every ``up``-th output and their windows start every
+        # ``down`` inputs, so both are strided views: no copy of the (outputs x taps) windows
+        # (at 48 -> 16 kHz that copy was most of a 20 ms hop's 0.38 ms in Pyodide).
+        for p in range(min(self.up, n.size)):
+            first = int(np.flatnonzero(phase == p)[0]) if self.up > 1 else 0
+            count = len(range(first, n.size, self.up))
+            start = int(rows[first])
+            view = windows[start: start + (count - 1) * self.down + 1: self.down]
+            out[first::self.up] = np.einsum("ij,j->i", view, self._phases[phase[first]])
         return out
 
     def flush(self) -> np.ndarray:

@@ -42,13 +42,17 @@ def encode(features, num_quantizers: int, codebooks: np.ndarray) -> np.ndarray:
         raise LyraError(f"num_quantizers must be 1..{codebooks.shape[0]}, got {num_quantizers}")
     residual = _features_vector(features).copy()
     indices = np.empty(num_quantizers, dtype=np.int32)
+    differences = np.empty(codebooks.shape[1:], dtype=np.float32)
     for stage in range(num_quantizers):
         codebook = codebooks[stage]
-        # float32 throughout, like the TFLite graph (SQUARED_DIFFERENCE, SUM, ARG_MIN).
-        distances = np.square(codebook - residual).sum(axis=1, dtype=np.float32)
-        best = int(np.argmin(distances))
+        # float32 throughout, like the TFLite graph (SQUARED_DIFFERENCE, SUM, ARG_MIN).  In place
+        # and through methods: a frame is up to 46 stages of tiny arrays, where numpy's per-call
+        # overhead is the cost (in Pyodide most of all).
+        np.subtract(codebook, residual, out=differences)
+        np.square(differences, out=differences)
+        best = int(differences.sum(axis=1, dtype=np.float32).argmin())
         indices[stage] = best
-        residual = residual - codebook[best]
+        residual -= codebook[best]
     return indices
 
 
