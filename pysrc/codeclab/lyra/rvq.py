@@ -50,7 +50,7 @@ def encode(features, num_quantizers: int, codebooks: np.ndarray) -> np.ndarray:
         # overhead is the cost (in Pyodide most of all).
         np.subtract(codebook, residual, out=differences)
         np.square(differences, out=differences)
-        best = int(differences.sum(axis=1, dtype=np.float32).argmin())
+        best = int(np.add.reduce(differences, axis=1, dtype=np.float32).argmin())
         indices[stage] = best
         residual -= codebook[best]
     return indices
