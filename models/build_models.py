@@ -93,14 +93,22 @@ def _convert_one(manifest: dict, source: Path, work: Path) -> dict:
         converted = convert(source, name=manifest["name"], input_names=manifest.get("rename_inputs"),
                             output_names=manifest.get("rename_outputs"), extra_outputs=manifest.get("extra_outputs"))
         onnx.checker.check_model(converted.model)
-        onnx.save(converted.model, output)
+        model = converted.model
         if converted.states:
             init = converted.state_init()
-            np.savez(output.with_name(output.stem + ".state_init.npz"), **init)
-            entry["state_init"] = str(Path(manifest["output"]).with_name(output.stem + ".state_init.npz").as_posix())
             entry["states"] = [{"input": s.input_name, "output": s.output_name, "variable": s.key,
                                 "shape": list(init[s.input_name].shape), "layout": s.layout}
                                for s in converted.states]
+            if manifest.get("pack_states"):
+                from .tflite2onnx.pack import pack_states
+                model, init, layout = pack_states(model, init)
+                for state, packed in zip(entry["states"], layout):
+                    state["packed_offset"], state["packed_size"] = packed["offset"], packed["size"]
+                entry["packed_states"] = {"input": "state_in_0", "output": "state_out_0",
+                                          "size": int(init["state_in_0"].size)}
+            np.savez(output.with_name(output.stem + ".state_init.npz"), **init)
+            entry["state_init"] = str(Path(manifest["output"]).with_name(output.stem + ".state_init.npz").as_posix())
+        onnx.save(model, output)
         entry["onnx_inputs"] = {name: shape for name, shape in converted.inputs.items() if not name.startswith("state_")}
         entry["onnx_outputs"] = {name: shape for name, shape in converted.outputs.items()
                                  if not name.startswith("state_")}
@@ -114,7 +122,7 @@ def _code_digest() -> str:
     """Hash of the conversion code itself, so that editing the converter invalidates the cache."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted([*(here / "tflite2onnx").glob("*.py"), here / "lyra_codebooks.py"]):
+    for path in sorted([*(here / "tflite2onnx").glob("*.py"), here / "lyra_codebooks.py", here / "build_models.py"]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

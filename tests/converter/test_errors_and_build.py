@@ -62,7 +62,11 @@ def test_build_writes_manifest_and_reuses_cache(upstream, tmp_path):
     encoder = next(e for e in written["models"] if e["name"] == "soundstream_encoder")
     assert len(encoder["states"]) == 14 and encoder["state_init"] == "lyra/soundstream_encoder.state_init.npz"
     init = np.load(tmp_path / "out" / encoder["state_init"])
-    assert sorted(init.files) == sorted(s["input"] for s in encoder["states"])
+    # the page's models carry their state packed into one tensor (models/tflite2onnx/pack.py)
+    assert init.files == ["state_in_0"] and encoder["packed_states"]["size"] == init["state_in_0"].size
+    sizes = [s["packed_size"] for s in encoder["states"]]
+    assert [s["packed_offset"] for s in encoder["states"]] == list(np.cumsum([0] + sizes[:-1]))
+    assert sum(sizes) == init["state_in_0"].size
     assert np.load(tmp_path / "out" / "lyra" / "quantizer_codebooks.npy").shape == (46, 16, 64)
     assert not any("cached" in line for line in logs)
     logs.clear()
