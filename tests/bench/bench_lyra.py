@@ -128,6 +128,105 @@ def _reference_rows(Row, ctx) -> list:
     return rows
 
 
+def convolutions_only(path):
+    """A lower bound for onnxruntime-web on a Lyra model: only its convolutions, each as the fastest
+    single operator the runtime has for it (QLinearConv on uint8 for Conv, float ConvTranspose),
+    each fed its own input of the real shape, nothing else (no requantisation, state, activations).
+    The weights are the real shapes with made-up values; only the time is of interest."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper, shape_inference
+
+    model = shape_inference.infer_shapes(onnx.load(path))
+    graph = model.graph
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in [*graph.value_info, *graph.input, *graph.output]}
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    nodes, inputs, outputs = [], [], []
+    init = [numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+            numpy_helper.from_array(np.array(128, np.uint8), "zero_point")]
+    for k, node in enumerate(n for n in graph.node if n.op_type in ("Conv", "ConvTranspose")):
+        w = weights[node.input[1]]
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type == "ConvTranspose":
+            init.append(numpy_helper.from_array(w.astype(np.float32), f"w{k}"))
+            nodes.append(helper.make_node("ConvTranspose", [f"x{k}", f"w{k}"], [f"y{k}"], **attrs))
+            kind = TensorProto.FLOAT
+        else:
+            init += [numpy_helper.from_array(np.clip(w, -127, 127).astype(np.int8), f"w{k}"),
+                     numpy_helper.from_array(np.full(w.shape[0], 1e-3, np.float32), f"ws{k}"),
+                     numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"wz{k}"),
+                     numpy_helper.from_array(np.zeros(w.shape[0], np.int32), f"b{k}")]
+            nodes.append(helper.make_node("QLinearConv", [f"x{k}", "one", "zero_point", f"w{k}", f"ws{k}", f"wz{k}",
+                                                          "one", "zero_point", f"b{k}"], [f"y{k}"], **attrs))
+            kind = TensorProto.UINT8
+        inputs.append(helper.make_tensor_value_info(f"x{k}", kind, shapes[node.input[0]]))
+        outputs.append(helper.make_tensor_value_info(f"y{k}", kind, None))
+    floor = helper.make_model(helper.make_graph(nodes, "convolutions_only", inputs, outputs, init),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    floor.ir_version = 8
+    return floor.SerializeToString(), len(nodes)
+
+
+FLOOR = """
+async ({urls, runs, warmup}) => {
+  const ort = await import('./vendor/ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = new URL('./vendor/ort/', location.href).href;
+  ort.env.wasm.numThreads = 1;
+  const result = {};
+  for (const [name, url] of Object.entries(urls)) {
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const feeds = {};
+    for (const meta of session.inputMetadata) {
+      const n = meta.shape.reduce((a, b) => a * b, 1);
+      feeds[meta.name] = meta.type === 'uint8'
+        ? new ort.Tensor('uint8', new Uint8Array(n).map(() => Math.random() * 255), meta.shape)
+        : new ort.Tensor('float32', new Float32Array(n).map(() => Math.random() - 0.5), meta.shape);
+    }
+    for (let i = 0; i < warmup; i++) await session.run(feeds);
+    // batches of 20 runs: a page without cross-origin isolation gets a coarse clock
+    const times = [];
+    for (let b = 0; b < runs / 20; b++) {
+      const t = performance.now();
+      for (let i = 0; i < 20; i++) await session.run(feeds);
+      times.push((performance.now() - t) / 20);
+    }
+    times.sort((a, b) => a - b);
+    result[name] = times[times.length >> 1];
+    await session.release();
+  }
+  return result;
+}
+"""
+
+
+def _serve_bytes(data: bytes):
+    return lambda route, request: route.fulfill(body=data, content_type="application/octet-stream")
+
+
+def _floor_rows(Row, ctx, browser) -> list:
+    """How fast onnxruntime-web could run each model if it were nothing but its convolutions."""
+    built = {}
+    for name in ("soundstream_encoder", "lyragan"):
+        built[name] = convolutions_only(ctx.dist / "models" / "lyra" / f"{name}.onnx")
+    context = browser.new_context()
+    page = context.new_page()
+    for name, (data, _) in built.items():
+        page.route(f"**/__bench__/{name}.onnx", _serve_bytes(data))
+    page.goto(ctx.plain_url)
+    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+    measured = page.evaluate(FLOOR, {"urls": {n: f"./__bench__/{n}.onnx" for n in built}, "runs": 300, "warmup": 100})
+    context.close()
+    rows = []
+    for name, what in (("soundstream_encoder", "encoder"), ("lyragan", "decoder (LyraGAN)")):
+        rows.append(Row("lyra", f"page floor: {what}'s {built[name][1]} convolutions alone, per frame",
+                        f"{measured[name]:.2f} ms",
+                        "onnxruntime-web, 1 thread, median of 15 batches of 20 runs: every Conv as one uint8 QLinearConv, ConvTranspose "
+                        "in float, nothing else — no model of this graph runs faster in this runtime"))
+    return rows
+
+
 def rows(ctx):
     from run import Row  # noqa: PLC0415 (the runner's module)
 
@@ -161,4 +260,5 @@ def rows(ctx):
         rtf = (_median(enc) + _median(dec)) / 20.0
         results.append(Row("lyra", f"page real-time factor, encode + decode ({label})", f"{rtf:.3f}",
                            "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time (a live stream gives the receiver its own worker)"))
+    results += _floor_rows(Row, ctx, browser)
     return reference + results
