@@ -16,10 +16,9 @@ const sessions = new Map();
 ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
 // Threads need cross-origin isolation (COOP/COEP); on a plain static host we run single-threaded.
 // One core is left to the page (audio, WebRTC, drawing) and to the other worker of a Lyra call:
-// on 2 cores the attention model gains little from a second thread (95 vs 124 ms in Chromium)
-// while Lyra's encoder, whose 20 ms frames must never be late, took 4.2 instead of 2.9 ms a frame
-// in the two-thread runtime (LyraGAN 2.6 vs 2.5 ms).
-// `?threads=N` in the worker URL overrides (the Lyra receiver asks for 1).
+// on 2 cores the attention model gains only a little from a second thread (84 vs 116 ms in Chromium)
+// and Lyra's models nothing (encoder 1.95 vs 2.00 ms a frame, LyraGAN 2.03 vs 2.05 ms).
+// `?threads=N` in the worker URL overrides, for the models' hints too (the Lyra receiver asks for 1).
 const requestedThreads = Number(new URL(import.meta.url).searchParams.get("threads")) || 0;
 const cores = navigator.hardwareConcurrency || 1;
 ort.env.wasm.numThreads = !self.crossOriginIsolated ? 1
@@ -70,8 +69,9 @@ const modelBridge = {
         const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
         // Per-model runtime hints from models/manifest.json (e.g. Lyra's streaming models run
         // faster on one thread: each frame is hundreds of tiny operators).
-        const threads = modelIndex.runtime[name]?.intra_op_threads;
-        if (threads) options.intraOpNumThreads = threads;
+        // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
+        const threads = requestedThreads || modelIndex.runtime[name]?.intra_op_threads;
+        if (threads) options.intraOpNumThreads = Math.min(threads, ort.env.wasm.numThreads);
         const session = await ort.InferenceSession.create(bytes, options);
         await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
         return session;

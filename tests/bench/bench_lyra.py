@@ -239,7 +239,9 @@ def rows(ctx):
         return reference + [Row("lyra", "page encode/decode per frame", "–", "Lyra models are not in dist/ (build with --upstream)")]
     browser = ctx.browser()
     results = []
-    for label, url in (("site", ctx.site_url), ("plain_site", ctx.plain_url)):
+    # site: the default (cores - 1 threads, and the models' one-thread hint); threads_on: 2 threads for the
+    # runtime and the models (?threads=2, cross-origin isolated); plain_site: no isolation, so no threads.
+    for label, url in (("site", ctx.site_url), ("threads_on", ctx.site_url + "?threads=2"), ("plain_site", ctx.plain_url)):
         context = browser.new_context()
         page = context.new_page()
         page.goto(url)
