@@ -130,7 +130,7 @@ def _reference_rows(Row, ctx) -> list:
 
 def convolutions_only(path):
     """A lower bound for onnxruntime-web on a Lyra model: only its convolutions, each as the fastest
-    single operator the runtime has for it (QLinearConv on uint8 for Conv, float ConvTranspose),
+    single operator we found for it (QLinearConv on uint8 for Conv, float ConvTranspose),
     each fed its own input of the real shape, nothing else (no requantisation, state, activations).
     The weights are the real shapes with made-up values; only the time is of interest."""
     import numpy as np
@@ -223,7 +223,7 @@ def _floor_rows(Row, ctx, browser) -> list:
         rows.append(Row("lyra", f"page floor: {what}'s {built[name][1]} convolutions alone, per frame",
                         f"{measured[name]:.2f} ms",
                         "onnxruntime-web, 1 thread, median of 15 batches of 20 runs: every Conv as one uint8 QLinearConv, ConvTranspose "
-                        "in float (uint8 QLinearConv beat float Conv on every shape measured), nothing else: a lower bound "
+                        "in float (uint8 QLinearConv beat float Conv on the 4 Lyra shapes measured), nothing else: a lower bound "
                         "for this graph in this runtime"))
     return rows
 

@@ -33,12 +33,17 @@ def test_quantize_dequantize(assets, real_features, codebooks):
         service.dequantize(b"\0" * 9)
 
 
+def reference_stream(tflite_models, x, bitrate: int, out_rate: int, loss: float, seed: int):
+    """What the synchronous codec makes of ``x``: packets, a Gilbert loss pattern, the decoded audio."""
+    packets = LyraEncoder(16000, bitrate, tflite_models.fresh()).encode_all(x)
+    pattern = service.loss_pattern(len(packets), loss, 2.0, seed=seed)
+    audio = LyraDecoder(out_rate, tflite_models.fresh(), seed=0).decode_packets(packets, pattern)
+    return packets, pattern, audio
+
+
 def test_sessions_match_sync_codec(assets, speech16k, lyra_dir, tflite_models):
     x = speech16k[: 50 * 320]
-    expected_packets = LyraEncoder(16000, 3200, tflite_models.fresh()).encode_all(x)
-    pattern = service.loss_pattern(len(expected_packets), 0.2, 2.0, seed=9)
-    dec_ref = LyraDecoder(48000, tflite_models.fresh(), seed=0)
-    expected_audio = dec_ref.decode_packets(expected_packets, pattern)
+    expected_packets, pattern, expected_audio = reference_stream(tflite_models, x, 3200, 48000, 0.2, seed=9)
 
     async def page():
         enc = service.encoder_open(16000, 3200)["id"]
@@ -129,11 +134,7 @@ def test_overlapping_calls_do_not_interleave(assets, speech16k, lyra_dir, tflite
 def test_receive_is_set_packet_then_decode(assets, speech16k, lyra_dir, tflite_models):
     """decoder_receive (one round trip per hop) decodes exactly as decoder_set_packet + decoder_decode,
     lost hops included, and reports a packet it cannot use instead of decoding it."""
-    x = speech16k[: 30 * 320]
-    packets = LyraEncoder(16000, 9200, tflite_models.fresh()).encode_all(x)
-    pattern = service.loss_pattern(len(packets), 0.25, 2.0, seed=3)
-    reference = LyraDecoder(16000, tflite_models.fresh(), seed=0)
-    expected = reference.decode_packets(packets, pattern)
+    packets, pattern, expected = reference_stream(tflite_models, speech16k[: 30 * 320], 9200, 16000, 0.25, seed=3)
 
     async def page():
         dec = service.decoder_open(16000)["id"]
@@ -183,10 +184,11 @@ def test_driven_calls_match_awaited_ones(assets, lyra_dir):
     async def awaited():
         enc = service.encoder_open(16000, 6000)["id"]
         dec = service.decoder_open(16000)["id"]
+        runner = TfliteRunner(lyra_dir)  # one interpreter per model: the encoder's and the decoder's
         out = []
         for hop in hops:
-            packet = await service.encoder_encode(enc, hop, runner=TfliteRunner(lyra_dir))
-            out.append((packet, await service.decoder_receive(dec, 320, runner=TfliteRunner(lyra_dir), packet=packet)))
+            packet = await service.encoder_encode(enc, hop, runner=runner)
+            out.append((packet, await service.decoder_receive(dec, 320, runner=runner, packet=packet)))
         return out
 
     expected = asyncio.run(awaited())

@@ -94,7 +94,7 @@ export function makeCodec(app) {
             await call("decoder_receive", { session_id: dec, packet, count: HOP_16K });
           }
           // and the concealment paths (estimated features, then comfort noise) a lost packet takes
-          for (let i = 0; i < 8; i++) await call("decoder_decode", { session_id: dec, count: HOP_16K });
+          for (let i = 0; i < 8; i++) await call("decoder_receive", { session_id: dec, count: HOP_16K });
         } finally {
           await call("close", { session_id: enc });
           await call("close", { session_id: dec });

@@ -231,20 +231,27 @@ export class TextureView {
     gl.clearColor(0.090, 0.102, 0.129, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
     if (!this.texture) return;
-    const { program, uniforms: u } = this.display;
-    gl.useProgram(program);
+    this.#draw(this.display, (u) => {
+      gl.uniform2f(u.size, this.levels[0].width, this.levels[0].height);
+      gl.uniform2f(u.texSize, this.texSize[0], this.texSize[1]);
+      gl.uniform2f(u.pan, this.pan[0], this.pan[1]);
+      gl.uniform1f(u.zoom, this.zoom);
+      gl.uniform1f(u.canvasHeight, this.canvas.height);
+      gl.uniform1f(u.level, this.level);
+      gl.uniform1i(u.alpha, this.alpha ? 1 : 0);
+      gl.uniform1i(u.flipY, this.flipY ? 1 : 0);
+    });
+  }
+
+  /** One full-screen triangle through `pass` ({program, uniforms}) sampling the uploaded texture. */
+  #draw(pass, setUniforms) {
+    const gl = this.gl;
+    gl.useProgram(pass.program);
     gl.bindVertexArray(this.vao);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, this.texture);
-    gl.uniform1i(u.tex, 0);
-    gl.uniform2f(u.size, this.levels[0].width, this.levels[0].height);
-    gl.uniform2f(u.texSize, this.texSize[0], this.texSize[1]);
-    gl.uniform2f(u.pan, this.pan[0], this.pan[1]);
-    gl.uniform1f(u.zoom, this.zoom);
-    gl.uniform1f(u.canvasHeight, this.canvas.height);
-    gl.uniform1f(u.level, this.level);
-    gl.uniform1i(u.alpha, this.alpha ? 1 : 0);
-    gl.uniform1i(u.flipY, this.flipY ? 1 : 0);
+    gl.uniform1i(pass.uniforms.tex, 0);
+    setUniforms(pass.uniforms);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
   }
 
@@ -262,15 +269,8 @@ export class TextureView {
     gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, target, 0);
     gl.viewport(0, 0, width, height);
-    const { program, uniforms: u } = this.copy;
-    gl.useProgram(program);
-    gl.bindVertexArray(this.vao);
-    gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.texture);
-    gl.uniform1i(u.tex, 0);
-    gl.uniform1i(u.level, level);
     gl.disable(gl.BLEND);
-    gl.drawArrays(gl.TRIANGLES, 0, 3);
+    this.#draw(this.copy, (u) => gl.uniform1i(u.level, level));
     const pixels = new Uint8Array(width * height * 4);
     gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);

@@ -115,7 +115,7 @@ class StreamingResampler:
         # depends on the row count) sums each row in a fixed order, so chunking cannot change a bit.
         # The outputs of one phase are every ``up``-th output and their windows start every
         # ``down`` inputs, so both are strided views: no copy of the (outputs x taps) windows
-        # (at 48 -> 16 kHz that copy was most of a 20 ms hop's 0.38 ms in Pyodide).
+        # (a 20 ms hop at 48 -> 16 kHz in CPython: 0.095-0.103 ms with the copy, 0.061-0.065 ms without).
         for p in range(min(self.up, n.size)):
             first = int(np.flatnonzero(phase == p)[0]) if self.up > 1 else 0
             count = len(range(first, n.size, self.up))

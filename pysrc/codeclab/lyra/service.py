@@ -117,28 +117,21 @@ def decoder_open(sample_rate: int, seed: int = 0) -> dict:
     return {"id": sid}
 
 
-def _accept_packet(entry: dict, packet) -> tuple[bytes | None, str]:
-    """The packet's bytes if the decoder can use it, else None and why (counted as rejected)."""
-    codec = entry["codec"]
-    data = bytes(packet)
-    try:
-        codec.features_from_packet(data)  # validate now so the caller hears about a bad packet
-    except LyraError as err:
-        codec.rejected_packets += 1
-        return None, str(err)
-    return data, ""
-
-
 def decoder_set_packet(session_id: int, packet: bytes) -> dict:
     entry = _session(session_id, "decoder")
-    data, error = _accept_packet(entry, packet)
-    if data is None:
-        return {"ok": False, "error": error}
-    if entry["lock"].locked():
-        entry["pending"].append(data)
-        return {"ok": True, "error": "", "queued": True}
-    entry["codec"].set_encoded_packet(data)
-    return {"ok": True, "error": ""}
+    codec = entry["codec"]
+    data = bytes(packet)
+    if not entry["lock"].locked():
+        accepted = codec.set_encoded_packet(data)
+        return {"ok": accepted, "error": "" if accepted else codec.last_error}
+    # A decode is in flight: validate now (the caller hears about a bad packet), apply when it starts.
+    try:
+        codec.features_from_packet(data)
+    except LyraError as err:
+        codec.rejected_packets += 1
+        return {"ok": False, "error": str(err)}
+    entry["pending"].append(data)
+    return {"ok": True, "error": "", "queued": True}
 
 
 def _decoder_model(entry: dict, runner):
@@ -155,19 +148,23 @@ def _decoder_model(entry: dict, runner):
 
 
 async def _decode_locked(entry: dict, count: int, runner, packet: bytes | None, as_float: bool):
+    """(samples, why ``packet`` was rejected or "")."""
     run = _decoder_model(entry, runner)
+    codec = entry["codec"]
+    rejected = ""
     async with entry["lock"]:
         while entry["pending"]:
-            entry["codec"].set_encoded_packet(entry["pending"].pop(0))
-        if packet is not None:
-            entry["codec"].set_encoded_packet(packet)
-        samples = await drive_async(entry["codec"].decode_steps(int(count)), run)
-    return (samples.astype(np.float32) / 32768.0) if as_float else samples
+            codec.set_encoded_packet(entry["pending"].pop(0))
+        if packet is not None and not codec.set_encoded_packet(packet):
+            rejected = codec.last_error
+        samples = await drive_async(codec.decode_steps(int(count)), run)
+    return ((samples.astype(np.float32) / 32768.0) if as_float else samples), rejected
 
 
 async def decoder_decode(session_id: int, count: int, runner, as_float: bool = True):
     """``count`` output samples (float32 -1..1, or int16), concealing if no packet is queued."""
-    return await _decode_locked(_session(session_id, "decoder"), count, runner, None, as_float)
+    samples, _ = await _decode_locked(_session(session_id, "decoder"), count, runner, None, as_float)
+    return samples
 
 
 async def decoder_receive(session_id: int, count: int, runner, packet=None, as_float: bool = True) -> dict:
@@ -176,9 +173,8 @@ async def decoder_receive(session_id: int, count: int, runner, packet=None, as_f
     The same as ``decoder_set_packet`` then ``decoder_decode``, in one worker round trip
     instead of two.  A packet the decoder cannot use is reported in ``rejected`` and the hop
     is concealed, as a lost one would be."""
-    entry = _session(session_id, "decoder")
-    data, rejected = (None, "") if packet is None or len(packet) == 0 else _accept_packet(entry, packet)
-    samples = await _decode_locked(entry, count, runner, data, as_float)
+    data = bytes(packet) if packet is not None and len(packet) else None
+    samples, rejected = await _decode_locked(_session(session_id, "decoder"), count, runner, data, as_float)
     return {"samples": samples, "rejected": rejected or None}
 
 
