@@ -44,3 +44,46 @@ def test_seeded_and_first_packet_received():
 def test_invalid_parameters(rate, burst):
     with pytest.raises(LyraError):
         GilbertModel(rate, burst)
+
+
+def node_executable() -> str:
+    import os
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI"):
+            pytest.fail("node not found: CI must have Node.js (the page's loss model is checked against Python's)")
+        pytest.skip("node not found")
+    return node
+
+
+def test_page_port_drops_exactly_the_same_packets(repo_root, tmp_path):
+    """web/lib/gilbert.js and GilbertModel: same seed and parameters, same pattern, draw for draw."""
+    import json
+    import subprocess
+
+    cases = [(0.0, 1.0, 1), (0.1, 1.0, 1234), (0.2, 3.0, 7), (0.3, 2.0, 2**32 - 1), (0.5, 1.0, 0), (0.75, 8.0, 99)]
+    script = tmp_path / "patterns.mjs"
+    script.write_text(
+        "import { GilbertElliott } from " + json.dumps((repo_root / "web" / "lib" / "gilbert.js").as_uri()) + ";\n"
+        "const cases = JSON.parse(process.argv[2]);\n"
+        "const out = cases.map(([rate, burst, seed]) => {\n"
+        "  const model = new GilbertElliott({ lossRate: rate, meanBurst: burst, seed });\n"
+        "  const first = Array.from({ length: 3000 }, () => (model.isPacketReceived() ? 1 : 0));\n"
+        "  model.configure({ lossRate: 0.25, meanBurst: 2 });  // changed mid-stream, as the page's slider does\n"
+        "  return first.concat(Array.from({ length: 1000 }, () => (model.isPacketReceived() ? 1 : 0)));\n"
+        "});\n"
+        "let error = '';\n"
+        "try { new GilbertElliott({ lossRate: 0.6, meanBurst: 1 }); } catch (e) { error = e.constructor.name; }\n"
+        "console.log(JSON.stringify({ out, error }));\n"
+    )
+    result = subprocess.run([node_executable(), str(script), json.dumps(cases)], capture_output=True, text=True, check=True)
+    page = json.loads(result.stdout)
+    for (rate, burst, seed), pattern in zip(cases, page["out"]):
+        model = GilbertModel(rate, burst, seed=seed)
+        first = model.pattern(3000)
+        model.configure(0.25, 2.0)
+        expected = np.concatenate([first, model.pattern(1000)]).astype(int).tolist()
+        assert pattern == expected, (rate, burst, seed)
+    assert page["error"] == "RangeError"  # the page refuses what Python refuses

@@ -1,9 +1,10 @@
 // Simulated packet loss: a two-state Gilbert–Elliott channel, like upstream Lyra's gilbert_model.
-// In the "good" state every packet passes; in the "bad" state every packet is lost. The two
-// transition probabilities are chosen so the long-run loss rate is `lossRate` and a run of
-// losses lasts `meanBurst` packets on average (meanBurst = 1: isolated single losses).
+// A port of codeclab.lyra.gilbert.GilbertModel, draw for draw: the same generator (mulberry32),
+// the same transition probabilities, the same order (report the current state, then step), the
+// same limits. tests/lyra/test_gilbert.py runs both and requires identical loss patterns.
+// With loss rate p and mean burst b: P(received -> lost) = p / (b (1 - p)), P(lost -> received) = 1 / b.
 
-/** A small seeded PRNG (mulberry32), so a loss pattern can be reproduced. */
+/** mulberry32: 32-bit state, floats in [0, 1). */
 export function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
@@ -15,28 +16,39 @@ export function seededRandom(seed) {
   };
 }
 
+/** The highest stationary loss rate a chain with this mean burst length can have. */
+export const maxLossRate = (meanBurst) => meanBurst / (meanBurst + 1);
+
 export class GilbertElliott {
-  constructor({ lossRate = 0, meanBurst = 1, seed = 1 } = {}) {
+  constructor({ lossRate = 0, meanBurst = 1, seed = 5489 } = {}) {
     this.random = seededRandom(seed);
-    this.lost = false;
+    this.received = true;
     this.configure({ lossRate, meanBurst });
   }
 
-  /** Change the parameters mid-stream (the current state is kept). */
-  configure({ lossRate, meanBurst }) {
-    this.lossRate = Math.min(Math.max(Number(lossRate) || 0, 0), 0.95);
-    this.meanBurst = Math.max(Number(meanBurst) || 1, 1);
-    // bad -> good with probability r = 1/burst; good -> bad with p so that p / (p + r) = lossRate.
-    this.toGood = 1 / this.meanBurst;
-    // (A loss rate above meanBurst / (meanBurst + 1) is unreachable: p is capped at 1.)
-    this.toBad = Math.min(1, (this.lossRate * this.toGood) / (1 - this.lossRate));
-    if (this.lossRate === 0) this.lost = false;
+  /** Change the parameters mid-stream (the current state is kept). Throws RangeError when impossible. */
+  configure({ lossRate, meanBurst = 1 }) {
+    if (!(meanBurst >= 1)) throw new RangeError(`average burst length must be at least 1, got ${meanBurst}`);
+    if (!(lossRate >= 0)) throw new RangeError(`packet loss rate must not be negative, got ${lossRate}`);
+    const limit = maxLossRate(meanBurst);
+    if (lossRate > limit) {
+      throw new RangeError(`packet loss rate ${lossRate} is too high for bursts of ${meanBurst}: at most ${limit.toFixed(4)}`);
+    }
+    this.lossRate = lossRate;
+    this.meanBurst = meanBurst;
+    this.receivedToLost = lossRate / (meanBurst * (1 - lossRate));
+    this.lostToReceived = 1 / meanBurst;
+  }
+
+  /** Is this packet received? Reports the current state, then steps the chain. */
+  isPacketReceived() {
+    const current = this.received;
+    const draw = this.random();
+    if (this.received) { if (draw < this.receivedToLost) this.received = false; }
+    else if (draw < this.lostToReceived) this.received = true;
+    return current;
   }
 
   /** True when the next packet is dropped. */
-  drop() {
-    if (this.lossRate === 0) return false;
-    this.lost = this.lost ? this.random() >= this.toGood : this.random() < this.toBad;
-    return this.lost;
-  }
+  drop() { return !this.isPacketReceived(); }
 }
