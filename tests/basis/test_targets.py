@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.needs import missing
+
 from codeclab.basis import describe
 from codeclab.basis import formats as F
 from codeclab.basis.common import level_size
@@ -29,7 +31,7 @@ SWIFTSHADER = [F.EXT_ETC, F.EXT_S3TC, F.EXT_ASTC, "WEBGL_compressed_texture_s3tc
 def ktx2loader_source(repo_root: Path) -> str:
     path = repo_root / "node_modules" / "three" / "examples" / "jsm" / "loaders" / "KTX2Loader.js"
     if not path.exists():
-        pytest.skip("npm three not installed")
+        missing("npm three not installed")
     return path.read_text()
 
 
@@ -256,7 +258,7 @@ def test_enum_numbers_and_sizes_match_the_shipped_transcoder(repo_root, tmp_path
     node = shutil.which("node")
     lib = repo_root / "node_modules" / "three" / "examples" / "jsm" / "libs" / "basis"
     if node is None or not (lib / "basis_transcoder.js").exists():
-        pytest.skip("node or npm three's basis transcoder not available")
+        missing("node or npm three's basis transcoder not available")
     # three's package.json says "type": "module"; the transcoder is CommonJS, so load a .cjs copy.
     shutil.copy(lib / "basis_transcoder.js", tmp_path / "basis_transcoder.cjs")
     shutil.copy(lib / "basis_transcoder.wasm", tmp_path / "basis_transcoder.wasm")

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.needs import missing
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -55,6 +57,27 @@ class Site:
 
 
 @pytest.fixture(scope="session")
+def dist_without_models(dist: Path, tmp_path_factory) -> Path:
+    """The same site as a build made without the upstream files: no models/, and build-info says why
+    (as build.py writes it when it can neither find nor download them)."""
+    import json  # noqa: PLC0415
+
+    root = tmp_path_factory.mktemp("dist-without-models") / "dist"
+    shutil.copytree(dist, root, ignore=shutil.ignore_patterns("models"))
+    info = json.loads((root / "build-info.json").read_text())
+    info["models"] = {"available": False, "reason": "model files not found: no --upstream folder and no network"}
+    (root / "build-info.json").write_text(json.dumps(info, indent=1))
+    return root
+
+
+@pytest.fixture(scope="session")
+def site_without_models(dist_without_models: Path):
+    served = Site(dist_without_models, isolate=True)
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="session")
 def site(dist: Path):
     """dist/ served with COOP/COEP (cross-origin isolated, threads allowed)."""
     served = Site(dist, isolate=True)
@@ -73,7 +96,7 @@ def plain_site(dist: Path):
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(path).exists() and not shutil.which(path):
-        pytest.skip(f"Chromium not found at {path}: apt-get install chromium, or set CHROMIUM")
+        missing(f"Chromium not found at {path}: apt-get install chromium, or set CHROMIUM")
     return path
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.needs import missing
 from PIL import Image
 
 pytestmark = pytest.mark.e2e
@@ -105,9 +107,9 @@ def test_fallback_points_match_the_cli(app_page, images):
     assert not watch.foreign_requests()
 
 
-@pytest.mark.skipif(not (REPO / "dist" / "models" / "attention_center.onnx").exists(),
-                    reason="dist/models/attention_center.onnx not built (needs the converter and the upstream model)")
-def test_model_points_match_the_cli(app_page, images):
+def test_model_points_match_the_cli(app_page, images, dist):
+    if not (dist / "models" / "attention_center.onnx").exists():
+        missing(f"{dist}/models/attention_center.onnx not built (needs the converter and the upstream model)")
     page, _ = open_attention(app_page)
     files = [images / "wide.png", images / "tall.png"] + ([images / "bee.jpg"] if (images / "bee.jpg").exists() else [])
     drop(page, files, predictor="auto")

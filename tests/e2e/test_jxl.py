@@ -23,7 +23,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def service():
     """The CPython twin of what the page runs in Pyodide."""
-    return pytest.importorskip("codeclab.jxl.service", reason="codeclab.jxl.service is not there yet")
+    from codeclab.jxl import service as jxl_service  # noqa: PLC0415
+
+    return jxl_service
 
 
 # ---------------------------------------------------------------- fixtures

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.needs import missing
+
 from .conftest import CHROMIUM_FLAGS, chromium_path, open_app, wait_result
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +32,7 @@ def lyra_dist(dist: Path) -> Path:
     missing = [name for name in LYRA_MODELS if not any(k == name or k.endswith("/" + name) for k in names)]
     if missing:
         reason = json.loads((dist / "build-info.json").read_text()).get("models", {}).get("reason")
-        pytest.skip(f"Lyra models {missing} are not in {dist}/models (build with --upstream; {reason or 'not converted'})")
+        missing(f"Lyra models {missing} are not in {dist}/models (build with --upstream; {reason or 'not converted'})")
     return dist
 
 
@@ -198,16 +200,16 @@ def test_jitter_buffer_orders_detects_late_and_adapts(app_page):
     assert out["jittery"] >= 5
 
 
-def test_without_models_the_panel_says_why(app_page, dist, short_wav):
-    index = dist / "models" / "index.json"
-    if index.exists() and any(k.endswith("lyragan") for k in json.loads(index.read_text())):
-        pytest.skip("this build has the Lyra models")
-    page, _ = app_page
-    page.click('[data-testid="tab-speech"]')
-    assert "not in this build" in page.inner_text('[data-testid="lyra-notice"]')
-    page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
-    page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
-    assert "not in this build" in page.inner_text('[data-testid="lyra-error"]')
+def test_without_models_the_panel_says_why(browser, site_without_models, short_wav):
+    page, _ = open_app(browser, site_without_models.url)
+    try:
+        page.click('[data-testid="tab-speech"]')
+        assert "not in this build" in page.inner_text('[data-testid="lyra-notice"]')
+        page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
+        page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
+        assert "not in this build" in page.inner_text('[data-testid="lyra-error"]')
+    finally:
+        page.context.close()
 
 
 # ---------------------------------------------------------------- tests

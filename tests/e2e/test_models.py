@@ -7,13 +7,15 @@ import json
 import numpy as np
 import pytest
 
+from tests.needs import missing
+
 pytestmark = pytest.mark.e2e
 
 
 def _models(dist):
     index = dist / "models" / "index.json"
     if not index.exists():
-        pytest.skip("this dist/ was built without the upstream models (give the build --upstream)")
+        missing("this dist/ was built without the upstream models (give the build --upstream)")
     return json.loads(index.read_text())
 
 

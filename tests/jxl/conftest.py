@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.needs import missing
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,7 +149,7 @@ class Corpus:
     def _jsquash(self, src: Path, out: Path, options: str) -> None:
         node = shutil.which("node")
         if node is None or not (REPO / "node_modules" / "@jsquash" / "jxl").is_dir():
-            pytest.skip("node or node_modules/@jsquash/jxl missing (npm ci)")
+            missing("node or node_modules/@jsquash/jxl missing (npm ci)")
         with Image.open(src) as im:
             rgba = im.convert("RGBA")
         raw = out.with_suffix(".rgba")

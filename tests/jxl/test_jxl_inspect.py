@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.needs import missing
 from PIL import Image
 
 import codeclab
@@ -160,7 +162,7 @@ def test_cli_errors_are_clean(tmp_path):
 def test_cli_attention_uses_codeclab_attention(corpus, tmp_path, upstream):
     model = upstream / "attention-center" / "center.tflite"
     if not model.is_file():
-        pytest.skip("upstream center.tflite not present")
+        missing("upstream center.tflite not present")
     dst = tmp_path / "a.jxl"
     out = _cli("reorder", corpus.path("vardct_scanline"), dst, "--attention", "--model", model)
     assert out.returncode == 0, out.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.needs import missing
+
 from codeclab.jxl import service
 from codeclab.jxl.container import open_jxl, parse_boxes
 from codeclab.jxl.order import center_first_group_order
@@ -250,7 +252,7 @@ def test_same_results_in_pyodide(corpus, repo_root):
 
     node = shutil.which("node")
     if node is None or not (repo_root / "node_modules" / "pyodide" / "pyodide.mjs").is_file():
-        pytest.skip("node or node_modules/pyodide missing (npm ci)")
+        missing("node or node_modules/pyodide missing (npm ci)")
     cases = ["large", "icc_container", "jsquash_progressive"]
     center = [700, 300]
     done = subprocess.run([node, str(repo_root / "tests" / "jxl" / "pyodide_run.mjs"), str(repo_root),

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.needs import missing
+
 from codeclab.lyra.models import LyraModels, TfliteRunner, load_models, onnx_files_present
 from codeclab.lyra.wav import read_wav
 
@@ -18,7 +20,7 @@ ONNX_DIR = REPO / "build" / "models" / "lyra"
 def lyra_dir(upstream) -> Path:
     path = upstream / "lyra"
     if not (path / "soundstream_encoder.tflite").is_file():
-        pytest.skip("upstream Lyra models not present")
+        missing("upstream Lyra models not present")
     return path
 
 
@@ -43,7 +45,7 @@ def tflite_models(lyra_dir, codebooks) -> LyraModels:
 @pytest.fixture()
 def onnx_models():
     if not onnx_files_present(ONNX_DIR) or not (ONNX_DIR / "quantizer_codebooks.npy").is_file():
-        pytest.skip(f"converted ONNX models not built in {ONNX_DIR} (run build.py)")
+        missing(f"converted ONNX models not built in {ONNX_DIR} (run build.py)")
     return load_models(ONNX_DIR, "onnx")
 
 

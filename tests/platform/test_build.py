@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.needs import missing
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -69,7 +71,7 @@ def test_real_numpy_wheel_from_the_carrier_matches_the_official_sha(build_module
     """The PyPI carrier holds the official numpy wheel byte for byte (needs the npm packages)."""
     lock_path = REPO / "node_modules" / "pyodide" / "pyodide-lock.json"
     if not lock_path.exists():
-        pytest.skip("node_modules not installed")
+        missing("node_modules not installed")
     entry = json.loads(lock_path.read_text())["packages"]["numpy"]
     wheel = build_module.fetch_wheel(entry)
     assert hashlib.sha256(wheel.read_bytes()).hexdigest() == entry["sha256"]
@@ -78,7 +80,7 @@ def test_real_numpy_wheel_from_the_carrier_matches_the_official_sha(build_module
 def test_built_dist_is_complete_and_lock_is_trimmed():
     dist = REPO / "dist"
     if not (dist / "build-info.json").exists():
-        pytest.skip("dist/ not built (python3 build.py)")
+        missing("dist/ not built (python3 build.py)")
     lock = json.loads((dist / "pyodide" / "pyodide-lock.json").read_text())
     assert sorted(lock["packages"]) == ["numpy", "pillow"]
     for entry in lock["packages"].values():
