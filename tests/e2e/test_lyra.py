@@ -104,8 +104,6 @@ def cpython_replay(models, export: dict) -> np.ndarray:
     hop = export["sample_rate"] // 50
     parts = []
     for entry in export["log"]:
-        if entry["kind"] == "skip":
-            continue
         if entry["kind"] == "packet":
             assert decoder.set_encoded_packet(received[entry["seq"]])
         parts.append(decoder.decode_samples(hop))
@@ -172,32 +170,33 @@ def test_gilbert_elliott_loss_rate_and_bursts(app_page):
             assert abs(measured["meanBurst"] - burst) < 0.1 * burst, (key, measured)
 
 
-def test_jitter_buffer_orders_detects_late_and_adapts(app_page):
+def test_framing_and_playout_engine_load_in_the_page(app_page):
+    """The playout engine's decisions are tested with simulated clocks (tests/js/playout.test.mjs);
+    here: the page loads it, and the media framing round-trips."""
     page, _ = app_page
     out = page.evaluate("""async () => {
-        const { JitterBuffer, frameMessage, parseMessage } = await import('./lib/jitter-buffer.js');
+        const { frameMessage, parseMessage } = await import('./lib/jitter-buffer.js');
+        const { PlayoutEngine } = await import('./tools/lyra/playout.js');
         const parsed = parseMessage(frameMessage(70000, 123456.7, new Uint8Array([1, 2, 3])));
-        const jb = new JitterBuffer({ minDepth: 2, maxDepth: 15 });
-        jb.start(0);
-        // Steady arrivals: the target stays at the minimum.
-        for (let seq = 0; seq < 50; seq++) jb.push(seq, new Uint8Array([seq]), seq * 20, 1000 + seq * 20 + (seq % 2));
-        const steady = jb.targetDepth;
-        const order = [];
-        while (jb.depth) order.push(jb.pop().payload[0]);
-        // Reordered and missing packets come out in sequence order, gaps as null.
-        for (const seq of [52, 50, 54, 53]) jb.push(seq, new Uint8Array([seq]), seq * 20, 2000 + seq * 20);
-        const slots = [];
-        for (let i = 0; i < 5; i++) { const { seq, payload } = jb.pop(); slots.push(payload ? payload[0] : null); }
-        const late = jb.push(51, new Uint8Array([51]), 51 * 20, 3200);
-        // Arrivals that wobble by +-60 ms raise the target.
-        for (let seq = 55; seq < 120; seq++) jb.push(seq, new Uint8Array([1]), seq * 20, 4000 + seq * 20 + (seq % 3) * 60);
-        return { parsed: { seq: parsed.seq, sendMs: parsed.sendMs, payload: Array.from(parsed.payload) }, steady, order, slots, late, jittery: jb.targetDepth };
+        const engine = new PlayoutEngine({ now: () => performance.now() });
+        return { parsed: { seq: parsed.seq, sendMs: parsed.sendMs, payload: Array.from(parsed.payload) }, state: engine.state };
     }""")
     assert out["parsed"] == {"seq": 70000, "sendMs": 123457 & 0xFFFF, "payload": [1, 2, 3]}
-    assert out["steady"] == 2
-    assert out["order"] == list(range(50))
-    assert out["slots"] == [50, None, 52, 53, 54] and out["late"] == "late"
-    assert out["jittery"] >= 5
+    assert out["state"] == "waiting"
+
+
+def assert_packet_accounting(result: dict, export: dict | None = None) -> None:
+    """What holds however busy the machine is: every packet sent either played or arrived late;
+    every slot played once; concealed slots are exactly the dropped and the late ones."""
+    assert result["packets_sent"] + result["dropped"] == result["packets_encoded"], result
+    assert result["packets_received"] + result["late"] == result["packets_sent"], result
+    assert result["concealed"] == result["dropped"] + result["late"], result
+    assert result["frames_played"] == result["packets_encoded"], result
+    if export is not None:
+        assert [e["seq"] for e in export["log"]] == list(range(len(export["log"])))
+        concealed = {e["seq"] for e in export["log"] if e["kind"] == "conceal"}
+        assert concealed == set(export["dropped"]) | set(export["late"])
+        assert len(export["decoded"]) == len(export["log"]) * 320
 
 
 def test_without_models_the_panel_says_why(browser, site_without_models, short_wav):
@@ -220,17 +219,14 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     with wave.open(str(speech_wav)) as w:
         expected_frames = -(-w.getnframes() * 50 // w.getframerate())
     assert result["packets_sent"] == expected_frames
-    assert result["packets_received"] == result["packets_sent"]
-    assert result["concealed"] == 0 and result["dropped"] == 0 and result["late"] == 0
+    assert result["dropped"] == 0
+    assert_packet_accounting(result, export)
     assert result["bitrate"] == 6000
-    assert result["underruns"] == 0
     assert result["ice_candidate"] == "host/udp", "the peers must connect directly, with no STUN/TURN server"
     assert result["receiver_worker"] == "own"
     assert 0 < result["decode_ms_per_frame"] < 20
     assert all(len(p) == 15 for _, p in export["received"])
     decoded = np.asarray(export["decoded"], dtype=np.float64)
-    kinds = {k: sum(e["kind"] == k for e in export["log"]) for k in {e["kind"] for e in export["log"]}}
-    assert decoded.size == len([e for e in export["log"] if e["kind"] != "skip"]) * 320, (kinds, result)
     assert np.sqrt(np.mean(decoded ** 2)) > 0.01, "the decoded speech is silent"
     reference = cpython_replay(cpython_models, export)
     assert snr_db(reference, decoded) >= 30.0
@@ -267,29 +263,28 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     whole = LyraDecoder(16000, cpython_models).decode_packets(
         [data[i:i + 15] for i in range(0, len(data), 15)]).astype(np.float64) / 32768.0
     assert offline.size == whole.size and snr_db(whole, offline) >= 30.0
-    # And the stream's own decode is the offline one, sample for sample, up to the first time the jitter
-    # buffer adapted (a skipped packet or a stretched frame changes the decoder's path from there on; a
-    # cold browser may adapt within the first second, so only a short stretch is guaranteed).
-    adapted = [i for i, e in enumerate(export["log"]) if e["kind"] != "packet"]
-    same = (adapted[0] if adapted else len(export["log"])) * 320
-    if not adapted:
-        assert offline.size == decoded.size
-    assert same >= 10 * 320, (same, decoded.size, export["log"][adapted[0]])
-    assert snr_db(decoded[:same], offline[:same]) >= 60.0
+    # And the stream's own decode is the offline one, sample for sample: the playout engine only
+    # stretches what the decoder produced, so the decoder sees every slot in order. A packet that
+    # arrived after its slot (a busy machine) is concealed there: up to the first one, the two agree.
+    assert offline.size == decoded.size
+    first_concealed = next((e["seq"] for e in export["log"] if e["kind"] == "conceal"), len(export["log"]))
+    same = first_concealed * 320
+    assert np.array_equal(decoded[:same], offline[:same]), snr_db(decoded[:same], offline[:same])
 
 
-def test_loss_is_concealed_and_playback_never_stalls(lyra_page, speech_wav):
+def test_loss_is_concealed_exactly_where_packets_were_dropped(lyra_page, speech_wav, cpython_models):
     page, _ = lyra_page
     set_loss(page, 10, 1.0, seed=42)
     result, export = stream_file(page, speech_wav)
+    # The page's loss model is Python's GilbertModel (tests/lyra/test_gilbert.py proves the port).
+    from codeclab.lyra.gilbert import GilbertModel  # noqa: PLC0415
+
+    pattern = GilbertModel(0.10, 1.0, seed=42).pattern(result["packets_encoded"])
+    assert export["dropped"] == np.flatnonzero(~pattern).tolist()
     assert result["dropped"] > 0
-    assert result["packets_received"] == result["packets_sent"]
-    assert result["packets_sent"] + result["dropped"] == result["packets_encoded"]
-    assert result["late"] == 0
-    assert result["concealed"] == result["dropped"]
-    assert result["underruns"] == 0, result
-    concealed = {e["seq"] for e in export["log"] if e["kind"] == "conceal"}
-    assert concealed == set(export["dropped"])
+    assert_packet_accounting(result, export)
+    decoded = np.asarray(export["decoded"], dtype=np.float64)
+    assert snr_db(cpython_replay(cpython_models, export), decoded) >= 30.0
 
 
 def test_bitrate_switch_and_pause_mid_stream(lyra_page, speech_wav, cpython_models):
@@ -311,8 +306,8 @@ def test_bitrate_switch_and_pause_mid_stream(lyra_page, speech_wav, cpython_mode
     assert sizes[0] == 15 and sizes[-1] == 8 and sorted(set(sizes)) == [8, 15]
     assert sizes == sorted(sizes, reverse=True), "the bitrate changed back and forth"
     assert result["bitrate"] == 3200
-    assert result["packets_received"] == result["packets_sent"] == result["packets_encoded"]
-    assert result["concealed"] == 0 and result["underruns"] == 0 and result["late"] == 0
+    assert result["dropped"] == 0
+    assert_packet_accounting(result, export)
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert snr_db(cpython_replay(cpython_models, export), decoded) >= 30.0
 
@@ -358,8 +353,8 @@ def test_microphone_path_with_fake_capture(browser, site, lyra_dist, speech_wav,
     finally:
         fake_mic_browser.close()
     assert result["source"] == "mic"
-    assert result["packets_sent"] >= 100 and result["packets_received"] == result["packets_sent"]
-    assert result["underruns"] == 0
+    assert result["packets_sent"] >= 100
+    assert_packet_accounting(result, export)
     assert export["captured_rms"] > 0.01, "the fake microphone delivered silence"
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert np.sqrt(np.mean(decoded ** 2)) > 0.01
@@ -387,9 +382,9 @@ def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
     both = {"caller": sent, "listener": heard}
     assert sent["mode"] == "caller" and heard["mode"] == "listener"
     assert sent["dropped"] > 0, both
-    assert heard["packets_received"] == sent["packets_sent"] == sent["packets_received"], both
-    assert heard["concealed"] == sent["dropped"] == heard["dropped"], both
-    assert heard["underruns"] == 0 and heard["late"] == 0, (heard["underrun_at_s"], heard["late"], both)
+    assert heard["packets_received"] + heard["late"] == sent["packets_sent"], both
+    assert heard["concealed"] == sent["dropped"] + heard["late"] and heard["dropped"] == sent["dropped"], both
+    assert heard["frames_played"] == sent["packets_encoded"], both
     assert heard["ice_candidate"] == "host/udp", both
 
 
@@ -398,9 +393,9 @@ def test_streams_on_a_plain_static_host(browser, plain_site, lyra_dist, short_wa
     page, watch = open_app(browser, plain_site.url + "#speech")
     try:
         page.click('[data-testid="tab-speech"]')
-        result, _ = stream_file(page, short_wav)
-        assert result["packets_received"] == result["packets_sent"] == 60
-        assert result["underruns"] == 0 and result["concealed"] == 0
+        result, export = stream_file(page, short_wav)
+        assert result["packets_encoded"] == 60 and result["dropped"] == 0
+        assert_packet_accounting(result, export)
         assert watch.foreign_requests() == [] and watch.console_errors == []
     finally:
         page.context.close()
@@ -423,3 +418,46 @@ def test_lyra_vs_opus_table(lyra_page, short_wav):
             assert 0.5 < row["bytes"] * 8 / 1.2 / row["bitrate"] < 1.6
     lyra = {r["bitrate"]: r for r in rows if r["codec"] == "Lyra v2"}
     assert lyra[9200]["stoi"] >= lyra[3200]["stoi"] - 0.02
+
+
+@pytest.fixture
+def cpu_hog():
+    """A busy loop on one core for the length of the test (the other core is left to the page)."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    hog = subprocess.Popen([sys.executable, "-c", "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"])
+    try:
+        yield hog
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+@pytest.fixture(scope="module")
+def long_wav(speech_wav: Path, tmp_path_factory) -> Path:
+    """The upstream sample three times over (~10 s): long enough to see the engine settle."""
+    with wave.open(str(speech_wav)) as source:
+        params = source.getparams()
+        frames = source.readframes(params.nframes)
+    path = tmp_path_factory.mktemp("lyra") / "long.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setparams(params)
+        out.writeframes(frames * 3)
+    return path
+
+
+def test_real_time_holds_with_a_cpu_hog(lyra_page, long_wav, cpu_hog, cpython_models):
+    """With one of the two cores busy, the engine adapts and plays on. Deterministic: the packet
+    accounting and the audio. Bounded: underruns may come while it adapts, in the first seconds only."""
+    page, _ = lyra_page
+    set_loss(page, 5, 2.0, seed=3)
+    result, export = stream_file(page, long_wav)
+    assert cpu_hog.poll() is None, "the hog stopped before the stream ended"
+    assert_packet_accounting(result, export)
+    decoded = np.asarray(export["decoded"], dtype=np.float64)
+    assert snr_db(cpython_replay(cpython_models, export), decoded) >= 30.0
+    duration = result["frames_played"] * 0.02
+    # Each underrun event deepens the ring by a frame; it must settle well before the end.
+    assert result["underrun_events"] <= 4, result
+    assert all(at < 0.6 * duration for at in result["underrun_at_s"]), (result["underrun_at_s"], duration)

@@ -104,7 +104,7 @@ test("repeated stalls keep the ring deeper until the machine is quiet again", ()
   const stalls = [[3000, 3150], [4000, 4150], [5000, 5150]];
   const r = simulate({ packets: 1500, stalls });
   assert.equal(r.snapshot.underrunEvents, 3);
-  assert.equal(r.snapshot.ringGrown, 3);
+  assert.equal(r.snapshot.ringGrown, 5); // 1, then 2 and 2: stalls 1 s apart mean a busy machine
   assert.ok(r.snapshot.ringShrunk >= 1); // 10 s of quiet later it shrinks again
   for (const t of r.underrunTimes) assert.ok(stalls.some(([a, b]) => t >= a && t <= b + 8), `underrun at ${t}`);
 });

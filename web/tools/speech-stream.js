@@ -1,10 +1,11 @@
 // Real-time Lyra over WebRTC: a sender peer encodes 20 ms frames on a 50 packets/s clock and
 // sends each packet as one message on an unordered, no-retransmit data channel; a receiver
-// peer holds packets in an adaptive jitter buffer, decodes (or conceals) one frame each time
-// the AudioWorklet's ring needs more audio, and plays it.
+// peer hands packets to the playout engine (./lyra/playout.js), which decides when to decode or
+// conceal each slot and how to stretch it, and feeds the AudioWorklet.
 import { openLoopback } from "../lib/rtc-link.js";
 import { GilbertElliott } from "../lib/gilbert.js";
-import { JitterBuffer, frameMessage, parseMessage, HEADER_BYTES } from "../lib/jitter-buffer.js";
+import { frameMessage, parseMessage, HEADER_BYTES } from "../lib/jitter-buffer.js";
+import { PlayoutEngine, DEFAULTS, playoutSamples } from "./lyra/playout.js";
 import { concat } from "../lib/wav.js";
 
 export const FRAME_MS = 20;
@@ -12,13 +13,6 @@ export const FRAME_MS = 20;
 /** Milliseconds on a clock that every tab of this browser shares (performance.now() does not). */
 export function wallClockMs(now = performance.now()) { return performance.timeOrigin + now; }
 export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
-// Decoded audio kept ahead of the worklet. It covers main-thread, RPC and model hiccups: on a
-// 2-core machine running both peers a frame costs ~10 ms in each worker, and with 4 frames ahead
-// (3 + the session's 1) streams in the e2e suite still underran 1-3 times in their first second.
-const RING_FRAMES = 5;
-const MAX_RING_FRAMES = 8;
-const ADAPT_EVERY = 50; // playout slots between jitter-buffer adaptations (1 s)
-
 /** Timing statistics of one kind of operation (encode, decode). */
 class Timing {
   constructor() { this.count = 0; this.total = 0; this.max = 0; this.recent = []; }
@@ -168,31 +162,29 @@ export class ClipSource {
 
 export class Receiver {
   /**
-   * @param decoder {decode(packet | null) -> Promise<{samples, ms}>, close()}
+   * The receiving peer: feeds the playout engine (./lyra/playout.js) with packets, control messages
+   * and the player's reports, and carries out its steps: decode or conceal a slot, time-stretch the
+   * result, hand it to the AudioWorklet. All playout decisions are the engine's.
+   * @param decoder {decode(packet | null) -> Promise<{samples, ms, rejected}>, close()}
    * @param player an AudioWorkletNode running "lyra-player"
    */
-  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE, ringFrames = RING_FRAMES }) {
-    this.ringFrames = ringFrames;
+  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE, ringFrames = DEFAULTS.initialRingFrames, now = () => performance.now() }) {
     this.link = link;
     this.decoder = decoder;
     this.player = player;
     this.sampleRate = sampleRate;
-    this.frameLength = Math.round(sampleRate / 50);
-    this.jb = new JitterBuffer({ frameMs: FRAME_MS });
-    this.state = "waiting"; // waiting -> buffering -> playing -> (draining -> paused|ended)
-    this.lastSeq = null; // set by pause/end: no packets after this one until a resume
-    this.written = 0;
-    this.status = { consumed: 0, fill: 0, underruns: 0, at: performance.now() };
+    this.now = now;
+    this.engine = new PlayoutEngine({ now, sampleRate, initialRingFrames: ringFrames, maxRingFrames: Math.max(DEFAULTS.maxRingFrames, ringFrames + 4) });
+    this.status = { consumed: 0, fill: 0, underruns: 0, underrunAt: [] };
     this.decodeTiming = new Timing();
     this.received = new Map(); // seq -> payload, every packet that arrived (for export and tests)
     this.sentAt = new Map(); // seq -> sender's clock when it sent the packet (for the delay figure)
     this.delay = new Timing(); // send -> start of playout of the packet's 20 ms
-    this.log = []; // playout order: {seq, kind: "packet" | "conceal" | "stretch" | "skip"}
-    this.decoded = [];
-    this.counts = { received: 0, concealed: 0, late: 0, stretched: 0, skipped: 0, rejected: 0, bitrate: null };
-    this.window = { slots: 0, minDepth: Infinity, late: 0 };
+    this.decoded = []; // the decoder's output slot by slot, before time-stretching (== an offline decode)
+    this.counts = { rejected: 0, bitrate: null };
     this.rate = new RateMeter();
     this.pumping = false;
+    this.timer = null;
     this.onDrained = null;
     this.onError = null;
     link.onPacket = (bytes, at) => this.#onPacket(bytes, at);
@@ -202,14 +194,18 @@ export class Receiver {
     player.port.onmessage = (event) => this.#onPlayer(event.data);
   }
 
+  /** Every slot in playout order: {seq, kind: "packet" | "conceal", playout}. */
+  get log() { return this.engine.log; }
+
+  /** "waiting" | "buffering" | "prefilling" | "playing" | "paused" | "draining" | "ended" */
+  get state() { return this.engine.state; }
+
   #onPacket(bytes, at) {
     const message = parseMessage(bytes);
     if (!message) return;
     this.rate.add(message.payload.length + HEADER_BYTES, at);
-    const outcome = this.jb.push(message.seq, message.payload, message.sendMs, wallClockMs(at));
-    if (outcome === "late") { this.counts.late += 1; this.window.late += 1; }
+    const outcome = this.engine.push(message.seq, message.payload);
     if (outcome === "ok") {
-      this.counts.received += 1;
       this.received.set(message.seq, message.payload);
       // Both peers run on this machine (this page or another tab), so the sender's 16-bit
       // wall-clock milliseconds unwrap against ours.
@@ -220,40 +216,29 @@ export class Receiver {
   }
 
   #onControl(message) {
-    if (message.type === "start") { this.jb.start(message.firstSeq); this.counts.bitrate = message.bitrate; this.state = "buffering"; }
+    if (message.type === "start") { this.engine.start(message.firstSeq); this.counts.bitrate = message.bitrate; }
     else if (message.type === "bitrate") this.counts.bitrate = message.bitrate;
-    else if (message.type === "pause" || message.type === "end") { this.lastSeq = message.lastSeq; this.ending = message.type; }
-    else if (message.type !== "resume") { this.onOtherControl?.(message); return; }
-    else if (message.type === "resume") {
-      this.jb.resync(); // the sender's clock jumped by the length of the pause
-      if (this.state === "paused") { this.lastSeq = null; this.ending = null; this.state = "buffering"; }
-      else this.ending = "resume"; // still playing out the frames before the pause: rebuffer after them
-    }
+    else if (message.type === "pause") this.engine.pause(message.lastSeq);
+    else if (message.type === "end") this.engine.end(message.lastSeq);
+    else if (message.type === "resume") this.engine.resume();
+    else { this.onOtherControl?.(message); return; }
     this.#pump();
   }
 
   #onPlayer(message) {
     if (message.generation !== this.generation) return; // a report from before this stream
     if (message.type === "status") {
-      if ((message.underruns ?? 0) > (this.status.underruns ?? 0) && this.ringFrames < MAX_RING_FRAMES) {
-        this.ringFrames += 1; // the worklet went hungry: keep more decoded audio ahead of it
-      }
-      this.status = { ...message, at: performance.now() };
+      this.status = message;
+      this.engine.playerStatus({ consumed: message.consumed, underruns: message.underruns });
       this.#pump();
     } else if (message.type === "drained") {
       this.status = { ...this.status, ...message, fill: 0 };
-      if (this.state === "draining") { this.state = "ended"; this.onDrained?.(); }
+      this.engine.playerStatus({ consumed: message.consumed, underruns: message.underruns });
+      this.engine.drained();
+      if (this.engine.state === "ended") this.onDrained?.();
+      else this.#pump();
     }
   }
-
-  /** Decoded samples not yet played, estimated from the worklet's last report. */
-  ringFill() {
-    const playedSince = this.state === "playing" ? ((performance.now() - this.status.at) / 1000) * this.sampleRate : 0;
-    return Math.max(0, this.written - this.status.consumed - playedSince);
-  }
-
-  /** Is the playout slot `seq` past the end of what the sender announced (pause / end)? */
-  #beyondEnd(seq) { return this.lastSeq !== null && seq > this.lastSeq; }
 
   #pump() {
     if (this.pumping) return;
@@ -264,95 +249,48 @@ export class Receiver {
   async #pumpLoop() {
     for (;;) {
       if (this.halted) return;
-      if (this.state === "buffering") {
-        const target = this.jb.targetDepth + this.ringFrames;
-        const announcedAll = this.lastSeq !== null; // a clip shorter than the buffer
-        if (this.jb.depth < target && !announcedAll) return;
-        this.state = "playing";
-        this.startedAt = performance.now();
-        // Fill the ring first, then let the worklet start.
-        for (let i = 0; i < this.ringFrames && !this.#beyondEnd(this.jb.next); i++) await this.#playSlot();
-        this.status = { ...this.status, at: performance.now() };
-        this.player.port.postMessage({ type: "play" });
-        continue;
-      }
-      if (this.state !== "playing") return;
-      if (this.#beyondEnd(this.jb.next)) {
-        // Everything before the pause / end is decoded: let the worklet play it out without
-        // counting the silence after it as an underrun.
-        this.player.port.postMessage({ type: "drain" });
-        if (this.ending === "end") { this.state = "draining"; return; }
-        if (this.ending === "resume") { this.lastSeq = null; this.ending = null; this.state = "buffering"; continue; }
-        this.state = "paused";
-        return;
-      }
-      if (this.ringFill() >= this.ringFrames * this.frameLength) return;
-      await this.#playSlot();
+      const step = this.engine.next();
+      if (step.kind === "wait") { this.#wakeAt(step.untilMs); return; }
+      if (step.kind === "play") { this.player.port.postMessage({ type: "play" }); continue; }
+      if (step.kind === "drain") { this.player.port.postMessage({ type: "drain" }); continue; }
+      await this.#produce(step);
     }
   }
 
-
-  /** Produce the next 20 ms: the packet if it is here, concealment if not; adapt the depth. */
-  async #playSlot() {
-    this.#adapt();
-    const { seq, payload } = this.jb.pop();
-    if (payload) await this.#decode(seq, payload, "packet");
-    else { this.counts.concealed += 1; await this.#decode(seq, null, "conceal"); }
+  /** The player reports every few ms, but a wait may end sooner than its next report. */
+  #wakeAt(untilMs) {
+    clearTimeout(this.timer);
+    if (Number.isFinite(untilMs)) this.timer = setTimeout(() => this.#pump(), Math.max(0, untilMs - this.now()));
   }
 
-  #adapt() {
-    const w = this.window;
-    w.slots += 1;
-    w.minDepth = Math.min(w.minDepth, this.jb.depth);
-    if (w.slots < ADAPT_EVERY) return;
-    const target = this.jb.targetDepth;
-    if (w.late > 0 && w.minDepth < target) {
-      // Packets came too late: play one concealed frame without consuming a packet, so every
-      // later packet gets 20 ms more time (the buffer grows by one).
-      this.counts.stretched += 1;
-      this.pendingStretch = true;
-    } else if (w.minDepth > target + 2 && this.jb.has(this.jb.next) && !this.#beyondEnd(this.jb.next + 1)) {
-      // Persistently more delay than the jitter needs: skip one packet.
-      this.counts.skipped += 1;
-      const { seq } = this.jb.skip();
-      this.log.push({ seq, kind: "skip" });
-    }
-    this.window = { slots: 0, minDepth: Infinity, late: 0 };
-  }
-
-  async #decode(seq, payload, kind) {
-    if (this.pendingStretch) {
-      this.pendingStretch = false;
-      await this.#decodeOne(seq, null, "stretch");
-    }
-    await this.#decodeOne(seq, payload, kind);
-  }
-
-  async #decodeOne(seq, payload, kind) {
-    const { samples, ms, rejected } = await this.decoder.decode(payload);
-    if (kind === "packet" && this.sentAt.has(seq)) {
-      const startsIn = this.state === "playing" ? (this.ringFill() / this.sampleRate) * 1000 : (this.written / this.sampleRate) * 1000;
-      this.delay.add(performance.now() + startsIn - this.sentAt.get(seq));
-      this.sentAt.delete(seq);
+  /** Decode (or conceal) one slot, stretch it as the engine says, and hand it to the player. */
+  async #produce(step) {
+    const { samples, ms, rejected } = await this.decoder.decode(step.kind === "decode" ? step.payload : null);
+    if (step.kind === "decode" && this.sentAt.has(step.seq)) {
+      const queuedMs = (this.engine.ringFillSamples() / this.sampleRate) * 1000;
+      this.delay.add(this.now() + queuedMs - this.sentAt.get(step.seq));
+      this.sentAt.delete(step.seq);
     }
     this.decodeTiming.add(ms);
+    this.engine.decoded({ decodeMs: ms });
     if (rejected) { this.counts.rejected += 1; this.lastRejection = rejected; }
-    this.log.push({ seq, kind });
     this.decoded.push(samples);
-    this.player.port.postMessage({ type: "push", samples });
-    this.written += samples.length;
+    const played = playoutSamples(samples, step.playout);
+    this.player.port.postMessage({ type: "push", samples: played });
   }
 
   /** Plain figures (also sent back to a calling tab). */
   snapshot() {
+    const e = this.engine.snapshot();
     return {
-      received: this.counts.received, concealed: this.counts.concealed, late: this.counts.late,
-      stretched: this.counts.stretched, skipped: this.counts.skipped, rejected: this.counts.rejected,
-      depth: this.jb.depth, target: this.jb.targetDepth, jitter: this.jb.jitterMs,
+      received: e.received, concealed: e.concealed, late: e.late, rejected: this.counts.rejected,
+      compressed: e.compressed, expanded: e.expanded, underrunEvents: e.underrunEvents,
+      jitterTarget: e.jitterTarget, ringTarget: e.ringTarget, targetMs: e.targetMs, delayNowMs: e.delayMs,
+      health: e.health.message,
       decodeRecent: this.decodeTiming.recentMean, decodeMean: this.decodeTiming.mean,
       underruns: this.status.underruns ?? 0, underrunAt: this.status.underrunAt ?? [], consumed: this.status.consumed ?? 0,
       delayCount: this.delay.count, delayRecent: this.delay.recentMean, delayMean: this.delay.mean,
-      ringFrames: this.ringFrames, frames: this.log.length, played: this.log.filter((e) => e.kind !== "skip").length, samples: this.written, sampleRate: this.sampleRate,
+      frames: this.engine.log.length, played: this.engine.log.length, samples: this.engine.written, sampleRate: this.sampleRate,
     };
   }
 
@@ -360,6 +298,7 @@ export class Receiver {
   halt() {
     if (this.halted) return;
     this.halted = true;
+    clearTimeout(this.timer);
     this.player.port.postMessage({ type: "drain" });
   }
 
@@ -386,10 +325,9 @@ export async function openSession({ codec, receiverCodec = codec, audioContext, 
 export async function openListenerSession({ codec, link, audioContext, playerNode }) {
   await codec.warmUp();
   const decoder = await codec.openDecoder({ sampleRate: PLAYBACK_RATE });
-  // A call crosses tabs: two renderer processes, each with its own Python and onnxruntime, share
-  // the cores; with 6 frames ahead the listener underran 7 times about 0.5 s into a call in CI
-  // (2 cores): keep 60 ms more ahead than a loopback stream.
-  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE, ringFrames: RING_FRAMES + 3 });
+  // A call crosses tabs: two renderer processes, each with its own Python and runtime, share the
+  // cores, so the listener starts with a deeper ring; the engine adapts it either way.
+  const receiver = new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE, ringFrames: DEFAULTS.initialRingFrames + 2 });
   return {
     link, decoder, receiver, sender: null, loss: null, audioContext, mode: "listener",
     async close() { link.close(); await Promise.allSettled([decoder.close()]); },

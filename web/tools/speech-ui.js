@@ -41,6 +41,8 @@ export function buildUi(panel) {
   ui.result = el("p", { class: "muted lyra-result", "data-testid": "lyra-result" });
   ui.fileResult = el("span", { hidden: true, "data-testid": "lyra-file-result" });
   ui.status = el("span", { class: "muted", "data-testid": "lyra-status" });
+  // Said in plain words when this device decodes slower than real time (the playout engine's check).
+  ui.health = el("p", { class: "notice", hidden: true, "data-testid": "lyra-health" });
 
   const zone = dropzone({
     testid: "lyra-input", accept: "audio/*,.wav,.mp3,.ogg,.flac,.lyra",
@@ -83,7 +85,7 @@ export function buildUi(panel) {
     received: figure("received", "lyra-fig-received"),
     lost: figure("lost", "lyra-fig-lost"),
     concealed: figure("concealed", "lyra-fig-concealed"),
-    depth: figure("jitter buffer (target)", "lyra-fig-depth"),
+    depth: figure("buffered now (target)", "lyra-fig-depth"),
     delay: figure("send → playout", "lyra-fig-delay"),
     decode: figure("decode / frame", "lyra-fig-decode"),
     encode: figure("encode / frame", "lyra-fig-encode"),
@@ -118,6 +120,7 @@ export function buildUi(panel) {
         el("div", { class: "row" }, pause, stop),
         listenLabel),
       el("div", { class: "row lyra-statusline" }, progress, ui.status),
+      ui.health,
       el("div", { class: "figures lyra-figures", "data-testid": "lyra-figures" }, Object.values(figures).map((f) => f.node)),
       ui.error, ui.result, ui.fileResult),
     ui.after,
@@ -126,6 +129,7 @@ export function buildUi(panel) {
 
   ui.resetFigures = () => {
     for (const f of Object.values(figures)) { f.value.textContent = "–"; f.value.className = ""; }
+    ui.health.hidden = true;
     progress.firstChild.style.width = "0%";
   };
 
@@ -156,12 +160,14 @@ export function buildUi(panel) {
       text(figures.lost, String(v.concealed));
       figures.lost.note.textContent = v.dropped === undefined ? "lost" : `lost (${v.dropped} simulated${other ? `, ${other} on the link or late` : ""})`;
       text(figures.concealed, String(v.concealed));
-      text(figures.depth, `${v.depth} (${v.target})`);
-      figures.depth.note.textContent = `jitter buffer (target) · jitter ${v.jitter.toFixed(1)} ms`;
+      text(figures.depth, `${(v.delayNowMs ?? 0).toFixed(0)} ms (${v.targetMs} ms)`);
+      figures.depth.note.textContent = `buffered now (target: ${v.jitterTarget} for jitter + ${v.ringTarget} decoded ahead) · ${v.compressed} shortened, ${v.expanded} stretched`;
       text(figures.delay, v.delayCount ? `${v.delayRecent.toFixed(0)} ms` : "–");
       text(figures.decode, `${v.decodeRecent.toFixed(2)} ms`);
       text(figures.underruns, String(v.underruns));
       figures.underruns.value.className = v.underruns ? "bad" : "good";
+      ui.health.hidden = !v.health;
+      ui.health.textContent = v.health || "";
     }
     if (v.encodeRecent !== undefined) text(figures.encode, `${v.encodeRecent.toFixed(2)} ms`);
     if (v.encodeRecent !== undefined && v.decodeRecent !== undefined) {

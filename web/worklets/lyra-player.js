@@ -1,10 +1,16 @@
 // AudioWorklet: plays decoded speech from a ring buffer.
 // The main thread pushes decoded 20 ms frames (real packets or the decoder's concealment);
 // this processor only copies them out. It counts an underrun whenever it must output a
-// render quantum while playing and the ring does not hold enough samples: that is a stall
-// the listener would hear, and the decoder's concealment exists so it never happens.
+// render quantum while playing and the ring does not hold enough samples: the decoding side
+// stalled (a busy CPU). The playout engine answers that by keeping more audio ahead; here, the
+// gap is bridged rather than cut to silence: the last 10 ms played are repeated with a fading
+// gain (a waveform-repeat concealment, like the simplest packet-loss concealers), and the audio
+// that comes after fades in, so a stall sounds like a short smear instead of a click and a hole.
 // States: "idle" (silence, nothing expected), "playing", "draining" (end or pause announced:
 // play what is left, then report "drained" without counting an underrun).
+
+const BRIDGE_DECAY = 0.9985; // per sample: -11 dB after 20 ms at 16 kHz, near silence after 80 ms
+const FADE_IN_STEP = 1 / 64; // 4 ms at 16 kHz
 
 class LyraPlayer extends AudioWorkletProcessor {
   constructor(options) {
@@ -22,6 +28,11 @@ class LyraPlayer extends AudioWorkletProcessor {
     this.quanta = 0;
     this.generation = 0; // which stream the reports belong to (the node outlives streams)
     this.statusEvery = options?.processorOptions?.statusEvery ?? 2;
+    this.history = new Float32Array(Math.round(sampleRate / 100)); // the last 10 ms played
+    this.historyIndex = 0;
+    this.bridgeGain = 0; // gain of the repeated history while bridging a gap
+    this.fadeIn = 1; // gain ramp of the audio after a gap (1: not fading)
+    this.bridgeIndex = 0;
     this.port.onmessage = (event) => this.onMessage(event.data);
   }
 
@@ -37,6 +48,9 @@ class LyraPlayer extends AudioWorkletProcessor {
       this.underrunSamples = 0;
       this.underrunAt = [];
       this.consumed = 0;
+      this.history.fill(0);
+      this.bridgeGain = 0;
+      this.fadeIn = 1;
     }
   }
 
@@ -50,6 +64,22 @@ class LyraPlayer extends AudioWorkletProcessor {
     this.fill += n;
   }
 
+  remember(sample) {
+    this.history[this.historyIndex] = sample;
+    this.historyIndex = (this.historyIndex + 1) % this.history.length;
+  }
+
+  /** Fill out[from:] by repeating the last 10 ms with a fading gain; fade in what comes next. */
+  bridge(out, from) {
+    if (this.fadeIn === 1) this.bridgeIndex = this.historyIndex; // a new gap: start at the oldest sample kept
+    for (let i = from; i < out.length; i++) {
+      out[i] = this.history[this.bridgeIndex] * this.bridgeGain;
+      this.bridgeIndex = (this.bridgeIndex + 1) % this.history.length;
+      this.bridgeGain *= BRIDGE_DECAY;
+    }
+    this.fadeIn = 0;
+  }
+
   process(_inputs, outputs) {
     const out = outputs[0][0];
     if (!out) return true;
@@ -59,17 +89,23 @@ class LyraPlayer extends AudioWorkletProcessor {
     } else {
       const n = Math.min(need, this.fill);
       for (let i = 0; i < n; i++) {
-        out[i] = this.ring[this.readIndex];
+        let sample = this.ring[this.readIndex];
         this.readIndex = (this.readIndex + 1) % this.ring.length;
+        if (this.fadeIn < 1) { sample *= this.fadeIn; this.fadeIn = Math.min(1, this.fadeIn + FADE_IN_STEP); }
+        out[i] = sample;
+        this.remember(sample);
       }
       this.fill -= n;
       this.consumed += n;
+      if (n > 0) this.bridgeGain = 1;
       if (n < need) {
-        out.fill(0, n);
+        if (this.state === "playing") this.bridge(out, n);
+        else out.fill(0, n);
         if (this.state === "playing") {
           this.underruns += 1;
           this.underrunSamples += need - n;
-          if (this.underrunAt.length < 20) this.underrunAt.push(this.consumed); // where, for diagnosis
+          this.underrunAt.push(this.consumed); // where (the latest 20), for diagnosis and tests
+          if (this.underrunAt.length > 20) this.underrunAt.shift();
         }
         else if (this.state === "draining") {
           this.state = "idle";

@@ -45,6 +45,7 @@ export const DEFAULTS = Object.freeze({
   levelSmoothing: 0.9, // per slot: the filtered delay follows a change within ~10 slots (200 ms)
   slowWindow: 50, // decode times kept for the real-time check (1 s of frames)
   underrunEventGapMs: 100, // underrun reports closer than this belong to one event
+  repeatedStallMs: 3_000, // a second underrun event this soon grows the ring by two frames
   stallGapMs: 50, // no event for this long: the receiving thread itself was stalled
   stallBurstMs: 5, // arrivals this soon after such a stall were queued by it, not by the network
 });
@@ -299,7 +300,11 @@ export class PlayoutEngine {
     // One stall makes the player report several short quanta in a row: that is one event.
     if (at - this.lastUnderrunAt >= this.settings.underrunEventGapMs) {
       this.counts.underrunEvents += 1;
-      if (this.ringTarget < this.settings.maxRingFrames) { this.ringTarget += 1; this.counts.ringGrown += 1; }
+      // Stalls that come back within a few seconds mean a busy machine, not a hiccup: grow faster.
+      const step = at - this.lastUnderrunAt < this.settings.repeatedStallMs ? 2 : 1;
+      const grown = Math.min(this.settings.maxRingFrames, this.ringTarget + step) - this.ringTarget;
+      this.ringTarget += grown;
+      this.counts.ringGrown += grown;
     }
     this.lastUnderrunAt = at;
     this.lastAdaptAt = at;
