@@ -17,7 +17,8 @@ from pathlib import Path
 from PIL import Image
 from skimage import data as skdata
 
-from codeclab.basis import auto_target, describe
+from codeclab.basis.info import describe
+from codeclab.basis.targets import auto_target
 from codeclab.basis import formats as F
 from tests.basis.cases import run_basisu
 

@@ -1,4 +1,4 @@
-"""Property tests: damaged files parse or raise BasisError, nothing else, quickly."""
+"""Property tests: damaged files parse or raise BasisFormatError, nothing else, quickly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeclab.basis import BasisError, TextureInfo, describe
+from codeclab.basis.errors import BasisFormatError
+from codeclab.basis.info import TextureInfo, describe
 from tests.basis.cases import CASES
 from tests.basis.test_malformed import fix_basis_crcs
 
@@ -47,7 +48,7 @@ def check(data: bytes) -> None:
     start = time.monotonic()
     try:
         result = describe(data)
-    except BasisError as err:
+    except BasisFormatError as err:
         assert err.field is not None and err.offset is not None, str(err)
     else:
         assert isinstance(result, TextureInfo)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codeclab.basis import describe
+from codeclab.basis.info import describe
 from codeclab.basis import formats as F
 from codeclab.basis.common import level_size
 from codeclab.basis.targets import OPTIONS, auto_target, available_targets, choose_target, forced_target

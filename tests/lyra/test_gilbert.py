@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codeclab.lyra.config import LyraError
+from codeclab.lyra.errors import LyraError
 from codeclab.lyra.gilbert import GilbertModel
 
 

@@ -7,7 +7,8 @@ from ai_edge_litert.interpreter import Interpreter
 from codeclab.lyra import rvq
 from codeclab.lyra.models import codebooks_from_tflite
 from codeclab.lyra.packet import pack, unpack
-from codeclab.lyra.rvq import LyraError, ResidualVectorQuantizer
+from codeclab.lyra.errors import LyraError
+from codeclab.lyra.rvq import ResidualVectorQuantizer
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CodeclabError, ModelUnavailableError, UnsupportedError
+from ..errors import ModelUnavailableError
+from .errors import AttentionError, AttentionUnsupportedError
 from ..onnx_bridge import has_model, run_model, run_model_sync
 from . import saliency
 from .geometry import frame_box_to_original, frame_to_original, image_box_in_frame, upstream_center
@@ -30,10 +31,6 @@ INPUT_NAME = "image"
 CENTER_OUTPUT = "center"
 WEIGHTS_OUTPUT = "weights"
 PREDICTORS = ("auto", "model", "fallback")
-
-
-class AttentionError(CodeclabError):
-    """The attention tool cannot produce a point for this input."""
 
 
 @dataclass
@@ -83,7 +80,7 @@ def prepare(pixels: np.ndarray) -> Prepared:
     try:
         frame, geometry = model_input(pixels)
     except ValueError as err:
-        raise UnsupportedError(f"cannot place this image in the model's 640x480 frame: {err}") from err
+        raise AttentionUnsupportedError(f"cannot place this image in the model's 640x480 frame: {err}") from err
     return Prepared(frame=frame, geometry=geometry, preprocess_ms=_ms_since(started))
 
 

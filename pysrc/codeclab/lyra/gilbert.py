@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import LyraError
+from .errors import LyraError
 
 
 class GilbertModel:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ModelUnavailableError
 from ..onnx_bridge import OnnxRunner
-from .config import LyraError
+from .errors import LyraError
 
 ENCODER_MODEL = "soundstream_encoder"
 DECODER_MODEL = "lyragan"

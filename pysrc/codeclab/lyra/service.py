@@ -19,7 +19,8 @@ import itertools
 import numpy as np
 
 from .concealment import drive_async
-from .config import BITRATES, LyraError, bitrate_for_packet_size, num_quantizers_for_bitrate
+from .config import BITRATES, bitrate_for_packet_size, num_quantizers_for_bitrate
+from .errors import LyraError
 from .decoder import DecoderSession
 from .encoder import EncoderSession
 from .gilbert import GilbertModel
