@@ -6,58 +6,31 @@ run alone, it builds dist/ first if there is none.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-]
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("codeclab_build", REPO / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_module = _build_module()
+from devkit import chromium
+from devkit.build import build
+from devkit.paths import DIST
+from devkit.server import BackgroundSite
 
 
 @pytest.fixture(scope="session")
 def dist() -> Path:
-    path = Path(os.environ.get("CODECLAB_DIST", REPO / "dist"))
+    path = Path(os.environ.get("CODECLAB_DIST", DIST))
     if not (path / "build-info.json").exists():
         upstream = os.environ.get("CODECLAB_UPSTREAM")
-        build_module.build(Path(upstream) if upstream else None, path)
+        build(Path(upstream) if upstream else None, path)
     return path
-
-
-class Site:
-    def __init__(self, root: Path, isolate: bool):
-        self.server = build_module.make_server(root, 0, isolate)
-        self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="session")
 def site(dist: Path):
     """dist/ served with COOP/COEP (cross-origin isolated, threads allowed)."""
-    served = Site(dist, isolate=True)
+    served = BackgroundSite(dist, isolate=True)
     yield served
     served.close()
 
@@ -65,15 +38,16 @@ def site(dist: Path):
 @pytest.fixture(scope="session")
 def plain_site(dist: Path):
     """dist/ served with no special headers, as a plain static host would."""
-    served = Site(dist, isolate=False)
+    served = BackgroundSite(dist, isolate=False)
     yield served
     served.close()
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not Path(path).exists() and not shutil.which(path):
-        pytest.skip(f"Chromium not found at {path}: apt-get install chromium, or set CHROMIUM")
+    path = chromium.chromium_path()
+    if path is None:
+        pytest.skip(f"Chromium not found at {os.environ.get('CHROMIUM', '/usr/bin/chromium')}: "
+                    "apt-get install chromium, or set CHROMIUM")
     return path
 
 
@@ -83,7 +57,7 @@ def browser():
 
     executable = chromium_path()
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
+        instance = chromium.launch(playwright, executable)
         yield instance
         instance.close()
 
