@@ -3,11 +3,14 @@ import { PythonWorker } from "./lib/rpc.js";
 import { el, toast } from "./lib/ui.js";
 import { installPasteRouting } from "./lib/dropzone.js";
 
+// One tab per tool. The id is the tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC
+// "<id>.*", data-testid "<id>-*"); the label is for people.
 const TOOLS = [
-  { id: "image", label: "Image", module: "./tools/image.js" },
-  { id: "speech", label: "Speech", module: "./tools/speech.js" },
-  { id: "textures", label: "Textures", module: "./tools/textures.js" },
-  { id: "about", label: "About", module: "./tools/about.js" },
+  { id: "attention", label: "Attention center" },
+  { id: "jxl", label: "JPEG XL" },
+  { id: "lyra", label: "Speech (Lyra)" },
+  { id: "basis", label: "Textures (Basis)" },
+  { id: "about", label: "About" },
 ];
 
 const root = document.documentElement;
@@ -76,7 +79,7 @@ async function mountTools() {
     nav.append(tab);
     main.append(panel);
     try {
-      const module = await import(tool.module);
+      const module = await import(`./tools/${tool.id}/index.js`);
       await module.mount(panel, app);
     } catch (err) {
       panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));

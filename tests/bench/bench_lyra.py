@@ -12,7 +12,7 @@ WARMUP = 10
 
 MEASURE = """
 async ({frames, warmup, bitrate}) => {
-  const { makeCodec } = await import('./tools/speech-codec.js');
+  const { makeCodec } = await import('./tools/lyra/codec.js');
   const app = window.codeclab;
   await app.ready;
   const codec = makeCodec(app);

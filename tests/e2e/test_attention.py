@@ -69,7 +69,7 @@ def cli_points(paths, model: str) -> dict[str, dict]:
 
 def open_attention(app_page):
     page, watch = app_page
-    page.click('[data-testid="tab-image"]')
+    page.click('[data-testid="tab-attention"]')
     return page, watch
 
 

@@ -42,7 +42,7 @@ def test_python_error_reaches_page_and_app_keeps_working(app_page):
 def test_no_request_leaves_the_origin(browser, site):
     page, watch = open_app(browser, site.url)
     try:
-        for tab in ("image", "speech", "textures", "about"):
+        for tab in ("attention", "jxl", "lyra", "basis", "about"):
             page.click(f'[data-testid="tab-{tab}"]')
         page.wait_for_timeout(500)
         assert watch.requests, "no requests were recorded at all"

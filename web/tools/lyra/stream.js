@@ -2,10 +2,10 @@
 // sends each packet as one message on an unordered, no-retransmit data channel; a receiver
 // peer holds packets in an adaptive jitter buffer, decodes (or conceals) one frame each time
 // the AudioWorklet's ring needs more audio, and plays it.
-import { openLoopback } from "../lib/rtc-link.js";
-import { GilbertElliott } from "../lib/gilbert.js";
-import { JitterBuffer, frameMessage, parseMessage, HEADER_BYTES } from "../lib/jitter-buffer.js";
-import { concat } from "../lib/wav.js";
+import { openLoopback } from "./rtc-link.js";
+import { GilbertElliott } from "./gilbert.js";
+import { JitterBuffer, frameMessage, parseMessage, HEADER_BYTES } from "./jitter-buffer.js";
+import { concat } from "./wav.js";
 
 export const FRAME_MS = 20;
 
