@@ -195,15 +195,15 @@ def build_python_package(out: Path) -> None:
 
 
 def build_vendor(out: Path) -> list[dict]:
-    credits = []
+    packages = []
     for folder, (package, licence, files) in VENDOR.items():
         target = out / folder
         target.mkdir(parents=True, exist_ok=True)
         for rel in files:
             shutil.copy2(NODE_MODULES / package / rel, target / Path(rel).name)
         version = json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
-        credits.append({"name": package, "version": version, "license": licence})
-    return credits
+        packages.append({"name": package, "version": version, "license": licence})
+    return packages
 
 
 # ---------------------------------------------------------------- models
@@ -222,7 +222,7 @@ def build_model_files(upstream: Path | None, out: Path) -> dict:
             log("no --upstream given: fetching the upstream model files by pinned URL")
             model_builder.fetch_upstream(upstream)
         model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
-    except Exception as err:  # the site still builds, and the page says which tools lack their model
+    except Exception as err:  # noqa: BLE001 (the site still builds, and the page says which tools lack their model)
         return {"available": False, "reason": f"{type(err).__name__}: {err}"}
     for path in (BUILD / "models").rglob("*"):
         if path.is_file():
@@ -248,7 +248,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
     log("codeclab package")
     build_python_package(out / "py")
     log("vendored wasm (onnxruntime-web, Basis transcoder, JPEG XL codec, KTX2 encoder)")
-    credits = build_vendor(out / "vendor")
+    vendored = build_vendor(out / "vendor")
     log("models")
     models = build_model_files(upstream, out / "models")
     if not models["available"]:
@@ -258,7 +258,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
         "built": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "pyodide": PYODIDE_VERSION,
         "pyodide_packages": packages,
-        "vendor": credits + [{"name": "pyodide", "version": PYODIDE_VERSION, "license": "MPL-2.0"}],
+        "vendor": vendored + [{"name": "pyodide", "version": PYODIDE_VERSION, "license": "MPL-2.0"}],
         "models": models,
     }
     (out / "build-info.json").write_text(json.dumps(info, indent=1))

@@ -82,7 +82,7 @@ class BackgroundSite:
 
     def __init__(self, root: Path, isolate: bool = True):
         self.server = make_server(root, 0, isolate)
-        self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -71,7 +71,7 @@ def test_mutated_basis_with_fixed_crcs(textures, name, mutations):
     if len(data) >= 77 and data[:2] == b"sB":
         try:
             data = fix_basis_crcs(data)
-        except Exception:  # noqa: BLE001 - a cut-short header cannot be patched; check it as is
+        except Exception:  # noqa: BLE001 (a cut-short header cannot be patched; check it as is)
             pass
     check(data)
 

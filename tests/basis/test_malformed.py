@@ -6,12 +6,11 @@ import struct
 
 import pytest
 
-from codeclab.basis.basisfile import parse_basis
+from codeclab.basis.basisfile import HEADER_OFFSETS, HEADER_SIZE, SLICE_DESC_SIZE, SLICE_OFFSETS, parse_basis
 from codeclab.basis.common import crc16
 from codeclab.basis.errors import BasisFormatError
 from codeclab.basis.info import describe
 from codeclab.basis.ktx2 import parse_ktx2
-from codeclab.basis.basisfile import HEADER_OFFSETS, HEADER_SIZE, SLICE_DESC_SIZE, SLICE_OFFSETS
 from codeclab.errors import FormatError
 from tests.basis.cases import CASES
 

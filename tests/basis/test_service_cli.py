@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from codeclab.basis import formats as F
 from codeclab.basis.errors import BasisFormatError
 from codeclab.basis.info import describe
-from codeclab.basis import formats as F
 from codeclab.basis.service import inspect, plan
 from codeclab.errors import UnsupportedError
 from tests.basis.cases import CASES

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from codeclab.basis.info import describe
 from codeclab.basis import formats as F
 from codeclab.basis.common import level_size
+from codeclab.basis.info import describe
 from codeclab.basis.targets import OPTIONS, auto_target, available_targets, choose_target, forced_target
 from codeclab.errors import UnsupportedError
 from tests.basis.cases import run_basisu

@@ -87,7 +87,7 @@ def _serve(body: bytes):
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415 (the runner's module)
+    from run import Row
 
     basisu = _basisu()
     if basisu is None:

@@ -19,7 +19,7 @@ REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "pysrc"), str(REPO)]
 
 from devkit import chromium  # noqa: E402 (importable once the checkout is on sys.path, just above)
-from devkit.server import BackgroundSite  # noqa: E402
+from devkit.server import BackgroundSite  # noqa: E402 (as above)
 
 
 @dataclass
@@ -79,7 +79,7 @@ def main() -> int:
             spec.loader.exec_module(module)
             print(f"[bench] {name} …", file=sys.stderr, flush=True)
             rows.extend(module.rows(ctx))
-        except Exception as err:  # one broken benchmark must not hide the others
+        except Exception as err:  # noqa: BLE001 (one broken benchmark must not hide the others)
             traceback.print_exc()
             rows.append(Row(name, "benchmark failed", "–", f"{type(err).__name__}: {err}"))
     ctx.close()

@@ -91,7 +91,7 @@ def open_app(browser, site_url: str, timeout_ms: int = 120_000):
     page = context.new_page()
     watch = PageWatch(page, site_url)
     page.goto(site_url)
-    page.wait_for_function("document.documentElement.dataset.state === 'ready' || document.documentElement.dataset.state === 'error'", timeout=timeout_ms)
+    page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=timeout_ms)
     state = page.evaluate("document.documentElement.dataset.state")
     assert state == "ready", f"app failed to boot: {page.inner_text('.boot-stage')}"
     return page, watch

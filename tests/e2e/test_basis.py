@@ -26,12 +26,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from codeclab.basis.basisfile import parse_basis
+from codeclab.basis import formats as F
+from codeclab.basis.basisfile import HEADER_SIZE, SLICE_OFFSETS, parse_basis
 from codeclab.basis.common import crc16
 from codeclab.basis.info import describe
 from codeclab.basis.ktx2 import parse_ktx2
-from codeclab.basis import formats as F
-from codeclab.basis.basisfile import HEADER_SIZE, SLICE_OFFSETS
 from tests.basis.cases import draw_image
 
 from .conftest import open_app, wait_result

@@ -363,7 +363,9 @@ async ({b64, ns, rect}) => {
   for (const n of ns) {
     const p = await pixels(n);
     let sum = 0;
-    for (let i = 0; i < p.length; i += 4) sum += Math.abs(p[i] - full[i]) + Math.abs(p[i + 1] - full[i + 1]) + Math.abs(p[i + 2] - full[i + 2]);
+    for (let i = 0; i < p.length; i += 4) {
+      sum += Math.abs(p[i] - full[i]) + Math.abs(p[i + 1] - full[i + 1]) + Math.abs(p[i + 2] - full[i + 2]);
+    }
     out.push(sum / (3 * w * h));
   }
   return out;
@@ -381,7 +383,8 @@ def test_chromium_draws_each_section_of_a_group_once_it_is_complete(app_page, se
     plan = service.load_plan(data, [1, 1])
     frame = next(f for f in service.inspect(data)["frames"] if f["frame_type"] == "regular")
     first = next(s for s in frame["toc"] if s["kind"] == "pass_group")  # scanline file: group 0, the only pass
-    ns = [plan["lf_complete_at"], first["offset"] + first["size"] // 2, first["offset"] + first["size"] - 1, first["offset"] + first["size"]]
+    start, size = first["offset"], first["size"]
+    ns = [plan["lf_complete_at"], start + size // 2, start + size - 1, start + size]
     lf_only, half, almost, complete = page.evaluate(DIFF_AT, {"b64": base64.b64encode(data).decode(), "rect": first["rect"], "ns": ns})
     assert lf_only > 2 and half == lf_only and almost == lf_only and complete < 0.1, (lf_only, half, almost, complete)
 

@@ -57,7 +57,7 @@ def short_wav(speech_wav: Path, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def cpython_models(lyra_dist: Path):
     """The same ONNX files the page runs, on CPython onnxruntime (codebooks and initial states beside them)."""
-    from codeclab.lyra.models import ENCODER_MODEL, load_models  # noqa: PLC0415
+    from codeclab.lyra.models import ENCODER_MODEL, load_models
 
     index = json.loads((lyra_dist / "models" / "index.json").read_text())
     key = next(k for k in index if k == ENCODER_MODEL or k.endswith("/" + ENCODER_MODEL))
@@ -97,7 +97,7 @@ def stream_file(page, path: Path) -> tuple[dict, dict]:
 
 def cpython_replay(models, export: dict) -> np.ndarray:
     """Decode the packets the receiver got, in the receiver's playout order, with CPython."""
-    from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
+    from codeclab.lyra.decoder import LyraDecoder
 
     received = {seq: bytes(payload) for seq, payload in export["received"]}
     decoder = LyraDecoder(export["sample_rate"], models)
@@ -191,7 +191,8 @@ def test_jitter_buffer_orders_detects_late_and_adapts(app_page):
         const late = jb.push(51, new Uint8Array([51]), 51 * 20, 3200);
         // Arrivals that wobble by +-60 ms raise the target.
         for (let seq = 55; seq < 120; seq++) jb.push(seq, new Uint8Array([1]), seq * 20, 4000 + seq * 20 + (seq % 3) * 60);
-        return { parsed: { seq: parsed.seq, sendMs: parsed.sendMs, payload: Array.from(parsed.payload) }, steady, order, slots, late, jittery: jb.targetDepth };
+        return { parsed: { seq: parsed.seq, sendMs: parsed.sendMs, payload: Array.from(parsed.payload) },
+                 steady, order, slots, late, jittery: jb.targetDepth };
     }""")
     assert out["parsed"] == {"seq": 70000, "sendMs": 123457 & 0xFFFF, "payload": [1, 2, 3]}
     assert out["steady"] == 2
@@ -261,7 +262,7 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     assert info["packets"] == result["packets_encoded"] and info["bitrate"] == 6000
     offline = np.asarray(page.evaluate("Array.from(window.codeclab.lyra.last.decoded)"), dtype=np.float64)
     # The whole file, decoded in the page, against CPython decoding the same file.
-    from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
+    from codeclab.lyra.decoder import LyraDecoder
 
     data = lyra_file.read_bytes()
     whole = LyraDecoder(16000, cpython_models).decode_packets(

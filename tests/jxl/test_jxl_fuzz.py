@@ -8,12 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codeclab.jxl import service
-from codeclab.jxl.errors import JxlFormatError
 from codeclab.jxl.bitreader import BitReader, BitWriter
 from codeclab.jxl.entropy import EntropyDecoder
+from codeclab.jxl.errors import JxlFormatError
 from codeclab.jxl.toc import TOC_DIST, decode_lehmer, encode_lehmer, read_permutation, write_permutation
 
-FUZZ = settings(max_examples=int(__import__("os").environ.get("JXL_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(__import__("os").environ.get("JXL_FUZZ_EXAMPLES", 150)), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeclab.errors import FormatError
-from codeclab.lyra.errors import LyraError
-from codeclab.lyra.errors import LyraFileError
+from codeclab.lyra.errors import LyraError, LyraFileError
 from codeclab.lyra.lyrafile import lyra_bytes, parse_lyra, read_lyra, write_lyra
 
 

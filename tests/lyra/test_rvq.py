@@ -5,9 +5,9 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter
 
 from codeclab.lyra import rvq
+from codeclab.lyra.errors import LyraError
 from codeclab.lyra.models import codebooks_from_tflite
 from codeclab.lyra.packet import pack, unpack
-from codeclab.lyra.errors import LyraError
 from codeclab.lyra.rvq import ResidualVectorQuantizer
 
 

@@ -110,7 +110,7 @@ def test_server_sets_mime_types_and_isolation(tmp_path):
     for isolate in (True, False):
         server = make_server(tmp_path, 0, isolate)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = "http://127.0.0.1:%d/" % server.server_address[1]
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
         try:
             expected = {"a.wasm": "application/wasm", "b.jxl": "image/jxl", "c.lyra": "application/octet-stream",
                         "d.ktx2": "image/ktx2", "e.mjs": "text/javascript"}

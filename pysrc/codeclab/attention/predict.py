@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailableError
-from .errors import AttentionError, AttentionUnsupportedError
 from ..onnx_bridge import has_model, run_model, run_model_sync
 from . import saliency
+from .errors import AttentionError, AttentionUnsupportedError
 from .geometry import frame_box_to_original, frame_to_original, image_box_in_frame, upstream_center
 from .preprocess import PadGeometry, model_input
 
@@ -227,7 +227,7 @@ class TfliteCenterRunner:
 
             options: dict[str, Any] = {}
             if self.with_weights:
-                from ai_edge_litert.interpreter import OpResolverType  # noqa: PLC0415
+                from ai_edge_litert.interpreter import OpResolverType  # noqa: PLC0415 (CPython only)
 
                 options = {"experimental_preserve_all_tensors": True,
                            "experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}

@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .errors import AttentionError
 from ..imaging import DecodedImage, decode_rgb, rgba_to_rgb
 from ..onnx_bridge import has_model
+from . import saliency
+from .errors import AttentionError
 from .geometry import rescale_point
 from .predict import MODEL_LABEL, MODEL_NAME, Prediction, predict_pixels_async
-from . import saliency
 
 
 def _decode(data: Any, rgba: Any, width: Any, height: Any) -> DecodedImage:

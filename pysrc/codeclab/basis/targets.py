@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import BasisUnsupportedError
-
 from . import formats as F
+from .errors import BasisUnsupportedError
 from .formats import GpuFormat, Upload
 
 

@@ -110,7 +110,7 @@ def begin(method: str, js_args: Any) -> Any:
     and hand back through ``resume``."""
     try:
         args = to_python(js_args)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001 (as in dispatch_now: the page gets every failure)
         return _failure(exc)
     return _step(_driver.begin(method, args, _runner()))
 

@@ -114,7 +114,8 @@ def open_jxl(data: bytes) -> JxlFile:
         raise JxlFormatError("container has no codestream box (jxlc/jxlp)", offset=len(data), field="jxlc")
     for expected, box in enumerate(jxlp):
         if box.jxlp_index != expected:
-            raise JxlFormatError(f"jxlp part {box.jxlp_index} out of order (expected {expected})", offset=box.offset + box.header_size, field="jxlp.index")
+            raise JxlFormatError(f"jxlp part {box.jxlp_index} out of order (expected {expected})",
+                                 offset=box.offset + box.header_size, field="jxlp.index")
         if box.jxlp_last != (expected == len(jxlp) - 1):
             raise JxlFormatError("jxlp last-part flag is misplaced", offset=box.offset + box.header_size, field="jxlp.index")
     ranges = [(b.payload_offset, b.payload_end) for b in parts]

@@ -20,9 +20,9 @@ import numpy as np
 
 from .concealment import drive_async
 from .config import BITRATES, bitrate_for_packet_size, num_quantizers_for_bitrate
-from .errors import LyraError
 from .decoder import DecoderSession
 from .encoder import EncoderSession
+from .errors import LyraError
 from .gilbert import GilbertModel
 from .lyrafile import lyra_bytes, parse_lyra
 from .metrics import score as _score
