@@ -1,7 +1,8 @@
 // Basis Universal textures panel.
 //
 // Drop a .ktx2/.basis file: Python (codeclab.basis.service) parses and validates it and chooses the
-// transcode target from this WebGL2 context's extensions; the official Basis transcoder (wasm, in a
+// transcode target from this WebGL2 context's extensions (the GPU format choice is
+// pysrc/codeclab/basis/targets.py, called through "basis.plan"; this file only passes the extensions); the official Basis transcoder (wasm, in a
 // worker) turns it into that GPU format; WebGL2 uploads it as-is and draws it. Drop a PNG/JPEG: the
 // Basis encoder (npm ktx2-encoder, wasm, in a worker) makes a KTX2 of it first.
 import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
