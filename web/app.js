@@ -86,12 +86,21 @@ async function mountTools() {
       console.error(err);
     }
   }
-  const wanted = location.hash.slice(1);
-  select(TOOLS.some((t) => t.id === wanted) ? wanted : TOOLS[0].id);
+  const wanted = toolOfHash();
+  select(wanted || TOOLS[0].id);
   window.addEventListener("hashchange", () => {
-    const id = location.hash.slice(1);
-    if (TOOLS.some((t) => t.id === id)) select(id);
+    const id = toolOfHash();
+    if (id) select(id);
   });
+}
+
+// Links made before the tabs were named after their tools still open the right one.
+const OLD_HASHES = { image: "attention", speech: "lyra", textures: "basis" };
+
+function toolOfHash() {
+  const hash = location.hash.slice(1);
+  const id = OLD_HASHES[hash] || hash;
+  return TOOLS.some((t) => t.id === id) ? id : null;
 }
 
 function select(id) {

@@ -534,7 +534,7 @@ def test_forcing_a_target_the_context_cannot_take_is_refused_in_python(basis_pag
         }
         catch (err) { return `${err.name}: ${err.message}`; }
     }""", data)
-    assert message == ("UnsupportedError: cannot use BC7_RGBA: WebGL takes BC7_RGBA with mipmaps only when both "
+    assert message == ("BasisUnsupportedError: cannot use BC7_RGBA: WebGL takes BC7_RGBA with mipmaps only when both "
                        "sides are multiples of 4, texture is 61x37")
 
 

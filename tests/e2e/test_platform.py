@@ -92,3 +92,17 @@ def test_screenshot_for_the_readme(app_page):
     path = REPO / "docs" / "screenshot.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_tabs_are_named_after_their_tools_and_old_links_still_work(browser, site):
+    page, _ = open_app(browser, site.url + "#speech")
+    try:
+        tabs = page.eval_on_selector_all('[role="tab"]', "tabs => tabs.map(t => t.dataset.testid)")
+        assert tabs == ["tab-attention", "tab-jxl", "tab-lyra", "tab-basis", "tab-about"]
+        page.wait_for_function("document.getElementById('tab-lyra').getAttribute('aria-selected') === 'true'")
+        assert page.is_visible("#panel-lyra") and page.is_hidden("#panel-attention")
+        for old, tool in (("image", "attention"), ("textures", "basis")):
+            page.evaluate("h => { location.hash = h; }", old)
+            page.wait_for_function(f"document.getElementById('tab-{tool}').getAttribute('aria-selected') === 'true'")
+    finally:
+        page.context.close()
