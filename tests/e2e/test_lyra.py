@@ -15,7 +15,9 @@ import pytest
 
 from tests.needs import missing
 
-from .conftest import CHROMIUM_FLAGS, chromium_path, open_app, wait_result
+from devkit.chromium import CHROMIUM_FLAGS
+
+from .conftest import chromium_path, open_app, wait_result
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +59,7 @@ def short_wav(speech_wav: Path, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def cpython_models(lyra_dist: Path):
     """The same ONNX files the page runs, on CPython onnxruntime (codebooks and initial states beside them)."""
-    from codeclab.lyra.models import ENCODER_MODEL, load_models  # noqa: PLC0415
+    from codeclab.lyra.models import ENCODER_MODEL, load_models
 
     index = json.loads((lyra_dist / "models" / "index.json").read_text())
     key = next(k for k in index if k == ENCODER_MODEL or k.endswith("/" + ENCODER_MODEL))
@@ -67,8 +69,8 @@ def cpython_models(lyra_dist: Path):
 
 @pytest.fixture
 def lyra_page(browser, site, lyra_dist):
-    page, watch = open_app(browser, site.url + "#speech")
-    page.click('[data-testid="tab-speech"]')
+    page, watch = open_app(browser, site.url + "#lyra")
+    page.click('[data-testid="tab-lyra"]')
     yield page, watch
     page.context.close()
 
@@ -78,7 +80,7 @@ def lyra_page(browser, site, lyra_dist):
 def set_loss(page, percent: float, burst: float = 1.0, seed: int = 1234) -> None:
     page.evaluate(
         """([percent, burst, seed]) => {
-            window.codeclab.speech.seed = seed;
+            window.codeclab.lyra.seed = seed;
             for (const [id, value] of [['lyra-loss', percent], ['lyra-burst', burst]]) {
               const input = document.querySelector(`[data-testid="${id}"]`);
               input.value = String(value);
@@ -92,12 +94,12 @@ def set_loss(page, percent: float, burst: float = 1.0, seed: int = 1234) -> None
 def stream_file(page, path: Path) -> tuple[dict, dict]:
     page.set_input_files('[data-testid="lyra-input"]', str(path))
     result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
-    return result, page.evaluate("window.codeclab.speech.export()")
+    return result, page.evaluate("window.codeclab.lyra.export()")
 
 
 def cpython_replay(models, export: dict) -> np.ndarray:
     """Decode the packets the receiver got, in the receiver's playout order, with CPython."""
-    from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
+    from codeclab.lyra.decoder import LyraDecoder
 
     received = {seq: bytes(payload) for seq, payload in export["received"]}
     decoder = LyraDecoder(export["sample_rate"], models)
@@ -122,7 +124,7 @@ def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
 def test_loopback_data_channel_is_a_media_like_transport(app_page):
     page, watch = app_page
     outcome = page.evaluate("""async () => {
-        const { openLoopback } = await import('./lib/rtc-link.js');
+        const { openLoopback } = await import('./tools/lyra/rtc-link.js');
         const link = await openLoopback();
         const got = [];
         link.onPacket = (bytes) => got.push(bytes.length);
@@ -145,7 +147,7 @@ def test_loopback_data_channel_is_a_media_like_transport(app_page):
 def test_gilbert_elliott_loss_rate_and_bursts(app_page):
     page, _ = app_page
     stats = page.evaluate("""async () => {
-        const { GilbertElliott } = await import('./lib/gilbert.js');
+        const { GilbertElliott } = await import('./tools/lyra/gilbert.js');
         const out = {};
         for (const [rate, burst] of [[0.1, 1], [0.1, 4], [0.3, 2], [0, 3]]) {
           const model = new GilbertElliott({ lossRate: rate, meanBurst: burst, seed: 99 });
@@ -175,7 +177,7 @@ def test_framing_and_playout_engine_load_in_the_page(app_page):
     here: the page loads it, and the media framing round-trips."""
     page, _ = app_page
     out = page.evaluate("""async () => {
-        const { frameMessage, parseMessage } = await import('./lib/jitter-buffer.js');
+        const { frameMessage, parseMessage } = await import('./tools/lyra/jitter-buffer.js');
         const { PlayoutEngine } = await import('./tools/lyra/playout.js');
         const parsed = parseMessage(frameMessage(70000, 123456.7, new Uint8Array([1, 2, 3])));
         const engine = new PlayoutEngine({ now: () => performance.now() });
@@ -202,7 +204,7 @@ def assert_packet_accounting(result: dict, export: dict | None = None) -> None:
 def test_without_models_the_panel_says_why(browser, site_without_models, short_wav):
     page, _ = open_app(browser, site_without_models.url)
     try:
-        page.click('[data-testid="tab-speech"]')
+        page.click('[data-testid="tab-lyra"]')
         assert "not in this build" in page.inner_text('[data-testid="lyra-notice"]')
         page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
         page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
@@ -231,7 +233,7 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     reference = cpython_replay(cpython_models, export)
     assert snr_db(reference, decoded) >= 30.0
     # The data channel really is a media-like transport.
-    config = page.evaluate("window.codeclab.speech.last.receiver.link.mediaConfig")
+    config = page.evaluate("window.codeclab.lyra.last.receiver.link.mediaConfig")
     assert config == {"ordered": False, "maxRetransmits": 0, "protocol": ""}
     assert watch.foreign_requests() == [] and watch.console_errors == []
     # Spectrograms, A/B playback and downloads appear afterwards.
@@ -255,9 +257,9 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     page.set_input_files('[data-testid="lyra-input"]', str(named))
     info = wait_result(page, "lyra-file-result")
     assert info["packets"] == result["packets_encoded"] and info["bitrate"] == 6000
-    offline = np.asarray(page.evaluate("Array.from(window.codeclab.speech.last.decoded)"), dtype=np.float64)
+    offline = np.asarray(page.evaluate("Array.from(window.codeclab.lyra.last.decoded)"), dtype=np.float64)
     # The whole file, decoded in the page, against CPython decoding the same file.
-    from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
+    from codeclab.lyra.decoder import LyraDecoder
 
     data = lyra_file.read_bytes()
     whole = LyraDecoder(16000, cpython_models).decode_packets(
@@ -289,19 +291,19 @@ def test_loss_is_concealed_exactly_where_packets_were_dropped(lyra_page, speech_
 
 def test_bitrate_switch_and_pause_mid_stream(lyra_page, speech_wav, cpython_models):
     page, _ = lyra_page
-    sent = "window.codeclab.speech.session?.sender.packets.length || 0"
+    sent = "window.codeclab.lyra.session?.sender.packets.length || 0"
     page.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
     page.wait_for_function(f"({sent}) >= 40", timeout=30_000)
     page.select_option('[data-testid="lyra-bitrate"]', "3200")
     page.wait_for_function(f"({sent}) >= 80", timeout=30_000)
     page.click('[data-testid="lyra-pause"]')
-    page.wait_for_function("window.codeclab.speech.session?.receiver.state === 'paused'", timeout=10_000)
+    page.wait_for_function("window.codeclab.lyra.session?.receiver.state === 'paused'", timeout=10_000)
     held = page.evaluate(sent)
     page.wait_for_timeout(500)
     assert page.evaluate(sent) == held, "the sender kept sending while paused"
     page.click('[data-testid="lyra-pause"]')  # resume
     result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
-    export = page.evaluate("window.codeclab.speech.export()")
+    export = page.evaluate("window.codeclab.lyra.export()")
     sizes = [len(payload) for _, payload in sorted(export["received"])]
     assert sizes[0] == 15 and sizes[-1] == 8 and sorted(set(sizes)) == [8, 15]
     assert sizes == sorted(sizes, reverse=True), "the bitrate changed back and forth"
@@ -342,13 +344,13 @@ def test_microphone_path_with_fake_capture(browser, site, lyra_dist, speech_wav,
     ]
     fake_mic_browser = browser.browser_type.launch(executable_path=chromium_path(), args=flags, headless=True)
     try:
-        page, watch = open_app(fake_mic_browser, site.url + "#speech")
-        page.click('[data-testid="tab-speech"]')
+        page, watch = open_app(fake_mic_browser, site.url + "#lyra")
+        page.click('[data-testid="tab-lyra"]')
         page.click('[data-testid="lyra-mic"]')
-        page.wait_for_function("(window.codeclab.speech.session?.sender.packets.length || 0) >= 100", timeout=30_000)
+        page.wait_for_function("(window.codeclab.lyra.session?.sender.packets.length || 0) >= 100", timeout=30_000)
         page.click('[data-testid="lyra-stop"]')
         result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
-        export = page.evaluate("window.codeclab.speech.export()")
+        export = page.evaluate("window.codeclab.lyra.export()")
         assert watch.console_errors == []
     finally:
         fake_mic_browser.close()
@@ -367,9 +369,9 @@ def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
     try:
         caller, listener = context.new_page(), context.new_page()
         for page in (listener, caller):
-            page.goto(site.url + "#speech")
+            page.goto(site.url + "#lyra")
             page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
-            page.click('[data-testid="tab-speech"]')
+            page.click('[data-testid="tab-lyra"]')
         listener.check('[data-testid="lyra-listen"]')
         caller.wait_for_function("document.querySelector('[data-testid=lyra-destination]').options.length === 2", timeout=10_000)
         caller.select_option('[data-testid="lyra-destination"]', index=1)
@@ -390,9 +392,9 @@ def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
 
 def test_streams_on_a_plain_static_host(browser, plain_site, lyra_dist, short_wav):
     """Without cross-origin isolation (no threads, no SharedArrayBuffer) the stream still runs."""
-    page, watch = open_app(browser, plain_site.url + "#speech")
+    page, watch = open_app(browser, plain_site.url + "#lyra")
     try:
-        page.click('[data-testid="tab-speech"]')
+        page.click('[data-testid="tab-lyra"]')
         result, export = stream_file(page, short_wav)
         assert result["packets_encoded"] == 60 and result["dropped"] == 0
         assert_packet_accounting(result, export)

@@ -158,7 +158,8 @@ def test_single_group_files_are_left_alone(corpus):
 
 def test_order_is_concentric_squares():
     order = center_first_group_order(640, 640, 5, 5, 256)  # centre group (2, 2)
-    ring = lambda g: max(abs(g % 5 - 2), abs(g // 5 - 2))
+    def ring(g):
+        return max(abs(g % 5 - 2), abs(g // 5 - 2))
     assert order[0] == 12
     assert [ring(g) for g in order] == sorted(ring(g) for g in order)
     assert sorted(order) == list(range(25))

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeclab.errors import FormatError
-from codeclab.lyra.config import LyraError
-from codeclab.lyra.lyrafile import LyraFileError, lyra_bytes, parse_lyra, read_lyra, write_lyra
+from codeclab.lyra.errors import LyraError, LyraFileError
+from codeclab.lyra.lyrafile import lyra_bytes, parse_lyra, read_lyra, write_lyra
 
 
 def test_upstream_empty_file(testdata):

@@ -12,12 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FormatError
-from .config import BITRATES, LyraError, packet_size_for_bitrate
-
-
-class LyraFileError(FormatError, LyraError):
-    """A .lyra file that holds no decodable packet."""
+from .config import BITRATES, packet_size_for_bitrate
+from .errors import LyraError, LyraFileError
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,15 @@
 // Lyra v2 speech panel: stream a clip or the microphone through Lyra over a real WebRTC data
 // channel, with simulated loss, an adaptive jitter buffer and AudioWorklet playback; then
 // compare original and decoded audio, and Lyra with Opus.
-import { el, showError, clearError, setResult, download, formatBytes } from "../lib/ui.js";
-import { encodeWav, concat } from "../lib/wav.js";
-import { drawSpectrogram } from "../lib/spectrogram.js";
-import { AudioEngine, SOURCE_RATE } from "./speech-audio.js";
-import { buildUi, figuresOf, playButton } from "./speech-ui.js";
-import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./speech-stream.js";
-import { call, listen, watchListeners } from "../lib/rtc-call.js";
-import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./speech-codec.js";
-import { mountComparison } from "./speech-compare.js";
+import { el, showError, clearError, setResult, download, formatBytes } from "../../lib/ui.js";
+import { encodeWav, concat } from "./wav.js";
+import { drawSpectrogram } from "./spectrogram.js";
+import { AudioEngine, SOURCE_RATE } from "./audio.js";
+import { buildUi, figuresOf, playButton } from "./ui.js";
+import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
+import { call, listen, watchListeners } from "./rtc-call.js";
+import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
+import { mountComparison } from "./compare.js";
 
 const MODELS = [ENCODER_MODEL, DECODER_MODEL];
 
@@ -43,7 +43,7 @@ export async function mount(panel, app) {
     app.ready.then(() => { if (MODELS.every((name) => modelFile(app, name))) receiverPeerCodec(); });
   }, { capture: true });
 
-  app.speech = {
+  app.lyra = {
     seed: null, // tests may fix the loss pattern
     get session() { return session; },
     get last() { return last; },
@@ -110,7 +110,7 @@ export async function mount(panel, app) {
     delete ui.result.dataset.result;
     ui.after.hidden = true;
     const player = await audio.player();
-    const seed = app.speech.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const seed = app.lyra.seed ?? Math.floor(Math.random() * 2 ** 31);
     const { lossRate, meanBurst } = ui.lossSettings();
     const destination = ui.destination();
     let remoteLink = null;
