@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def service():
     """The CPython twin of what the page runs in Pyodide."""
-    from codeclab.jxl import service as jxl_service  # noqa: PLC0415
+    from codeclab.jxl import service as jxl_service
 
     return jxl_service
 

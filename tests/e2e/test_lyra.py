@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.needs import missing
-
 from devkit.chromium import CHROMIUM_FLAGS
+from tests.needs import missing
 
 from .conftest import chromium_path, open_app, wait_result
 
@@ -31,10 +30,10 @@ LYRA_MODELS = ("soundstream_encoder", "lyragan")  # runner names in dist/models/
 def lyra_dist(dist: Path) -> Path:
     index = dist / "models" / "index.json"
     names = json.loads(index.read_text()) if index.exists() else {}
-    missing = [name for name in LYRA_MODELS if not any(k == name or k.endswith("/" + name) for k in names)]
-    if missing:
+    absent = [name for name in LYRA_MODELS if not any(k == name or k.endswith("/" + name) for k in names)]
+    if absent:
         reason = json.loads((dist / "build-info.json").read_text()).get("models", {}).get("reason")
-        missing(f"Lyra models {missing} are not in {dist}/models (build with --upstream; {reason or 'not converted'})")
+        missing(f"Lyra models {absent} are not in {dist}/models (build with --upstream; {reason or 'not converted'})")
     return dist
 
 
@@ -279,7 +278,7 @@ def test_loss_is_concealed_exactly_where_packets_were_dropped(lyra_page, speech_
     set_loss(page, 10, 1.0, seed=42)
     result, export = stream_file(page, speech_wav)
     # The page's loss model is Python's GilbertModel (tests/lyra/test_gilbert.py proves the port).
-    from codeclab.lyra.gilbert import GilbertModel  # noqa: PLC0415
+    from codeclab.lyra.gilbert import GilbertModel
 
     pattern = GilbertModel(0.10, 1.0, seed=42).pattern(result["packets_encoded"])
     assert export["dropped"] == np.flatnonzero(~pattern).tolist()
@@ -425,8 +424,8 @@ def test_lyra_vs_opus_table(lyra_page, short_wav):
 @pytest.fixture
 def cpu_hog():
     """A busy loop on one core for the length of the test (the other core is left to the page)."""
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
+    import subprocess
+    import sys
 
     hog = subprocess.Popen([sys.executable, "-c", "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"])
     try:

@@ -9,14 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.needs import missing
 from PIL import Image
 
 import codeclab
 from codeclab.jxl import service
 from codeclab.jxl.container import open_jxl
 from codeclab.jxl.sections import parse_file
+from tests.needs import missing
 
 
 def test_info_parses_every_case(corpus, any_case):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.needs import missing
-
 from codeclab.jxl import service
 from codeclab.jxl.container import open_jxl, parse_boxes
 from codeclab.jxl.order import center_first_group_order
 from codeclab.jxl.sections import parse_file
+from tests.needs import missing
 
 CENTER_CASES = ["vardct_center", "vardct_default_mid", "vardct_corner", "vardct_edge", "progressive",
                 "progressive_ac", "effort7", "lossless", "lossless_g128", "rgba", "rgba_lossy",
