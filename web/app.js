@@ -107,7 +107,11 @@ function select(id) {
   for (const tool of TOOLS) {
     const active = tool.id === id;
     document.getElementById(`tab-${tool.id}`).setAttribute("aria-selected", String(active));
-    document.getElementById(`panel-${tool.id}`).hidden = !active;
+    const panel = document.getElementById(`panel-${tool.id}`);
+    const shown = active && panel.hidden;
+    panel.hidden = !active;
+    // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver).
+    if (shown) panel.dispatchEvent(new CustomEvent("tool-shown"));
   }
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
 }

@@ -102,14 +102,16 @@ def rows(ctx):
             "a stall is one run of render quanta the ring could not fill (8 ms each); each is bridged and deepens the ring"),
         Row("lyra soak", "frames shortened / stretched", f"{result['compressed']} / {result['expanded']}",
             "time-compression brings the delay back down after a stall; stretching builds it up"),
-        Row("lyra soak", "send-to-playout delay, mean / last second", f"{result['send_to_playout_ms']} / {result['send_to_playout_recent_ms']} ms",
+        Row("lyra soak", "send-to-playout delay, mean / last second",
+            f"{result['send_to_playout_ms']} / {result['send_to_playout_recent_ms']} ms",
             f"target at the end: {result['target_delay_ms']} ms ({result['jitter_target_frames']} frames for jitter + "
             f"{result['ring_target_frames']} decoded ahead)"),
         Row("lyra soak", "decode per frame (mean)", f"{result['decode_ms_per_frame']} ms", "in the receiver's worker, round trip included"),
     ]
     if samples:
         trace = ", ".join(f"{t / 60:.0f}′ {s['delayRecent']:.0f}" for t, s in samples[:: max(1, len(samples) // 8)])
-        out.append(Row("lyra soak", "delay over the stream (minute′ ms)", trace, "receiver's mean send-to-playout delay of the last 50 packets"))
+        out.append(Row("lyra soak", "delay over the stream (minute′ ms)", trace,
+                       "receiver's mean send-to-playout delay of the last 50 packets"))
     if memory_before is not None and memory_after is not None:
         out.append(Row("lyra soak", "page memory, 30 s in / end", f"{memory_before / 1e6:.1f} / {memory_after / 1e6:.1f} MB",
                        "performance.measureUserAgentSpecificMemory (page + workers, after a GC)"))
