@@ -474,8 +474,9 @@ def test_streams_one_after_another_in_one_page_each_arrive_whole(lyra_page, spee
         result, export = stream_file(page, speech_wav)
         assert result["dropped"] == 0, run
         assert_packet_accounting(result, export)
-        # Lateness is timing, so bounded, not zero: a packet is late only if it missed its slot.
-        assert result["late"] <= 0.02 * result["packets_sent"], (run, result)
+        # Lateness is timing, so bounded, not zero: a packet is late only if it missed its slot (a few,
+        # while the engine adapts on a loaded machine); the bug this guards against made most of them late.
+        assert result["late"] <= 0.1 * result["packets_sent"], (run, result)
         assert page.get_attribute('[data-testid="lyra-result"]', "data-result") is not None
 
 
