@@ -1,0 +1,111 @@
+"""Float32 convolutions summed in exactly XNNPACK's order, so that the result is bit-identical.
+
+Float addition is not associative: two runtimes that sum the same products in a
+different order differ in the last bits, and a model that later quantises those
+floats (Lyra's encoder quantises its float front end to int8 halfway through)
+turns a last-bit difference into a whole quantisation step whenever a value sits
+near a rounding edge.  On generated audio that happened in 1 frame of 5 on
+average clips (see tests/converter/test_corpus_parity.py).
+
+What XNNPACK's f32 GEMM/IGEMM microkernels compute for one output (measured
+bit for bit against the interpreter on every float convolution of the Lyra models):
+
+    acc = bias
+    for ky in kernel rows:          # IGEMM: kernel position outer ...
+        for c in input channels:    # ... channel inner
+            acc = fma(x[ky, c], w[ky, c], acc)
+
+onnxruntime's Conv sums ``(c, ky)`` (channel outer), starts from zero and adds
+the bias last.  Its MatMul (MLAS SGEMM) is a plain fma chain over K, but only
+within blocks of ``MLAS_BLOCK_K`` = 256: each further block is summed from zero
+and then added.  So the converter writes such a convolution as
+
+    Y^T (O x H) = [bias | W in (ky, c) order] (O x 1+K)  @  [1 ; im2col(x) in (ky, c) order] (1+K x H)
+
+the bias entering the chain first through a row of ones, in the NCHW layout the
+converter already uses (no transposes).  A chain longer than one block is
+continued block by block: the next block's operand starts with the running sum
+itself, multiplied by an identity (``fma(acc, 1, 0) = acc`` and ``fma(a, 0, s) =
+s`` are exact), so the chain stays one sequential sum.
+
+Depthwise convolutions need nothing: onnxruntime's kernel already starts from the
+bias and takes the taps in order, like XNNPACK's (measured the same way).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import GraphBuilder
+
+F32 = np.float32
+MLAS_BLOCK_K = 256      # onnxruntime's SGEMM sums K in blocks of this size
+CONTINUATION_ROWS = 128  # outputs carried into each continuation block (block = these + new terms)
+
+
+def supports(kernel_w: int, in_w: int, padding_valid: bool) -> bool:
+    """The convolutions this path handles: (kh x 1) kernels over width-1 signals, VALID padding
+    (every convolution in the Lyra models)."""
+    return kernel_w == 1 and in_w == 1 and padding_valid
+
+
+def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarray, bias: np.ndarray | None,
+             stride: int, dilation: int, out_shape_nhwc, hint: str) -> str:
+    """A (kh x 1) float convolution of a (1, C, H, 1) NCHW tensor; returns its NCHW output."""
+    _, h_in, _, c_in = in_shape_nhwc
+    _, h_out, _, c_out = out_shape_nhwc
+    o, kh, _, c_group = weights_ohwi.shape
+    groups = c_in // c_group
+    o_group = o // groups
+    bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
+    x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
+    ones = g.constant(np.ones((1, h_out), F32), hint + "_ones")
+    outputs = []
+    for group in range(groups):
+        channels = slice(group * c_group, (group + 1) * c_group)
+        rows = [ones] + [_tap(g, x, ky * dilation, h_out, stride, channels, hint) for ky in range(kh)]
+        columns = g.op("Concat", rows, hint, axis=0) if len(rows) > 1 else rows[0]
+        w = weights_ohwi[group * o_group:(group + 1) * o_group, :, 0, :].reshape(o_group, kh * c_group)
+        terms = np.concatenate([bias[group * o_group:(group + 1) * o_group, None], w], axis=1).astype(F32)
+        outputs.append(_chain(g, terms, columns, hint))
+    y = g.op("Concat", outputs, hint, axis=0) if groups > 1 else outputs[0]
+    return g.op("Reshape", [y, g.ints([1, c_out, h_out, 1])], hint)
+
+
+def _tap(g: GraphBuilder, x: str, start: int, count: int, stride: int, channels: slice, hint: str) -> str:
+    """Rows ``channels`` of x (C x H), columns start, start+stride, ... (count of them)."""
+    stop = start + (count - 1) * stride + 1
+    return g.op("Slice", [x, g.ints([channels.start, start]), g.ints([channels.stop, stop]), g.ints([0, 1]),
+                          g.ints([1, stride])], hint)
+
+
+def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str) -> str:
+    """terms (O x L) @ columns (L x H) as one sequential fma chain over L, block by block."""
+    o, length = terms.shape
+    first = min(length, MLAS_BLOCK_K)
+    acc = g.op("MatMul", [g.constant(np.ascontiguousarray(terms[:, :first]), hint + "_w"),
+                          _rows(g, columns, 0, first, length, hint)], hint)
+    done = first
+    carried = min(o, CONTINUATION_ROWS)
+    while done < length:
+        step = min(length - done, MLAS_BLOCK_K - carried)
+        new_rows = _rows(g, columns, done, done + step, length, hint)
+        parts = []
+        for start in range(0, o, carried):
+            stop = min(start + carried, o)
+            block = np.zeros((stop - start, (stop - start) + step), F32)
+            block[:, :stop - start] = np.eye(stop - start, dtype=F32)
+            block[:, stop - start:] = terms[start:stop, done:done + step]
+            running = acc if (start, stop) == (0, o) else \
+                g.op("Slice", [acc, g.ints([start]), g.ints([stop]), g.ints([0])], hint)
+            operand = g.op("Concat", [running, new_rows], hint, axis=0)
+            parts.append(g.op("MatMul", [g.constant(block, hint + "_w"), operand], hint))
+        acc = g.op("Concat", parts, hint, axis=0) if len(parts) > 1 else parts[0]
+        done += step
+    return acc
+
+
+def _rows(g: GraphBuilder, columns: str, start: int, stop: int, length: int, hint: str) -> str:
+    if (start, stop) == (0, length):
+        return columns
+    return g.op("Slice", [columns, g.ints([start]), g.ints([stop]), g.ints([0])], hint)
