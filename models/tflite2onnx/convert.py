@@ -367,6 +367,13 @@ class Converter:
             pads_end.append(total - before)
         if min(pads_end) < 0:
             raise ConversionError("TRANSPOSE_CONV needs output padding, which these models do not use")
+        if x.quant is None and f32.supports(w.shape[2], x.shape[2], True) and max(pads_begin + pads_end) == 0:
+            out = f32.transpose_conv_kh1(self.g, self.g.in_layout(x, "nchw", self.hint(op)), x.shape,
+                                         np.asarray(w.const, F32), None if b is None else np.asarray(b.const, F32),
+                                         strides[0], out_t.shape, self.hint(op))
+            if out is not None:
+                self.set_out(op, self.fused(out, opts.get("FusedActivationFunction", 0), self.hint(op)), "nchw")
+                return
         weights = np.transpose(np.asarray(w.const, F32), (3, 0, 1, 2))  # OHWI -> IOHW
         bias = None
         if b is not None:

@@ -67,9 +67,52 @@ def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarr
         columns = g.op("Concat", rows, hint, axis=0) if len(rows) > 1 else rows[0]
         w = weights_ohwi[group * o_group:(group + 1) * o_group, :, 0, :].reshape(o_group, kh * c_group)
         terms = np.concatenate([bias[group * o_group:(group + 1) * o_group, None], w], axis=1).astype(F32)
-        outputs.append(_chain(g, terms, columns, hint))
+        outputs.append(_products(g, terms, columns, h_out, hint))
     y = g.op("Concat", outputs, hint, axis=0) if groups > 1 else outputs[0]
     return g.op("Reshape", [y, g.ints([1, c_out, h_out, 1])], hint)
+
+
+def transpose_conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarray,
+                       bias: np.ndarray | None, stride: int, out_shape_nhwc, hint: str) -> str | None:
+    """A (kh x 1) float transposed convolution without cropping, summed like XNNPACK's deconvolution
+    (bias first, then kernel rows ascending, channels inner); None when the kernel height is not a
+    multiple of the stride (then the phases differ in length and this layout does not apply).
+
+    Output row ``y = q * stride + r`` (phase r) sums ``x[q - j] * w[r + j * stride]`` for j = 0, 1, ...:
+    one convolution per phase over x padded with zeros (``fma(0, w, acc) = acc`` exactly).  Every phase
+    reads the same input rows, so all phases are one product with their weights stacked."""
+    _, h_in, _, c_in = in_shape_nhwc
+    _, h_out, _, c_out = out_shape_nhwc
+    o, kh, _, c = weights_ohwi.shape
+    if kh % stride or h_out != (h_in - 1) * stride + kh:
+        return None
+    taps = kh // stride
+    positions = h_in + taps - 1  # outputs per phase
+    bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
+    x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
+    if taps > 1:
+        zeros = g.constant(np.zeros((c_in, taps - 1), F32), hint + "_pad")
+        x = g.op("Concat", [zeros, x, zeros], hint, axis=1)
+    ones = g.constant(np.ones((1, positions), F32), hint + "_ones")
+    # tap j reads x[q - j] = padded[q + taps - 1 - j]
+    rows = [ones] + [_tap(g, x, taps - 1 - j, positions, 1, slice(0, c_in), hint) for j in range(taps)]
+    columns = g.op("Concat", rows, hint, axis=0)
+    phase_terms = [np.concatenate([bias[:, None]] + [weights_ohwi[:, r + j * stride, 0, :] for j in range(taps)], axis=1)
+                   for r in range(stride)]
+    y = _products(g, np.concatenate(phase_terms, axis=0).astype(F32), columns, positions, hint)  # (stride*O, Q)
+    y = g.op("Transpose", [g.op("Reshape", [y, g.ints([stride, o, positions])], hint)], hint, perm=[1, 2, 0])
+    return g.op("Reshape", [y, g.ints([1, c_out, h_out, 1])], hint)
+
+
+def _products(g: GraphBuilder, terms: np.ndarray, columns: str, count: int, hint: str) -> str:
+    """terms (O x L) @ columns (L x count) as one fma chain per output: an (O x count) result."""
+    if count == 1:  # (L x 1) and (1 x L) are the same bytes: a free Reshape to the row-major form
+        row = g.op("Reshape", [columns, g.ints([1, terms.shape[1]])], hint)
+        return g.op("Reshape", [_chain(g, terms, row, hint, row_major=True), g.ints([terms.shape[0], 1])], hint)
+    if terms.shape[0] == 1:
+        flipped = _chain(g, terms, g.op("Transpose", [columns], hint, perm=[1, 0]), hint, row_major=True)
+        return g.op("Reshape", [flipped, g.ints([1, count])], hint)
+    return _chain(g, terms, columns, hint)
 
 
 def _tap(g: GraphBuilder, x: str, start: int, count: int, stride: int, channels: slice, hint: str) -> str:
@@ -79,33 +122,40 @@ def _tap(g: GraphBuilder, x: str, start: int, count: int, stride: int, channels:
                           g.ints([1, stride])], hint)
 
 
-def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str) -> str:
-    """terms (O x L) @ columns (L x H) as one sequential fma chain over L, block by block."""
+def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str, row_major: bool = False) -> str:
+    """terms (O x L) times the L columns as one sequential fma chain over L, block by block.
+
+    ``columns`` is (L x H), giving an (O x H) result, or with ``row_major`` (H x L), giving (H x O).
+    MLAS takes a different path (a GEMV that sums otherwise) when the data operand is a single
+    row or column and the constant is the left operand, so a one-row output uses ``row_major``."""
     o, length = terms.shape
+    axis = 1 if row_major else 0  # the L axis of ``columns``, the O axis of the result... and back
+
+    def product(weights: np.ndarray, data: str) -> str:
+        if row_major:
+            return g.op("MatMul", [data, g.constant(np.ascontiguousarray(weights.T), hint + "_w")], hint)
+        return g.op("MatMul", [g.constant(np.ascontiguousarray(weights), hint + "_w"), data], hint)
+
+    def along(source: str, start: int, stop: int, size: int) -> str:
+        if (start, stop) == (0, size):
+            return source
+        return g.op("Slice", [source, g.ints([start]), g.ints([stop]), g.ints([axis])], hint)
+
     first = min(length, MLAS_BLOCK_K)
-    acc = g.op("MatMul", [g.constant(np.ascontiguousarray(terms[:, :first]), hint + "_w"),
-                          _rows(g, columns, 0, first, length, hint)], hint)
+    acc = product(terms[:, :first], along(columns, 0, first, length))
     done = first
     carried = min(o, CONTINUATION_ROWS)
     while done < length:
         step = min(length - done, MLAS_BLOCK_K - carried)
-        new_rows = _rows(g, columns, done, done + step, length, hint)
+        new_terms = along(columns, done, done + step, length)
         parts = []
         for start in range(0, o, carried):
             stop = min(start + carried, o)
-            block = np.zeros((stop - start, (stop - start) + step), F32)
-            block[:, :stop - start] = np.eye(stop - start, dtype=F32)
-            block[:, stop - start:] = terms[start:stop, done:done + step]
-            running = acc if (start, stop) == (0, o) else \
-                g.op("Slice", [acc, g.ints([start]), g.ints([stop]), g.ints([0])], hint)
-            operand = g.op("Concat", [running, new_rows], hint, axis=0)
-            parts.append(g.op("MatMul", [g.constant(block, hint + "_w"), operand], hint))
-        acc = g.op("Concat", parts, hint, axis=0) if len(parts) > 1 else parts[0]
+            if stop - start < 2 and not row_major:
+                raise ValueError("a one-output continuation block would take MLAS's GEMV path")
+            block = np.concatenate([np.eye(stop - start, dtype=F32), terms[start:stop, done:done + step]], axis=1)
+            operand = g.op("Concat", [along(acc, start, stop, o), new_terms], hint, axis=axis)
+            parts.append(product(block, operand))
+        acc = g.op("Concat", parts, hint, axis=axis) if len(parts) > 1 else parts[0]
         done += step
     return acc
-
-
-def _rows(g: GraphBuilder, columns: str, start: int, stop: int, length: int, hint: str) -> str:
-    if (start, stop) == (0, length):
-        return columns
-    return g.op("Slice", [columns, g.ints([start]), g.ints([stop]), g.ints([0])], hint)
