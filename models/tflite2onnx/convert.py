@@ -23,7 +23,7 @@ from .errors import ConversionError, UnsupportedOperatorError
 from .graph import NHWC_AXIS_IN_NCHW, NHWC_TO_NCHW, GraphBuilder, Value
 from .reader import Operator, Subgraph, Tensor, TfliteModel, read_tflite
 
-CONVERTER_VERSION = "1.0.0"
+CONVERTER_VERSION = "1.1.0"  # 1.1: float convolutions summed in XNNPACK's order (bit-identical Lyra)
 OPSET = 17
 F32 = np.float32
 

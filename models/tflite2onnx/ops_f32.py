@@ -58,15 +58,23 @@ def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarr
     groups = c_in // c_group
     o_group = o // groups
     bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
-    x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
-    ones = g.constant(np.ones((1, h_out), F32), hint + "_ones")
+    pointwise = kh == 1 and stride == 1 and groups == 1 and h_in == h_out
+    if pointwise:  # the columns are x itself under a row of ones
+        x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
+        source = g.op("Concat", [g.constant(np.ones((1, h_in), F32), hint + "_ones"), x], hint, axis=0)
+    else:
+        source = _flat_with_one_and_zero(g, x_nchw, c_in * h_in, hint)
     outputs = []
     for group in range(groups):
-        channels = slice(group * c_group, (group + 1) * c_group)
-        rows = [ones] + [_tap(g, x, ky * dilation, h_out, stride, channels, hint) for ky in range(kh)]
-        columns = g.op("Concat", rows, hint, axis=0) if len(rows) > 1 else rows[0]
         w = weights_ohwi[group * o_group:(group + 1) * o_group, :, 0, :].reshape(o_group, kh * c_group)
         terms = np.concatenate([bias[group * o_group:(group + 1) * o_group, None], w], axis=1).astype(F32)
+        if pointwise:
+            columns = source
+        else:  # im2col in XNNPACK's order, (1 + kh * C) x H, by one Gather from the flat input
+            t = np.arange(h_out) * stride
+            rows = [np.full(h_out, c_in * h_in)]  # the ones
+            rows += [(group * c_group + c) * h_in + ky * dilation + t for ky in range(kh) for c in range(c_group)]
+            columns = _gather(g, source, np.stack(rows), hint)
         outputs.append(_products(g, terms, columns, h_out, hint))
     y = g.op("Concat", outputs, hint, axis=0) if groups > 1 else outputs[0]
     return g.op("Reshape", [y, g.ints([1, c_out, h_out, 1])], hint)
@@ -78,30 +86,40 @@ def transpose_conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi
     (bias first, then kernel rows ascending, channels inner); None when the kernel height is not a
     multiple of the stride (then the phases differ in length and this layout does not apply).
 
-    Output row ``y = q * stride + r`` (phase r) sums ``x[q - j] * w[r + j * stride]`` for j = 0, 1, ...:
-    one convolution per phase over x padded with zeros (``fma(0, w, acc) = acc`` exactly).  Every phase
-    reads the same input rows, so all phases are one product with their weights stacked."""
+    Output row ``y = q * stride + r`` (phase r) sums ``x[q - j] * w[r + j * stride]`` for j = 0, 1, ...
+    (x outside its rows reads a zero: ``fma(0, w, acc) = acc`` exactly).  Every phase reads the same
+    input rows, so all phases are one product with their weights stacked."""
     _, h_in, _, c_in = in_shape_nhwc
     _, h_out, _, c_out = out_shape_nhwc
-    o, kh, _, c = weights_ohwi.shape
+    o, kh, _, _ = weights_ohwi.shape
     if kh % stride or h_out != (h_in - 1) * stride + kh:
         return None
     taps = kh // stride
     positions = h_in + taps - 1  # outputs per phase
     bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
-    x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
-    if taps > 1:
-        zeros = g.constant(np.zeros((c_in, taps - 1), F32), hint + "_pad")
-        x = g.op("Concat", [zeros, x, zeros], hint, axis=1)
-    ones = g.constant(np.ones((1, positions), F32), hint + "_ones")
-    # tap j reads x[q - j] = padded[q + taps - 1 - j]
-    rows = [ones] + [_tap(g, x, taps - 1 - j, positions, 1, slice(0, c_in), hint) for j in range(taps)]
-    columns = g.op("Concat", rows, hint, axis=0)
+    source = _flat_with_one_and_zero(g, x_nchw, c_in * h_in, hint)
+    one, zero = c_in * h_in, c_in * h_in + 1
+    q = np.arange(positions)
+    rows = [np.full(positions, one)]
+    for j in range(taps):
+        inside = (q - j >= 0) & (q - j < h_in)
+        rows += [np.where(inside, channel * h_in + q - j, zero) for channel in range(c_in)]
     phase_terms = [np.concatenate([bias[:, None]] + [weights_ohwi[:, r + j * stride, 0, :] for j in range(taps)], axis=1)
                    for r in range(stride)]
-    y = _products(g, np.concatenate(phase_terms, axis=0).astype(F32), columns, positions, hint)  # (stride*O, Q)
+    terms = np.concatenate(phase_terms, axis=0).astype(F32)
+    y = _products(g, terms, _gather(g, source, np.stack(rows), hint), positions, hint)  # (stride*O, Q)
     y = g.op("Transpose", [g.op("Reshape", [y, g.ints([stride, o, positions])], hint)], hint, perm=[1, 2, 0])
     return g.op("Reshape", [y, g.ints([1, c_out, h_out, 1])], hint)
+
+
+def _flat_with_one_and_zero(g: GraphBuilder, x_nchw: str, size: int, hint: str) -> str:
+    """x flattened (channel-major), then a 1 (the bias's multiplier) and a 0 (outside the signal)."""
+    flat = g.op("Reshape", [x_nchw, g.ints([size])], hint)
+    return g.op("Concat", [flat, g.constant(np.array([1.0, 0.0], F32), hint + "_one_zero")], hint, axis=0)
+
+
+def _gather(g: GraphBuilder, source: str, indices: np.ndarray, hint: str) -> str:
+    return g.op("Gather", [source, g.constant(indices.astype(np.int64), hint + "_im2col")], hint, axis=0)
 
 
 def _products(g: GraphBuilder, terms: np.ndarray, columns: str, count: int, hint: str) -> str:
@@ -113,13 +131,6 @@ def _products(g: GraphBuilder, terms: np.ndarray, columns: str, count: int, hint
         flipped = _chain(g, terms, g.op("Transpose", [columns], hint, perm=[1, 0]), hint, row_major=True)
         return g.op("Reshape", [flipped, g.ints([1, count])], hint)
     return _chain(g, terms, columns, hint)
-
-
-def _tap(g: GraphBuilder, x: str, start: int, count: int, stride: int, channels: slice, hint: str) -> str:
-    """Rows ``channels`` of x (C x H), columns start, start+stride, ... (count of them)."""
-    stop = start + (count - 1) * stride + 1
-    return g.op("Slice", [x, g.ints([channels.start, start]), g.ints([channels.stop, stop]), g.ints([0, 1]),
-                          g.ints([1, stride])], hint)
 
 
 def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str, row_major: bool = False) -> str:
