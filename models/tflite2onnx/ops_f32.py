@@ -59,6 +59,12 @@ def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarr
     o_group = o // groups
     bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
     pointwise = kh == 1 and stride == 1 and groups == 1 and h_in == h_out
+    if pointwise and h_out > 1 and o > 1 and 1 + c_in <= MLAS_BLOCK_K:
+        # A 1x1 Conv is one SGEMM over the channels, in channel order: put a channel of ones first,
+        # weighted by the bias, and drop the Conv's own bias (which it would add last).  No reshapes.
+        terms = np.concatenate([bias[:, None], weights_ohwi[:, 0, 0, :]], axis=1).astype(F32)
+        with_ones = g.op("Pad", [x_nchw, g.ints([0, 1, 0, 0, 0, 0, 0, 0]), g.scalar(1.0)], hint)
+        return g.op("Conv", [with_ones, g.constant(terms.reshape(o, 1 + c_in, 1, 1), hint + "_w")], hint)
     if pointwise:  # the columns are x itself under a row of ones
         x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
         source = g.op("Concat", [g.constant(np.ones((1, h_in), F32), hint + "_ones"), x], hint, axis=0)
