@@ -28,8 +28,12 @@ continued block by block: the next block's operand starts with the running sum
 itself, multiplied by an identity (``fma(acc, 1, 0) = acc`` and ``fma(a, 0, s) =
 s`` are exact), so the chain stays one sequential sum.
 
-Depthwise convolutions need nothing: onnxruntime's kernel already starts from the
-bias and takes the taps in order, like XNNPACK's (measured the same way).
+Depthwise convolutions need nothing: at onnxruntime's default optimisation level
+(ORT_ENABLE_ALL, which codeclab's OnnxRunner uses) its x86 NCHWc depthwise kernel already
+starts from the bias and takes the taps in order, like XNNPACK's (measured the same way).
+At ORT_ENABLE_BASIC or below they take MLAS's plain path, which adds the bias last, and
+the encoder's features differ again in 7 of the corpus's 36 clips.  onnxruntime-web
+cannot be bit-exact at all: its wasm kernels multiply and add without fma.
 """
 
 from __future__ import annotations
@@ -56,6 +60,15 @@ def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarr
     _, h_out, _, c_out = out_shape_nhwc
     o, kh, _, c_group = weights_ohwi.shape
     groups = c_in // c_group
+    if groups > 1 and kh == 1 and 1 + c_in <= MLAS_BLOCK_K:
+        # A grouped pointwise convolution as one dense 1x1 Conv: zero weights on the other groups'
+        # channels add fma(x, 0, acc) = acc exactly, and each group's own terms keep their order.
+        # (Only pointwise: for a wider kernel the zeros would grow the file more than it saves operators.)
+        dense = np.zeros((o, kh, 1, c_in), F32)
+        for group in range(groups):
+            outs = slice(group * (o // groups), (group + 1) * (o // groups))
+            dense[outs, :, :, group * c_group:(group + 1) * c_group] = weights_ohwi[outs]
+        weights_ohwi, c_group, groups = dense, c_in, 1
     o_group = o // groups
     bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
     pointwise = kh == 1 and stride == 1 and groups == 1 and h_in == h_out
@@ -125,7 +138,7 @@ def _flat_with_one_and_zero(g: GraphBuilder, x_nchw: str, size: int, hint: str) 
 
 
 def _gather(g: GraphBuilder, source: str, indices: np.ndarray, hint: str) -> str:
-    return g.op("Gather", [source, g.constant(indices.astype(np.int64), hint + "_im2col")], hint, axis=0)
+    return g.op("Gather", [source, g.constant(indices.astype(np.int32), hint + "_im2col")], hint, axis=0)
 
 
 def _products(g: GraphBuilder, terms: np.ndarray, columns: str, count: int, hint: str) -> str:
@@ -148,10 +161,15 @@ def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str, row_majo
     o, length = terms.shape
     axis = 1 if row_major else 0  # the L axis of ``columns``, the O axis of the result... and back
 
-    def product(weights: np.ndarray, data: str) -> str:
-        if row_major:
-            return g.op("MatMul", [data, g.constant(np.ascontiguousarray(weights.T), hint + "_w")], hint)
-        return g.op("MatMul", [g.constant(np.ascontiguousarray(weights), hint + "_w"), data], hint)
+    def product(weights: np.ndarray, data: str, carried_rows: int = 0) -> str:
+        """weights (rows x L) times data; the first ``carried_rows`` columns of the weights are an identity,
+        stored once and joined by a Concat of constants (folded when the session loads)."""
+        rest = np.ascontiguousarray(weights[:, carried_rows:].T if row_major else weights[:, carried_rows:])
+        name = g.constant(rest, hint + "_w")
+        if carried_rows:
+            identity = g.constant(np.eye(carried_rows, dtype=F32), "identity", share=True)
+            name = g.op("Concat", [identity, name], hint, axis=0 if row_major else 1)
+        return g.op("MatMul", [data, name] if row_major else [name, data], hint)
 
     def along(source: str, start: int, stop: int, size: int) -> str:
         if (start, stop) == (0, size):
@@ -172,7 +190,7 @@ def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str, row_majo
                 raise ValueError("a one-output continuation block would take MLAS's GEMV path")
             block = np.concatenate([np.eye(stop - start, dtype=F32), terms[start:stop, done:done + step]], axis=1)
             operand = g.op("Concat", [along(acc, start, stop, o), new_terms], hint, axis=axis)
-            parts.append(product(block, operand))
+            parts.append(product(block, operand, carried_rows=stop - start))
         acc = g.op("Concat", parts, hint, axis=axis) if len(parts) > 1 else parts[0]
         done += step
     return acc
