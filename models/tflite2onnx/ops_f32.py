@@ -17,8 +17,9 @@ bit for bit against the interpreter on every float convolution of the Lyra model
 
 onnxruntime's Conv sums ``(c, ky)`` (channel outer), starts from zero and adds
 the bias last.  Its MatMul (MLAS SGEMM) is a plain fma chain over K, but only
-within blocks of ``MLAS_BLOCK_K`` = 256: each further block is summed from zero
-and then added.  So the converter writes such a convolution as
+within blocks of K (``mlas_block_k``: 128 terms, more when N is small; measured,
+e.g. 1024 for N <= 16): each further block is summed from zero and then added.
+So the converter writes such a convolution as
 
     Y^T (O x H) = [bias | W in (ky, c) order] (O x 1+K)  @  [1 ; im2col(x) in (ky, c) order] (1+K x H)
 
@@ -43,7 +44,9 @@ import numpy as np
 from .graph import GraphBuilder
 
 F32 = np.float32
-MLAS_BLOCK_K = 256      # onnxruntime's SGEMM sums K in blocks of this size
+MLAS_BLOCK_K = 256      # a K that one 1x1 Conv (or MatMul with N >= 2) sums in one chain, whatever its N
+SLICED_TAPS = 8  # im2col by one Slice per kernel row up to this many rows, else by one Gather (Gather
+#                  copies element by element: 18 us for LyraGAN's last layer, where 4 Slices take ~2 us)
 CONTINUATION_ROWS = 128  # outputs carried into each continuation block (block = these + new terms)
 
 
@@ -81,6 +84,8 @@ def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarr
     if pointwise:  # the columns are x itself under a row of ones
         x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
         source = g.op("Concat", [g.constant(np.ones((1, h_in), F32), hint + "_ones"), x], hint, axis=0)
+    elif kh <= SLICED_TAPS:
+        source = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
     else:
         source = _flat_with_one_and_zero(g, x_nchw, c_in * h_in, hint)
     outputs = []
@@ -89,7 +94,12 @@ def conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi: np.ndarr
         terms = np.concatenate([bias[group * o_group:(group + 1) * o_group, None], w], axis=1).astype(F32)
         if pointwise:
             columns = source
-        else:  # im2col in XNNPACK's order, (1 + kh * C) x H, by one Gather from the flat input
+        elif kh <= SLICED_TAPS:  # im2col in XNNPACK's order, (1 + kh * C) x H: one Slice per kernel row
+            channels = slice(group * c_group, (group + 1) * c_group)
+            rows = [g.constant(np.ones((1, h_out), F32), hint + "_ones")]
+            rows += [_tap(g, source, ky * dilation, h_out, stride, channels, hint) for ky in range(kh)]
+            columns = g.op("Concat", rows, hint, axis=0)
+        else:  # many kernel rows of few channels: one Gather from the flat input instead
             t = np.arange(h_out) * stride
             rows = [np.full(h_out, c_in * h_in)]  # the ones
             rows += [(group * c_group + c) * h_in + ky * dilation + t for ky in range(kh) for c in range(c_group)]
@@ -116,17 +126,18 @@ def transpose_conv_kh1(g: GraphBuilder, x_nchw: str, in_shape_nhwc, weights_ohwi
     taps = kh // stride
     positions = h_in + taps - 1  # outputs per phase
     bias = np.zeros(o, F32) if bias is None else np.asarray(bias, F32)
-    source = _flat_with_one_and_zero(g, x_nchw, c_in * h_in, hint)
-    one, zero = c_in * h_in, c_in * h_in + 1
-    q = np.arange(positions)
-    rows = [np.full(positions, one)]
-    for j in range(taps):
-        inside = (q - j >= 0) & (q - j < h_in)
-        rows += [np.where(inside, channel * h_in + q - j, zero) for channel in range(c_in)]
+    x = g.op("Reshape", [x_nchw, g.ints([c_in, h_in])], hint)
+    if taps > 1:  # x outside its rows reads these zeros
+        zeros = g.constant(np.zeros((c_in, taps - 1), F32), hint + "_zeros")
+        x = g.op("Concat", [zeros, x, zeros], hint, axis=1)
+    # tap j reads x[q - j], which is padded[q + taps - 1 - j]
+    rows = [g.constant(np.ones((1, positions), F32), hint + "_ones")]
+    rows += [_tap(g, x, taps - 1 - j, positions, 1, slice(0, c_in), hint) for j in range(taps)]
+    columns = g.op("Concat", rows, hint, axis=0)
     phase_terms = [np.concatenate([bias[:, None]] + [weights_ohwi[:, r + j * stride, 0, :] for j in range(taps)], axis=1)
                    for r in range(stride)]
     terms = np.concatenate(phase_terms, axis=0).astype(F32)
-    y = _products(g, terms, _gather(g, source, np.stack(rows), hint), positions, hint)  # (stride*O, Q)
+    y = _products(g, terms, columns, positions, hint)  # (stride*O, Q)
     y = g.op("Transpose", [g.op("Reshape", [y, g.ints([stride, o, positions])], hint)], hint, perm=[1, 2, 0])
     return g.op("Reshape", [y, g.ints([1, c_out, h_out, 1])], hint)
 
@@ -137,6 +148,13 @@ def _flat_with_one_and_zero(g: GraphBuilder, x_nchw: str, size: int, hint: str) 
     return g.op("Concat", [flat, g.constant(np.array([1.0, 0.0], F32), hint + "_one_zero")], hint, axis=0)
 
 
+def _tap(g: GraphBuilder, x: str, start: int, count: int, stride: int, channels: slice, hint: str) -> str:
+    """Rows ``channels`` of x (C x H), columns start, start + stride, ... (count of them)."""
+    stop = start + (count - 1) * stride + 1
+    return g.op("Slice", [x, g.ints([channels.start, start]), g.ints([channels.stop, stop]), g.ints([0, 1]),
+                          g.ints([1, stride])], hint)
+
+
 def _gather(g: GraphBuilder, source: str, indices: np.ndarray, hint: str) -> str:
     return g.op("Gather", [source, g.constant(indices.astype(np.int32), hint + "_im2col")], hint, axis=0)
 
@@ -145,14 +163,32 @@ def _products(g: GraphBuilder, terms: np.ndarray, columns: str, count: int, hint
     """terms (O x L) @ columns (L x count) as one fma chain per output: an (O x count) result."""
     if count == 1:  # (L x 1) and (1 x L) are the same bytes: a free Reshape to the row-major form
         row = g.op("Reshape", [columns, g.ints([1, terms.shape[1]])], hint)
-        return g.op("Reshape", [_chain(g, terms, row, hint, row_major=True), g.ints([terms.shape[0], 1])], hint)
+        return g.op("Reshape", [_chain(g, terms, row, 1, hint, row_major=True), g.ints([terms.shape[0], 1])], hint)
     if terms.shape[0] == 1:
-        flipped = _chain(g, terms, g.op("Transpose", [columns], hint, perm=[1, 0]), hint, row_major=True)
+        flipped = _chain(g, terms, g.op("Transpose", [columns], hint, perm=[1, 0]), count, hint, row_major=True)
         return g.op("Reshape", [flipped, g.ints([1, count])], hint)
-    return _chain(g, terms, columns, hint)
+    return _chain(g, terms, columns, count, hint)
 
 
-def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str, row_major: bool = False) -> str:
+def mlas_block_k(n: int, k: int) -> int:
+    """How many K terms MLAS's SGEMM sums in one chain for an (M x K) @ (K x N) product.
+
+    It starts from 128 x 128 panels of B and trades N for K: a K that fits is kept whole (the N
+    stride grows instead), a small N lets the K stride grow up to 1024.  Measured on onnxruntime
+    1.32 (x86-64): every K and N used by the Lyra models, and N = 2..64 against K = 257..2049."""
+    stride_n, stride_k = 128, 128
+    if n >= k:
+        while stride_k // 2 >= k:
+            stride_k //= 2
+            stride_n *= 2
+    else:
+        while stride_n > 16 and stride_n // 2 >= n:
+            stride_k *= 2
+            stride_n //= 2
+    return stride_k
+
+
+def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, count: int, hint: str, row_major: bool = False) -> str:
     """terms (O x L) times the L columns as one sequential fma chain over L, block by block.
 
     ``columns`` is (L x H), giving an (O x H) result, or with ``row_major`` (H x L), giving (H x O).
@@ -176,12 +212,14 @@ def _chain(g: GraphBuilder, terms: np.ndarray, columns: str, hint: str, row_majo
             return source
         return g.op("Slice", [source, g.ints([start]), g.ints([stop]), g.ints([axis])], hint)
 
-    first = min(length, MLAS_BLOCK_K)
+    # MLAS's N: the outputs when the data is the left operand (row-major), else the data's columns
+    block = mlas_block_k(o if row_major else count, length)
+    first = min(length, block)
     acc = product(terms[:, :first], along(columns, 0, first, length))
     done = first
-    carried = min(o, CONTINUATION_ROWS)
+    carried = min(o, CONTINUATION_ROWS, block // 2)
     while done < length:
-        step = min(length - done, MLAS_BLOCK_K - carried)
+        step = min(length - done, block - carried)
         new_terms = along(columns, done, done + step, length)
         parts = []
         for start in range(0, o, carried):
