@@ -59,41 +59,83 @@ def _check_size(width: int, height: int, max_pixels: int) -> None:
             f"codeclab decodes at most {max_pixels / 1e6:.0f} megapixels here: downscale it first")
 
 
-def decode_rgb(data: bytes, *, max_pixels: int = MAX_PIXELS) -> DecodedImage:
-    """Decode an image file (any format Pillow reads) to RGB, EXIF orientation applied."""
-    from PIL import Image, ImageOps, UnidentifiedImageError  # noqa: PLC0415 (Pillow is optional for other tools)
+def _real_open_error(data: bytes) -> str | None:
+    """Why the format plugins that recognise this file's signature refused it.  Pillow's
+    ``open`` swallows their errors (SyntaxError, IndexError, struct.error ...) and reports only
+    "cannot identify image file", which hides a damaged PNG chunk behind "not an image"."""
+    from PIL import Image  # noqa: PLC0415
 
-    if not data:
-        raise ImageError("the file is empty", offset=0)
+    Image.init()
+    prefix = bytes(data[:16])
+    for name, (factory, accept) in Image.OPEN.items():
+        try:
+            if accept is None or accept(prefix) is not True:
+                continue
+            factory(io.BytesIO(bytes(data)), None)
+        except Exception as err:  # noqa: BLE001 (any plugin failure is the reason we report)
+            return f"{name}: {_reason(err)}"
+    return None
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err) or "no detail"
+    return text if isinstance(err, (OSError, SyntaxError, ValueError, EOFError)) else f"{type(err).__name__}: {text}"
+
+
+def _open_image(data: bytes):
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
+
     pillow_limit = Image.MAX_IMAGE_PIXELS
     try:
-        # Opening reads only the header; our own limit below (checked before any pixel is
+        # Opening reads only the header; our own limit (checked before any pixel is
         # decoded) gives a clearer message than Pillow's decompression-bomb error.
         Image.MAX_IMAGE_PIXELS = None
-        image = Image.open(io.BytesIO(bytes(data)))
+        return Image.open(io.BytesIO(bytes(data)))
     except UnidentifiedImageError as err:
+        reason = _real_open_error(data)
+        if reason is not None:
+            raise ImageError(f"the image header is corrupt: {reason}", offset=0, field="header") from err
         raise ImageError(f"not an image file codeclab can read (starts with {bytes(data[:8])!r})", offset=0) from err
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(f"the image is too large to decode safely: {err}") from err
-    except (OSError, SyntaxError, ValueError) as err:
-        raise ImageError(f"the image header is corrupt: {err}", field="header") from err
+    except Exception as err:  # noqa: BLE001 (the typed boundary: any Pillow failure on bad data)
+        raise ImageError(f"the image header is corrupt: {_reason(err)}", field="header") from err
     finally:
         Image.MAX_IMAGE_PIXELS = pillow_limit
+
+
+def decode_rgb(data: bytes, *, max_pixels: int = MAX_PIXELS) -> DecodedImage:
+    """Decode an image file (any format Pillow reads) to RGB, EXIF orientation applied.
+
+    The one error boundary for Pillow: whatever it raises on bad data (OSError, SyntaxError,
+    IndexError, TypeError, struct.error, ...) becomes an ImageError carrying the real reason."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 (Pillow is optional for other tools)
+
+    if not data:
+        raise ImageError("the file is empty", offset=0)
+    image = _open_image(data)
     _check_size(image.width, image.height, max_pixels)
     source_mode = image.mode
+    stage = "data"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image.load()
+            stage = "orientation"
+            orientation = _orientation(image)
+            if orientation not in (None, 1):
+                image = ImageOps.exif_transpose(image)
+            stage = "pixels"
+            pixels = _rgb_array(image)
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(f"the image is too large to decode safely: {err}") from err
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
+    except MemoryError as err:
+        raise ImageTooLargeError(f"not enough memory to decode this {image.width}x{image.height} image") from err
+    except Exception as err:  # noqa: BLE001 (the typed boundary: any Pillow failure on bad data)
         kind = "truncated" if "truncated" in str(err).lower() else "corrupt"
-        raise ImageError(f"the {image.format or 'image'} data is {kind}: {err}", field="image data") from err
-    orientation = _orientation(image)
-    if orientation not in (None, 1):
-        image = ImageOps.exif_transpose(image)
-    return DecodedImage(pixels=_rgb_array(image), format=image.format or getattr(image, "_codeclab_format", None),
+        raise ImageError(f"the {image.format or 'image'} {stage} is {kind}: {_reason(err)}",
+                         field=f"image {stage}") from err
+    return DecodedImage(pixels=pixels, format=image.format or getattr(image, "_codeclab_format", None),
                         mode=source_mode, orientation=orientation or 1)
 
 
