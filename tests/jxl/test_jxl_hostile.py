@@ -130,3 +130,27 @@ def test_lehmer_code_at_65536_entries_is_fast():
 def test_encode_lehmer_refuses_a_non_permutation():
     with pytest.raises(ValueError, match=re.escape("permutation of 0..n-1")):
         encode_lehmer([0, 0, 1])
+
+
+def _linear_file_offset(ranges, cs_offset):
+    """The definition: walk the parts in order."""
+    pos = 0
+    for start, end in ranges:
+        if cs_offset < pos + end - start:
+            return start + (cs_offset - pos)
+        pos += end - start
+    return ranges[-1][1] + (cs_offset - pos) if ranges else cs_offset
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 5)), max_size=12), st.integers(0, 300))
+def test_file_offset_by_bisection_matches_the_walk(parts, cs_offset):
+    from codeclab.jxl.container import JxlFile
+
+    ranges, pos = [], 0
+    for gap, length in parts:  # increasing, possibly empty parts with gaps (box headers) between
+        pos += gap
+        ranges.append((pos, pos + length))
+        pos += length
+    jxl = JxlFile(data=b"", container=bool(ranges), ranges=ranges)
+    assert jxl.file_offset(cs_offset) == _linear_file_offset(ranges, cs_offset)

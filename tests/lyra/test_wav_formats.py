@@ -166,3 +166,43 @@ def test_damaged_wavs_read_or_give_a_typed_error(data):
         assert str(err)
     else:
         assert audio.samples.dtype == np.int16 and audio.samples.size >= 1
+
+
+def _encode_frames(frames: np.ndarray, kind: str) -> tuple[bytes, int, int]:
+    """[frames, channels] int16 values -> (raw bytes, format code, bits) in the given sample type."""
+    wide = frames.astype(np.int64)
+    if kind == "u8":
+        return ((wide >> 8) + 128).astype(np.uint8).tobytes(), 1, 8
+    if kind == "i16":
+        return wide.astype("<i2").tobytes(), 1, 16
+    if kind == "i24":
+        scaled = (wide << 8).reshape(-1)
+        return b"".join(int(v & 0xFFFFFF).to_bytes(3, "little") for v in scaled), 1, 24
+    if kind == "i32":
+        return (wide << 16).astype("<i4").tobytes(), 1, 32
+    return (wide / 32768.0).astype("<f4").tobytes(), 3, 32
+
+
+def _riff(raw: bytes, code: int, bits: int, channels: int, extensible: bool) -> bytes:
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 0xFFFE if extensible else code, channels, 8000, 8000 * block, block, bits)
+    if extensible:
+        fmt += struct.pack("<HHI", 22, bits, 0) + struct.pack("<H", code) + bytes.fromhex("000000001000800000aa00389b71")
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(raw)) + raw
+    body += b"\0" * (len(raw) & 1)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda c: st.tuples(
+           st.just(c), st.lists(st.lists(st.integers(-32768, 32767), min_size=c, max_size=c), min_size=1, max_size=40))),
+       st.sampled_from(["u8", "i16", "i24", "i32", "f32"]), st.booleans())
+def test_any_pcm_layout_reads_back_as_its_mono_mix(channels_frames, kind, extensible):
+    channels, rows = channels_frames
+    frames = np.array(rows, dtype=np.int64).reshape(-1, channels)
+    raw, code, bits = _encode_frames(frames, kind)
+    audio = read_wav(_riff(raw, code, bits, channels, extensible))
+    assert audio.warnings == () and audio.channels_in_file == channels and audio.bits_per_sample == bits
+    stored = ((frames >> 8) << 8) if kind == "u8" else frames  # 8-bit keeps the top byte
+    expected = stored[:, 0] if channels == 1 else np.round(stored.mean(axis=1))
+    np.testing.assert_array_equal(audio.samples, np.clip(expected, -32768, 32767).astype(np.int16))
