@@ -149,7 +149,8 @@ def _real_open_error(data: bytes) -> str | None:
     prefix = bytes(data[:16])
     for name, (factory, accept) in Image.OPEN.items():
         try:
-            if accept is None or accept(prefix) is not True:
+            recognised = accept(prefix) if accept is not None else False
+            if not recognised or isinstance(recognised, str):  # a str is Pillow's "looks like it, but" note
                 continue
             factory(io.BytesIO(bytes(data)), None)
         except Exception as err:  # noqa: BLE001 (any plugin failure is the reason we report)
