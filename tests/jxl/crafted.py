@@ -143,3 +143,33 @@ def tiny_frames(count: int = 67_000) -> bytes:
     for _ in range(count):
         _tiny_frame(bw)
     return bw.getvalue()
+
+
+def _last_frame(bw: BitWriter) -> None:
+    bw.write(1, 1)                             # all default: regular VarDCT, last
+    bw.write(1, 0)                             # TOC not permuted
+    bw.zero_pad_to_byte()
+    bw.u32(TOC_DIST, 1)
+    bw.zero_pad_to_byte()
+    bw.write(8, 0)
+
+
+def many_parts(frames: int = 6000) -> bytes:
+    """A container whose codestream (``frames`` tiny frames and a last one) is split into one
+    jxlp box per frame: reorder maps every part boundary through every frame."""
+    bw = BitWriter()
+    _image_headers(bw, 64, 64)
+    bw.zero_pad_to_byte()
+    cuts = [len(bw.getvalue())]
+    for _ in range(frames):
+        _tiny_frame(bw)
+        cuts.append(len(bw.getvalue()))
+    _last_frame(bw)
+    codestream = bw.getvalue()
+    cuts.append(len(codestream))
+    out = bytearray(b"\0\0\0\x0cJXL \r\n\x87\n" + b"\0\0\0\x14ftypjxl \0\0\0\0jxl ")
+    starts = [0] + cuts[:-1]
+    for index, (start, end) in enumerate(zip(starts, cuts)):
+        last = 0x80000000 if index == len(cuts) - 1 else 0
+        out += (12 + end - start).to_bytes(4, "big") + b"jxlp" + (index | last).to_bytes(4, "big") + codestream[start:end]
+    return bytes(out)
