@@ -63,6 +63,10 @@ python.on((message) => {
     setProgress(1, `Python failed to start: ${message.message}`);
     boot.classList.add("failed");
     rejectReady(new Error(message.message));
+  } else if (message.type === "watchdog") {
+    // The stuck call's own panel shows its error; this says what happened to Python as a whole.
+    root.dataset.watchdogRestarts = String(message.restarts);
+    toast("Python was busy for too long and has been restarted. Everything else keeps working.", "error");
   } else if (message.type === "model-progress") {
     document.dispatchEvent(new CustomEvent("model-progress", { detail: message }));
   }

@@ -168,3 +168,24 @@ def test_heatmap_toggle_and_exports(app_page, images):
     lines = Path(info.value.path()).read_text().splitlines()
     assert lines[0].startswith('"file","width"') and len(lines) == 3
     page.screenshot(path=str(REPO / "build" / "attention-e2e.png") if (REPO / "build").is_dir() else None, full_page=False)
+
+
+def test_the_watchdog_restarts_a_stuck_python_and_the_page_keeps_working(app_page, images, tmp_path):
+    """A file that keeps Python busy past the watchdog's limit: the worker is stopped and started again,
+    the user is told in plain words, and the next file works. The limit is lowered for the test (a
+    12-megapixel photo takes Pyodide over a second to prepare; the page's own limit is 60 s)."""
+    page, watch = open_attention(app_page)
+    slow = tmp_path / "slow12mp.jpg"
+    _picture(4000, 3000, 6).save(slow, quality=85)
+    page.evaluate("window.codeclab.python.watchdogMs = 400")
+    drop(page, [slow], predictor="fallback")
+    error = page.locator('[data-testid="attention-error"]')
+    assert "took longer than" in error.inner_text()
+    assert "Error" not in error.inner_text().replace("error", "")  # no exception class names
+    page.wait_for_function("document.documentElement.dataset.watchdogRestarts === '1'", timeout=10_000)
+    page.evaluate("window.codeclab.python.watchdogMs = 60000")
+    info = page.evaluate("window.codeclab.python.call('platform.info')")  # the new worker answers
+    assert info["numpy"]
+    drop(page, [images / "tall.png"], predictor="fallback")
+    assert "tall.png" in page_points(page)
+    assert not watch.foreign_requests()
