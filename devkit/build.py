@@ -18,6 +18,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 
 PYODIDE_VERSION = "0.27.7"
@@ -262,6 +263,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
         "models": models,
     }
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
+    log(f"offline manifest and service worker: version {write_offline_files(out)}")
     log(f"dist ready in {time.perf_counter() - started:.1f} s: {out}")
     return out
 

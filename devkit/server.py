@@ -28,6 +28,7 @@ MIME_TYPES = {
     ".zip": "application/zip",
     ".whl": "application/zip",
     ".wav": "audio/wav",
+    ".webmanifest": "application/manifest+json",
 }
 
 

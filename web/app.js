@@ -2,6 +2,7 @@
 import { PythonWorker } from "./lib/rpc.js";
 import { el, toast } from "./lib/ui.js";
 import { installPasteRouting } from "./lib/dropzone.js";
+import { startOffline, TOOL_GROUPS } from "./lib/offline.js";
 
 // One tab per tool. The id is the tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC
 // "<id>.*", data-testid "<id>-*"); the label is for people.
@@ -41,6 +42,8 @@ function setProgress(fraction, text, stage) {
   fill.style.width = `${percent}%`;
   bar.setAttribute("aria-valuenow", String(percent));
   stageText.textContent = text;
+  // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile).
+  for (const notice of document.querySelectorAll(".python-wait")) notice.textContent = `Python is starting (${percent} %): this tool runs as soon as it is ready. ${text}.`;
   if (stage) {
     let reached = true;
     for (const li of boot.querySelectorAll("li[data-stage]")) {
@@ -57,7 +60,9 @@ python.on((message) => {
     root.dataset.bootMs = String(Math.round(performance.now() - startedAt));
     root.dataset.readyAt = String(Math.round(performance.now())); // ms since navigation start
     boot.hidden = true;
+    for (const notice of document.querySelectorAll(".python-wait")) notice.remove();
     resolveReady(message);
+    app.offline.cacheGroups(["shell", "python"]);
   } else if (message.type === "boot-error") {
     root.dataset.state = "error";
     setProgress(1, `Python failed to start: ${message.message}`);
@@ -82,13 +87,18 @@ async function mountTools() {
     tab.addEventListener("click", () => select(tool.id));
     nav.append(tab);
     main.append(panel);
-    try {
-      const module = await import(`./tools/${tool.id}/index.js`);
-      await module.mount(panel, app);
-    } catch (err) {
+    if (tool.id !== "about" && root.dataset.state === "booting") {
+      panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
+    }
+    const failed = (err) => {
       panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
       console.error(err);
-    }
+    };
+    // A mount may wait for Python (About does); the next tabs do not wait for it.
+    try {
+      const module = await import(`./tools/${tool.id}/index.js`);
+      Promise.resolve(module.mount(panel, app)).catch(failed);
+    } catch (err) { failed(err); }
   }
   const wanted = toolOfHash();
   select(wanted || TOOLS[0].id);
@@ -116,6 +126,8 @@ function select(id) {
     panel.hidden = !active;
     // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver).
     if (shown) panel.dispatchEvent(new CustomEvent("tool-shown"));
+    // What the tool needs is saved for offline use the first time it is opened.
+    if (shown && TOOL_GROUPS[id]) app.ready.then(() => app.offline.cacheGroups(TOOL_GROUPS[id]), () => {});
   }
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
 }
@@ -124,6 +136,7 @@ window.addEventListener("unhandledrejection", (event) => {
   toast(`Unexpected error: ${event.reason?.message || event.reason}`, "error");
 });
 
+app.offline = startOffline(app);
 installPasteRouting();
 mountTools();
 window.codeclab = app; // for the console and for tests

@@ -5,6 +5,7 @@
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import * as ort from "./vendor/ort/ort.wasm.min.mjs";
+import { expectedDownloads, megabytes, watchDownloads } from "./lib/downloads.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
@@ -161,17 +162,33 @@ function transferables(value, found = new Set()) {
 
 async function boot() {
   const started = performance.now();
-  progress("runtime", 0.05, "Starting the Python runtime");
+  const base = new URL("./", import.meta.url);
+  let stage = "runtime";
+  let floor = 0.02;
+  let stageText = "Downloading the Python runtime";
+  // Real progress: the bytes of Pyodide, the wheels and codeclab as they arrive (sizes from the build's
+  // offline manifest), with each stage's floor so the bar never goes back.
+  const downloads = watchDownloads(await expectedDownloads(base, "python"), ({ received, total, file }) => {
+    progress(stage, Math.max(floor, 0.02 + 0.86 * (received / total)), `${stageText}: ${megabytes(received)} of ${megabytes(total)} (${file})`);
+  });
+  const enter = (name, fraction, text) => {
+    stage = name;
+    stageText = text;
+    floor = downloads.total ? Math.max(fraction, 0.02 + 0.86 * (downloads.received() / downloads.total)) : fraction;
+    progress(name, floor, text);
+  };
+  enter("runtime", 0.02, "Downloading the Python runtime");
   const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
-  progress("numpy", 0.45, "Loading numpy and Pillow");
+  enter("numpy", 0.1, "Loading numpy and Pillow");
   await pyodide.loadPackage(["numpy", "pillow"], { messageCallback: () => {} });
-  progress("codeclab", 0.75, "Loading codeclab");
+  enter("codeclab", 0.2, "Loading codeclab");
   const zip = await (await fetch("./py/codeclab.zip")).arrayBuffer();
+  downloads.stop();
   pyodide.unpackArchive(zip, "zip", { extractDir: "/home/pyodide/lib" });
   pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/lib')");
   adapter = pyodide.pyimport("codeclab.browser.adapter");
   adapter.install(modelBridge);
-  progress("models", 0.9, "Reading the model manifest");
+  progress("models", 0.95, "Reading the model manifest");
   modelIndex = await loadModelIndex();
   progress("ready", 1, "Ready");
   post({

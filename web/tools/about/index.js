@@ -1,5 +1,42 @@
 // About: versions and licences of everything bundled, runtime facts, model status.
 import { el, showError, clearError } from "../../lib/ui.js";
+import { megabytes } from "../../lib/offline.js";
+
+/** What the service worker keeps for offline use, per group, and a button to forget it. */
+function offlineSection(app) {
+  const body = el("tbody", { "data-testid": "about-offline" });
+  const summary = el("p", { class: "muted", "data-testid": "about-offline-summary", text: "…" });
+  const clearButton = el("button", { class: "secondary", "data-testid": "about-offline-clear", text: "Clear the offline copy" });
+  const render = (status) => {
+    if (!status) {
+      body.replaceChildren();
+      summary.textContent = "Nothing is saved for offline use (reload to save the page again).";
+      clearButton.disabled = true;
+      return;
+    }
+    clearButton.disabled = false;
+    let cached = 0;
+    body.replaceChildren(...Object.entries(status.groups).map(([id, g]) => {
+      cached += g.cachedBytes;
+      return el("tr", { "data-group": id },
+        el("td", { text: g.label }), el("td", { text: megabytes(g.bytes) }),
+        el("td", { text: g.cachedFiles === g.files ? "saved" : g.cachedFiles ? `${megabytes(g.cachedBytes)} saved` : "not yet (saved when first used)" }));
+    }));
+    summary.textContent = `${megabytes(cached)} saved in this browser for offline use (version ${status.version}).`;
+  };
+  document.addEventListener("offline-status", (event) => render(event.detail));
+  if (app.offline?.status) render(app.offline.status);
+  clearButton.addEventListener("click", async () => {
+    const freed = await app.offline.clear();
+    summary.textContent = `Cleared ${megabytes(freed)}. The next visit downloads everything again.`;
+  });
+  return [
+    el("h3", { text: "Offline" }), summary,
+    el("table", { class: "table" },
+      el("thead", {}, el("tr", {}, el("th", { text: "Part" }), el("th", { text: "Size" }), el("th", { text: "Offline" }))), body),
+    clearButton,
+  ];
+}
 
 export async function mount(panel, app) {
   const info = app.buildInfo || {};
@@ -10,6 +47,7 @@ export async function mount(panel, app) {
     el("h2", { text: "About codeclab" }),
     el("p", { text: "codeclab runs Google's perceptual compression research entirely in this browser tab: Python (Pyodide) is the brain, neural models run in onnxruntime-web, codecs run as WebAssembly. No file you open leaves your machine, and the page loads nothing from any other site." }),
     el("h3", { text: "Runtime" }), runtimeList,
+    ...offlineSection(app),
     el("h3", { text: "Models" }), el("p", { "data-testid": "about-models", text: "…" }),
     el("h3", { text: "Bundled software" }),
     el("table", { class: "table" },

@@ -1,0 +1,81 @@
+"""What the service worker may keep for offline use: dist/offline-manifest.json and the version in dist/sw.js.
+
+The manifest lists every file of dist/ with its sha256 and size, grouped by what needs it: ``shell`` (the
+page, its scripts, icons: precached when the service worker installs), ``python`` (Pyodide, the wheels and
+codeclab: needed by every tool, cached as the page boots) and one group per tool (its runtime, codecs and
+models: cached the first time the tool uses them). The version is a hash of all (path, sha256) pairs, so
+a new deploy that changes any byte gets a new cache, and one that changes nothing keeps the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+MANIFEST = "offline-manifest.json"
+SERVICE_WORKER = "sw.js"
+VERSION_PLACEHOLDER = "__CODECLAB_OFFLINE_VERSION__"
+
+# First matching prefix wins; paths are relative to dist/, with forward slashes.
+GROUPS: list[tuple[str, str]] = [
+    ("pyodide/", "python"),
+    ("py/", "python"),
+    ("vendor/ort/", "models-runtime"),
+    ("models/attention_center", "attention"),
+    ("models/lyra/", "lyra"),
+    ("vendor/jxl/", "jxl"),
+    ("vendor/basis/", "basis"),
+    ("vendor/ktx2/", "basis"),
+]
+# Human names of the groups, for the About page.
+GROUP_LABELS = {
+    "shell": "The page (shell)",
+    "python": "Python runtime (Pyodide, numpy, Pillow, codeclab)",
+    "models-runtime": "Model runtime (onnxruntime-web)",
+    "attention": "Attention model",
+    "lyra": "Lyra models",
+    "jxl": "JPEG XL codec (libjxl)",
+    "basis": "Basis Universal encoder and transcoder",
+}
+
+
+def group_of(path: str) -> str:
+    for prefix, group in GROUPS:
+        if path.startswith(prefix):
+            return group
+    return "shell"
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def manifest_of(root: Path) -> dict:
+    """Every file of ``root`` (but the manifest and the service worker) with its group, sha256 and size."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if not path.is_file() or rel in (MANIFEST, SERVICE_WORKER):
+            continue
+        files[rel] = {"group": group_of(rel), "sha256": _sha256(path), "size": path.stat().st_size}
+    version = hashlib.sha256("".join(f"{rel}\0{entry['sha256']}\n" for rel, entry in files.items()).encode()).hexdigest()[:16]
+    return {"version": version, "groups": GROUP_LABELS, "files": files}
+
+
+def write_offline_files(root: Path) -> str:
+    """Write root/offline-manifest.json and stamp the version into root/sw.js; return the version.
+
+    Run it again after changing a file of ``root`` (a redeploy): the version follows the content.
+    """
+    manifest = manifest_of(root)
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    worker = root / SERVICE_WORKER
+    template = worker.read_text()
+    if VERSION_PLACEHOLDER in template:
+        worker.write_text(template.replace(VERSION_PLACEHOLDER, manifest["version"]))
+    else:  # already stamped by an earlier run: restamp
+        worker.write_text(re.sub(r'const VERSION = "[0-9a-f]+";', f'const VERSION = "{manifest["version"]}";', template, count=1))
+    return manifest["version"]

@@ -1,0 +1,116 @@
+// The page's side of the service worker (web/sw.js): registration, the "available offline" indicator,
+// the update prompt, what is cached (for About) and clearing it.
+import { el } from "./ui.js";
+
+// What each tool needs beyond the shell and Python (groups of dist/offline-manifest.json).
+export const TOOL_GROUPS = {
+  attention: ["models-runtime", "attention"],
+  jxl: ["models-runtime", "attention", "jxl"],
+  lyra: ["models-runtime", "lyra"],
+  basis: ["basis"],
+};
+const CACHE_PREFIX = "codeclab-";
+
+export function startOffline(app) {
+  const indicator = document.getElementById("offline-status");
+  const root = document.documentElement;
+  let registration = null;
+  let updateRequested = false;
+  const offline = { status: null, ask, cacheGroups, checkForUpdate, clear, refresh };
+
+  function show(state, text, title = "") {
+    indicator.dataset.state = state;
+    indicator.textContent = text;
+    indicator.title = title;
+    root.dataset.offline = state;
+  }
+
+  async function ask(message) {
+    const ready = await navigator.serviceWorker.ready;
+    const target = navigator.serviceWorker.controller || ready.active;
+    return new Promise((resolve, reject) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = (event) => (event.data?.error ? reject(new Error(event.data.error)) : resolve(event.data));
+      target.postMessage(message, [channel.port2]);
+    });
+  }
+
+  /** Ask the service worker for what is cached and show it. */
+  async function refresh(status = null) {
+    if (!registration) return null;
+    try {
+      status = status || await ask({ type: "status" });
+    } catch (err) {
+      show("error", "Offline: unavailable", String(err.message || err));
+      return null;
+    }
+    offline.status = status;
+    root.dataset.offlineVersion = status.version;
+    const complete = (group) => status.groups[group] && status.groups[group].cachedFiles === status.groups[group].files;
+    const tools = Object.entries(TOOL_GROUPS).filter(([, groups]) => groups.every(complete)).map(([id]) => id);
+    root.dataset.offlineTools = tools.join(" ");
+    if (complete("shell") && complete("python")) {
+      show("ready", "Available offline", tools.length ? `Tools saved for offline use: ${tools.join(", ")}` : "The page and Python are saved; each tool is saved the first time it is opened");
+    } else show("caching", "Saving for offline…");
+    document.dispatchEvent(new CustomEvent("offline-status", { detail: status }));
+    return status;
+  }
+
+  async function cacheGroups(groups) {
+    if (!registration) return null;
+    try { return await refresh(await ask({ type: "cache-groups", groups })); } catch (err) {
+      show("error", "Offline: not saved", String(err.message || err));
+      return null;
+    }
+  }
+
+  async function checkForUpdate() { if (registration) await registration.update(); }
+
+  /** Forget everything: the caches and the service worker (the next visit downloads again). */
+  async function clear() {
+    let freed = 0;
+    for (const group of Object.values(offline.status?.groups || {})) freed += group.cachedBytes;
+    for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX)) await caches.delete(name);
+    registration = null;
+    offline.status = null;
+    show("off", "Not saved for offline", "Cleared; reload to save again");
+    document.dispatchEvent(new CustomEvent("offline-status", { detail: null }));
+    return freed;
+  }
+
+  function promptUpdate(waiting) {
+    const banner = document.getElementById("update");
+    const button = el("button", { "data-testid": "update-reload", text: "Reload" });
+    banner.replaceChildren(el("span", { text: "A new version of codeclab is ready." }), button);
+    banner.hidden = false;
+    root.dataset.updateReady = "true";
+    button.addEventListener("click", () => {
+      updateRequested = true;
+      button.disabled = true;
+      waiting.postMessage({ type: "skip-waiting" });
+    });
+  }
+
+  if (!("serviceWorker" in navigator)) {
+    show("unsupported", "Offline: not supported here", "This browser (or a non-HTTPS address) does not allow service workers");
+    return offline;
+  }
+  show("caching", "Saving for offline…");
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (updateRequested) location.reload(); // the new version took over: load it
+  });
+  navigator.serviceWorker.register("./sw.js", { scope: "./" }).then((reg) => {
+    registration = reg;
+    const watch = (worker) => worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) promptUpdate(worker);
+    });
+    if (reg.waiting && navigator.serviceWorker.controller) promptUpdate(reg.waiting);
+    if (reg.installing) watch(reg.installing);
+    reg.addEventListener("updatefound", () => watch(reg.installing));
+    return navigator.serviceWorker.ready.then(() => refresh());
+  }).catch((err) => show("error", "Offline: unavailable", String(err.message || err)));
+  return offline;
+}
+
+export const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;

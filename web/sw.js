@@ -1,0 +1,151 @@
+// codeclab's service worker: the page works offline and a second visit starts from disk.
+// dist/offline-manifest.json (written by the build, devkit/offline.py) lists every file with its sha256,
+// size and group: "shell" is stored when this worker installs, "python" as the page boots, each tool's
+// group (runtime, codec, models) the first time the tool is used. Cache-first for listed files: their
+// content is pinned by the manifest's hash, and VERSION (a hash of the whole manifest, stamped in by the
+// build) names the cache, so a new deploy installs a new cache beside the old one (reusing every file
+// whose hash did not change) and the old one is deleted only when the new worker takes over.
+// Responses are stored as the server sent them, COOP/COEP headers included, so a page served from the
+// cache stays cross-origin isolated where the host isolates it.
+
+const VERSION = "__CODECLAB_OFFLINE_VERSION__";
+const CACHE_PREFIX = "codeclab-";
+const CACHE = `${CACHE_PREFIX}${VERSION}`;
+const MANIFEST = "offline-manifest.json";
+const SCOPE = new URL(self.registration.scope);
+
+const urlOf = (rel) => new URL(rel, SCOPE).href;
+
+/** The path of a request inside the site ("index.html" for the site's root), or null if outside it. */
+function relativePath(url) {
+  if (url.origin !== SCOPE.origin || !url.pathname.startsWith(SCOPE.pathname)) return null;
+  const rel = decodeURIComponent(url.pathname.slice(SCOPE.pathname.length));
+  return rel === "" || rel.endsWith("/") ? `${rel}index.html` : rel;
+}
+
+let manifestPromise = null;
+/** This version's manifest: from its cache, or from the network the first time (install). */
+function manifest() {
+  manifestPromise ??= (async () => {
+    const cache = await caches.open(CACHE);
+    let response = await cache.match(urlOf(MANIFEST));
+    if (!response) {
+      response = await fetch(urlOf(MANIFEST), { cache: "no-store" });
+      if (!response.ok) throw new Error(`${MANIFEST}: HTTP ${response.status}`);
+      const parsed = await response.clone().json();
+      // A deploy caught half-way (new sw.js, old manifest): refuse, the browser retries later.
+      if (parsed.version !== VERSION) throw new Error(`${MANIFEST} is version ${parsed.version}, this worker ${VERSION}`);
+      await cache.put(urlOf(MANIFEST), response);
+      return parsed;
+    }
+    return response.json();
+  })();
+  manifestPromise.catch(() => { manifestPromise = null; });
+  return manifestPromise;
+}
+
+async function sha256Hex(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Store a network response under `rel` if its bytes are the ones the manifest names (else a deploy
+ *  changed the file under us: serve it, but do not pin it to this version). */
+async function store(cache, rel, entry, response) {
+  // The response itself is stored (not a copy of its bytes) so it keeps its URL: Chromium keys the
+  // compiled code it keeps for a streamed wasm module on it.
+  const body = await response.clone().arrayBuffer();
+  if ((await sha256Hex(body)) !== entry.sha256) return false;
+  await cache.put(urlOf(rel), response);
+  return true;
+}
+
+async function fetchAndStore(cache, rel, entry) {
+  const response = await fetch(urlOf(rel), { cache: "no-cache" });
+  if (!response.ok) throw new Error(`${rel}: HTTP ${response.status}`);
+  if (!(await store(cache, rel, entry, response))) throw new Error(`${rel}: its content does not match ${MANIFEST}`);
+}
+
+/** Copy from older versions' caches every file whose hash did not change (a redeploy downloads only what changed). */
+async function reuseUnchanged(cache, files) {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(CACHE_PREFIX) || name === CACHE) continue;
+    const old = await caches.open(name);
+    const oldManifest = await old.match(urlOf(MANIFEST)).then((r) => r?.json()).catch(() => null);
+    if (!oldManifest) continue;
+    for (const [rel, entry] of Object.entries(files)) {
+      if (oldManifest.files[rel]?.sha256 !== entry.sha256 || await cache.match(urlOf(rel))) continue;
+      const hit = await old.match(urlOf(rel));
+      if (hit) await cache.put(urlOf(rel), hit);
+    }
+  }
+}
+
+/** Store every file of these groups that is not stored yet. */
+async function cacheGroups(groups) {
+  const { files } = await manifest();
+  const cache = await caches.open(CACHE);
+  const wanted = Object.entries(files).filter(([, entry]) => groups.includes(entry.group));
+  for (const [rel, entry] of wanted) {
+    if (!(await cache.match(urlOf(rel)))) await fetchAndStore(cache, rel, entry);
+  }
+}
+
+async function status() {
+  const { files, groups: labels } = await manifest();
+  const cache = await caches.open(CACHE);
+  const stored = new Set((await cache.keys()).map((request) => request.url));
+  const groups = {};
+  for (const [rel, entry] of Object.entries(files)) {
+    const group = (groups[entry.group] ??= { label: labels[entry.group] || entry.group, files: 0, bytes: 0, cachedFiles: 0, cachedBytes: 0 });
+    group.files += 1;
+    group.bytes += entry.size;
+    if (stored.has(urlOf(rel))) { group.cachedFiles += 1; group.cachedBytes += entry.size; }
+  }
+  return { version: VERSION, groups };
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const { files } = await manifest();
+    await reuseUnchanged(await caches.open(CACHE), files);
+    await cacheGroups(["shell"]);
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  const { type, groups } = event.data || {};
+  const reply = (message) => event.ports[0]?.postMessage(message);
+  if (type === "skip-waiting") self.skipWaiting();
+  else if (type === "status") event.waitUntil(status().then(reply, (err) => reply({ error: String(err) })));
+  else if (type === "cache-groups") {
+    event.waitUntil(cacheGroups(groups).then(() => status()).then(reply, (err) => reply({ error: String(err?.message || err) })));
+  }
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET" || request.headers.has("range")) return;
+  const rel = relativePath(new URL(request.url));
+  if (rel === null) return;
+  event.respondWith(respond(event, request, rel));
+});
+
+async function respond(event, request, rel) {
+  const known = await manifest().catch(() => null);
+  const entry = known?.files[rel];
+  if (!entry) return fetch(request);
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(urlOf(rel));
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.status === 200) event.waitUntil(store(cache, rel, entry, response.clone()).catch(() => false));
+  return response;
+}
