@@ -140,6 +140,8 @@ self.addEventListener("fetch", (event) => {
 
 async function respond(event, request, rel) {
   const known = await manifest().catch(() => null);
+  // This version's manifest is served from its cache: it describes what this cache holds.
+  if (rel === MANIFEST && known) return new Response(JSON.stringify(known), { headers: { "Content-Type": "application/json" } });
   const entry = known?.files[rel];
   if (!entry) return fetch(request);
   const cache = await caches.open(CACHE);
