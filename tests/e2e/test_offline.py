@@ -3,8 +3,11 @@ version cleanly (update prompt, reload, new version running, old cache gone)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import shutil
+import threading
 import wave
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +17,7 @@ import pytest
 from PIL import Image
 
 from devkit.offline import write_offline_files
-from devkit.server import BackgroundSite
+from devkit.server import BackgroundSite, QuietServer, SiteHandler
 
 from .conftest import wait_result
 
@@ -173,6 +176,64 @@ def test_a_new_deploy_replaces_the_old_version_cleanly(browser, dist, tmp_path):
         assert _cache_names(page) == [f"codeclab-{second}"]  # the old cache is gone
         assert page.locator('[data-testid="update-banner"]').is_hidden()
         assert page.evaluate("crossOriginIsolated") is True
+    finally:
+        context.close()
+        site.close()
+
+
+class HeldSite:
+    """dist/ served with COOP/COEP, holding back one file until release() (a slow download, on demand)."""
+
+    def __init__(self, root: Path, held_suffix: str):
+        self.released = threading.Event()
+        released = self.released
+
+        class Handler(SiteHandler):
+            isolate = True
+
+            def do_GET(self):
+                if self.path.split("?")[0].endswith(held_suffix):
+                    released.wait(180)
+                super().do_GET()
+
+        self.server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_boot_shows_the_bytes_and_the_tabs_work_while_python_starts(browser, dist):
+    site = HeldSite(dist, ".whl")  # Pyodide's runtime arrives, the wheels wait
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(site.url)
+        stage = page.locator('[data-testid="boot-stage"]')
+        page.wait_for_function("/MB of [0-9.]+ MB/.test(document.querySelector('[data-testid=boot-stage]').textContent)"
+                               " && Number(document.querySelector('[data-testid=boot-progress]').getAttribute('aria-valuenow')) > 40",
+                               timeout=120_000)
+        text = stage.inner_text()
+        received, total = (float(x) for x in re.search(r"([0-9.]+) MB of ([0-9.]+) MB", text).groups())
+        sizes = json.loads((dist / "offline-manifest.json").read_text())["files"]
+        expected = sum(e["size"] for rel, e in sizes.items() if e["group"] == "python" and not re.search(r"\.m?js$", rel))
+        assert total == round(expected / 1e6, 1) and 0 < received < total, text
+        assert page.evaluate("document.documentElement.dataset.state") == "booting"
+        # The tabs are not blocked: each opens, and a tool that needs Python says it is starting.
+        for tool in TOOLS:
+            page.click(f'[data-testid="tab-{tool}"]')  # Playwright refuses a click an overlay would take
+            assert page.locator(f"#panel-{tool}").is_visible()
+            wait = page.locator(f'[data-testid="{tool}-python-wait"]')
+            assert wait.is_visible() and "Python is starting" in wait.inner_text()
+        page.click('[data-testid="tab-about"]')
+        assert page.locator("#panel-about h2").inner_text() == "About codeclab"
+        site.released.set()
+        wait_ready(page)
+        assert page.locator(".python-wait").count() == 0
+        assert page.locator('[data-testid="boot-progress"]').is_hidden()
     finally:
         context.close()
         site.close()
