@@ -10,6 +10,7 @@ import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS }
 import { call, listen, watchListeners } from "../lib/rtc-call.js";
 import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./speech-codec.js";
 import { mountComparison } from "./speech-compare.js";
+import { runtimeDetails } from "./speech-runtime.js";
 
 const MODELS = [ENCODER_MODEL, DECODER_MODEL];
 
@@ -33,6 +34,8 @@ export async function mount(panel, app) {
     return receiverBoot;
   };
   const ui = buildUi(panel);
+  const runtime = runtimeDetails(app);
+  ui.compareCard.before(runtime.node);
   const audio = new AudioEngine();
   let session = null; // the running stream
   let last = null; // the finished one (spectrograms, downloads, comparison)
@@ -40,7 +43,7 @@ export async function mount(panel, app) {
   // Any click in the panel counts as the user gesture that lets the page play sound.
   panel.addEventListener("pointerdown", () => {
     audio.unlock();
-    app.ready.then(() => { if (MODELS.every((name) => modelFile(app, name))) receiverPeerCodec(); });
+    app.ready.then(() => { if (MODELS.every((name) => modelFile(app, name))) { receiverPeerCodec(); runtime.refresh(); } });
   }, { capture: true });
 
   app.speech = {
@@ -262,6 +265,7 @@ export async function mount(panel, app) {
       receiver_worker: s.mode === "loopback" ? (s.receiverSeparate ? "own" : "shared") : "other tab",
       ice_candidate: pair ? `${pair.candidateType}/${pair.protocol}` : null,
       duration_s: round((v.samples ?? 0) / PLAYBACK_RATE, 2),
+      lyra_runtime: (await runtime.refresh().catch(() => null))?.active ?? null,
     };
     const packets = s.sender ? s.sender.packets : [];
     const mixedBitrates = new Set(packets.map((p) => p.length)).size > 1;
