@@ -132,7 +132,8 @@ const modelBridge = {
       requested: lyraRuntimeRequested,
       active: litert ? "litert" : "onnx",
       reason: this.litertFailure,
-      threads: litert ? (this.litert.threaded ? this.litert.threads("lyragan") : 1) : ort.env.wasm.numThreads,
+      threads: litert ? this.litert.threads("lyragan")
+        : Math.min(requestedThreads || modelIndex.runtime.lyragan?.intra_op_threads || ort.env.wasm.numThreads, ort.env.wasm.numThreads),
       threaded_build: litert ? this.litert.threaded : null,
       compiles: this.litert?.compiles ?? 0,
     };
@@ -209,8 +210,10 @@ async function boot() {
     vendor: new URL("./vendor/litert/", import.meta.url),
     models: new URL("./models/", import.meta.url),
     index: modelIndex.litert,
-    // as for onnxruntime-web: `?threads=N`, else the model's hint, within what the page allows
-    threads: (name) => Math.max(1, requestedThreads || modelIndex.runtime[name]?.intra_op_threads || ort.env.wasm.numThreads),
+    // One thread per model, as the Lyra models' hint says. `?threads=2` is not passed on: with
+    // numThreads 2, LiteRT.js 2.5.3's threaded build never returned from the first stream in
+    // this Chromium on 2 cores (the benchmark's threads_on page hung), while 1 thread is exact.
+    threads: () => 1,
     warmupRuns: (name) => modelIndex.runtime[name]?.warmup_runs || 0,
     recordRun: (name, ms) => modelBridge.recordRun(name, ms),
     fetchBytes: fetchWithProgress,

@@ -53,14 +53,12 @@ def short_wav(speech_wav: Path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cpython_models(lyra_dist: Path):
-    """The same ONNX files the page runs, on CPython onnxruntime (codebooks and initial states beside them)."""
-    from codeclab.lyra.models import ENCODER_MODEL, load_models  # noqa: PLC0415
+def cpython_models(lyra_dist: Path, upstream: Path):
+    """What the page runs by default (LiteRT.js on the upstream .tflite files), on CPython's TFLite
+    interpreter. One interpreter holds one stream's state: take ``.fresh()`` per decoder."""
+    from codeclab.lyra.models import load_models  # noqa: PLC0415
 
-    index = json.loads((lyra_dist / "models" / "index.json").read_text())
-    key = next(k for k in index if k == ENCODER_MODEL or k.endswith("/" + ENCODER_MODEL))
-    folder = (lyra_dist / "models" / index[key]).parent
-    return load_models(folder, backend="onnx")
+    return load_models(upstream / "lyra", backend="tflite")
 
 
 @pytest.fixture
@@ -98,7 +96,7 @@ def cpython_replay(models, export: dict) -> np.ndarray:
     from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
 
     received = {seq: bytes(payload) for seq, payload in export["received"]}
-    decoder = LyraDecoder(export["sample_rate"], models)
+    decoder = LyraDecoder(export["sample_rate"], models.fresh())
     hop = export["sample_rate"] // 50
     parts = []
     for entry in export["log"]:
@@ -262,9 +260,9 @@ def test_stream_without_loss_matches_cpython_decode(lyra_page, speech_wav, cpyth
     from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
 
     data = lyra_file.read_bytes()
-    whole = LyraDecoder(16000, cpython_models).decode_packets(
+    whole = LyraDecoder(16000, cpython_models.fresh()).decode_packets(
         [data[i:i + 15] for i in range(0, len(data), 15)]).astype(np.float64) / 32768.0
-    assert offline.size == whole.size and snr_db(whole, offline) >= 30.0
+    assert offline.size == whole.size and np.array_equal(whole, offline), "LiteRT.js in the page is TFLite in CPython"
     # And the stream's own decode is the offline one, sample for sample, up to the first time the jitter
     # buffer adapted (a skipped packet or a stretched frame changes the decoder's path from there on; a
     # cold browser may adapt within the first second, so only a short stretch is guaranteed).

@@ -4,14 +4,17 @@
 // The one thing that shapes this file: a TFLite model keeps its streaming state in resource
 // variables *inside the compiled model*, and LiteRT.js has no call to read, write or reset them.
 // So a compiled model is one stream, and starting a stream (the bridge's `init`) needs a model
-// that has never run. We keep one such spare per model, compiled while the worker is idle
-// (compiling takes 0.15-0.5 s, too long to do between two 20 ms frames of a live stream), and
-// compile on the spot only if a stream starts before its spare is ready.
+// that has never run. We keep spares of those per model, compiled at first use and while the
+// worker is idle (compiling takes 0.15-0.5 s, too long to do between two 20 ms frames of a live
+// stream), and compile on the spot only if streams start faster than spares are made.
 //
 // Self-contained: the worker hands in the URLs of the vendored runtime and of the models.
 
 const IDLE_MS = 400; // no stream step for this long: the worker is idle, compile spares now
 const MAX_STREAMS = 8; // live compiled models per worker (the oldest stream is dropped beyond)
+// Never-run copies kept per model: two, because the page's codec warms up on a short stream just
+// before the real one starts, and the real one must not wait for a compile.
+const SPARES = 2;
 
 /**
  * LiteRT.js loads its emscripten glue with importScripts, which a module worker does not allow.
@@ -54,7 +57,8 @@ export class LiteRtRunner {
     this.threaded = Boolean(self.crossOriginIsolated);
     this.runtime = null; // Promise of the LiteRT.js module, once loaded
     this.bytes = new Map(); // name -> Promise<Uint8Array> of the .tflite file
-    this.spares = new Map(); // name -> Promise<CompiledModel> that has never run
+    this.warmed = new Map(); // name -> Promise: the model's wasm paths have run once
+    this.spares = new Map(); // name -> [Promise<CompiledModel>] that have never run
     this.streams = new Map(); // `${name}#${id}` -> CompiledModel (least recently used first)
     this.idleTimer = null;
     this.compiles = 0; // how many models were compiled (the tests check that streams start fresh)
@@ -94,37 +98,42 @@ export class LiteRtRunner {
     return litert.loadAndCompile(bytes, { accelerator: "wasm", cpuOptions: { numThreads: this.threaded ? this.threads(name) : 1 } });
   }
 
-  /** A compiled model that has never run (its state is the model's initial state). */
-  fresh(name) {
-    if (!this.prepared?.has(name)) this.prepare(name);
-    const spare = this.spares.get(name);
-    this.spares.delete(name);
-    return spare ?? this.compile(name);
-  }
-
   /**
    * First use of a model: compile it, run it on zeros so that the browser compiles the hot wasm
-   * paths before a live stream needs them, throw that copy away (its state is no longer fresh)
-   * and have a spare ready.
+   * paths before a live stream needs them, and throw that copy away (its state is no longer fresh).
    */
-  prepare(name) {
-    if (!this.spares.has(name) && !this.prepared?.has(name)) {
-      (this.prepared ??= new Set()).add(name);
-      const spare = (async () => {
+  warm(name) {
+    if (!this.warmed.has(name)) {
+      const done = (async () => {
         const model = await this.compile(name);
-        const runs = this.warmupRuns(name);
         const input = this.inputArray(model);
-        for (let i = 0; i < runs; i++) await this.runOnce(null, model, input);
+        for (let i = 0, runs = this.warmupRuns(name); i < runs; i++) await this.runOnce(null, model, input);
         model.delete();
-        return this.compile(name);
       })();
-      spare.catch(() => {
-        this.prepared.delete(name);
-        if (this.spares.get(name) === spare) this.spares.delete(name);
-      });
-      this.spares.set(name, spare);
+      done.catch(() => this.warmed.delete(name));
+      this.warmed.set(name, done);
     }
-    return this.spares.get(name);
+    return this.warmed.get(name);
+  }
+
+  /** Compile spare copies of `name` until it has SPARES of them (in flight or ready). */
+  topUp(name) {
+    let list = this.spares.get(name);
+    if (!list) this.spares.set(name, (list = []));
+    while (list.length < SPARES) {
+      const spare = this.compile(name);
+      spare.catch(() => { const at = list.indexOf(spare); if (at >= 0) list.splice(at, 1); });
+      list.push(spare);
+    }
+  }
+
+  /** A compiled model that has never run (its state is the model's initial state). */
+  async fresh(name) {
+    if (!this.warmed.has(name)) {
+      await this.warm(name);
+      this.topUp(name);
+    } else await this.warmed.get(name);
+    return this.spares.get(name)?.shift() ?? this.compile(name);
   }
 
   inputArray(model) {
@@ -183,17 +192,9 @@ export class LiteRtRunner {
     return { [output]: { data: result.data, dims: result.dims, type: "float32" } };
   }
 
-  /** After a quiet moment, compile a spare for every model that has been used and lacks one. */
+  /** After a quiet moment, compile spares for every model that has been used. */
   whenIdle() {
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      for (const name of this.prepared ?? []) {
-        if (!this.spares.has(name)) {
-          const spare = this.compile(name);
-          spare.catch(() => { if (this.spares.get(name) === spare) this.spares.delete(name); });
-          this.spares.set(name, spare);
-        }
-      }
-    }, IDLE_MS);
+    this.idleTimer = setTimeout(() => { for (const name of this.warmed.keys()) this.topUp(name); }, IDLE_MS);
   }
 }
