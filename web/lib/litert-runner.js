@@ -10,7 +10,11 @@
 //
 // Self-contained: the worker hands in the URLs of the vendored runtime and of the models.
 
-const IDLE_MS = 400; // no stream step for this long: the worker is idle, compile spares now
+// No stream step for this long: the worker is idle, compile spares now. Long enough that the gap
+// between the codec's warm-up stream and the real stream (WebRTC setup) is not taken for idleness:
+// with 400 ms, a spare's compile ran into the first frames of the stream, whose packets then came
+// late to the receiver (5 of 173 in the benchmark's live stream).
+const IDLE_MS = 3000;
 const MAX_STREAMS = 8; // live compiled models per worker (the oldest stream is dropped beyond)
 // Never-run copies kept per model: two, because the page's codec warms up on a short stream just
 // before the real one starts, and the real one must not wait for a compile.
@@ -130,8 +134,11 @@ export class LiteRtRunner {
   /** A compiled model that has never run (its state is the model's initial state). */
   async fresh(name) {
     if (!this.warmed.has(name)) {
+      // First use: the codec's warm-up stream. Have every spare compiled before it runs, so that
+      // no compile is left to run into the first frames of the real stream that follows.
       await this.warm(name);
       this.topUp(name);
+      await Promise.allSettled(this.spares.get(name));
     } else await this.warmed.get(name);
     return this.spares.get(name)?.shift() ?? this.compile(name);
   }
