@@ -46,6 +46,17 @@ VENDOR = {
         "codec/dec/jxl_dec.js",
         "codec/dec/jxl_dec.wasm",
     ]),
+    # LiteRT.js (runs Lyra's upstream .tflite files): its module, and the wasm builds the worker picks
+    # from (threaded when the page is cross-origin isolated, else single-threaded; both need relaxed
+    # SIMD, without which Lyra falls back to onnxruntime-web, so the 9 MB baseline build is not shipped).
+    "litert": ("@litertjs/core", "Apache-2.0", [
+        "dist/index.js",
+        "wasm/litert_wasm_internal.js",
+        "wasm/litert_wasm_internal.wasm",
+        "wasm/litert_wasm_threaded_internal.js",
+        "wasm/litert_wasm_threaded_internal.wasm",
+    ]),
+    "litert-wasm-utils": ("@litertjs/wasm-utils", "Apache-2.0", ["dist/index.js"]),
     "ktx2": ("ktx2-encoder", "MIT (encoder: Apache-2.0, Binomial LLC)", [
         "dist/basis/basis_encoder.js",
         "dist/basis/basis_encoder.wasm",
@@ -54,6 +65,12 @@ VENDOR = {
         "dist/utils.js",
         "dist/enum.js",
     ]),
+}
+
+# Bare module specifiers inside vendored ES modules, pointed at their vendored copy (a worker has
+# no import map). Each must occur, so that a package update cannot silently leave one unresolved.
+VENDOR_IMPORTS = {
+    ("litert", "index.js"): {'from "@litertjs/wasm-utils"': 'from "../litert-wasm-utils/index.js"'},
 }
 
 def log(message: str) -> None:
@@ -201,12 +218,25 @@ def build_vendor(out: Path) -> list[dict]:
         target.mkdir(parents=True, exist_ok=True)
         for rel in files:
             shutil.copy2(NODE_MODULES / package / rel, target / Path(rel).name)
+            _resolve_vendor_imports(folder, target / Path(rel).name)
         version = json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
         packages.append({"name": package, "version": version, "license": licence})
     return packages
 
 
 # ---------------------------------------------------------------- models
+
+def _resolve_vendor_imports(folder: str, path: Path) -> None:
+    rewrites = VENDOR_IMPORTS.get((folder, path.name))
+    if not rewrites:
+        return
+    text = path.read_text()
+    for bare, local in rewrites.items():
+        if bare not in text:
+            raise BuildError(f"vendor/{folder}/{path.name}: expected the import {bare!r} (package changed?)")
+        text = text.replace(bare, local)
+    path.write_text(text)
+
 
 def build_model_files(upstream: Path | None, out: Path) -> dict:
     """Convert the upstream models into dist/models, or say why they are unavailable."""
@@ -232,7 +262,22 @@ def build_model_files(upstream: Path | None, out: Path) -> dict:
     # The worker's runner names are the model names (file stems): "attention_center", "lyragan", …
     index = {path.stem: path.relative_to(out).as_posix() for path in sorted(out.rglob("*.onnx"))}
     (out / "index.json").write_text(json.dumps(index, indent=1))
-    return {"available": True, "manifest": "models/manifest.json", "models": sorted(index)}
+    litert = litert_index(json.loads((out / "manifest.json").read_text()))
+    (out / "litert.json").write_text(json.dumps(litert, indent=1))
+    return {"available": True, "manifest": "models/manifest.json", "models": sorted(index),
+            "litert_models": sorted(litert)}
+
+
+def litert_index(manifest: dict) -> dict:
+    """Runner name -> the upstream .tflite file LiteRT.js runs, with its pinned sha256 and the
+    canonical names of its one input and one output (as the Python side and the ONNX files call them)."""
+    index = {}
+    for entry in manifest.get("models", []):
+        shipped = entry.get("shipped_source")
+        if shipped:
+            index[entry["name"]] = {"file": shipped["file"], "sha256": shipped["sha256"],
+                                    "input": next(iter(entry["inputs"])), "output": next(iter(entry["outputs"]))}
+    return index
 
 
 # ---------------------------------------------------------------- build
@@ -247,7 +292,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
     packages = build_pyodide(out / "pyodide")
     log("codeclab package")
     build_python_package(out / "py")
-    log("vendored wasm (onnxruntime-web, Basis transcoder, JPEG XL codec, KTX2 encoder)")
+    log("vendored wasm (onnxruntime-web, LiteRT.js, Basis transcoder, JPEG XL codec, KTX2 encoder)")
     vendored = build_vendor(out / "vendor")
     log("models")
     models = build_model_files(upstream, out / "models")
