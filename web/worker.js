@@ -72,9 +72,15 @@ const modelBridge = {
         // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
         const threads = requestedThreads || modelIndex.runtime[name]?.intra_op_threads;
         if (threads) options.intraOpNumThreads = Math.min(threads, ort.env.wasm.numThreads);
-        const session = await ort.InferenceSession.create(bytes, options);
-        await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
-        return session;
+        try {
+          const session = await ort.InferenceSession.create(bytes, options);
+          await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
+          return session;
+        } finally {
+          // Whoever asked for the model (the JPEG XL card asks for attention's), every card showing
+          // "Preparing the model…" learns that preparing is over.
+          post({ type: "model-progress", label: name, ready: true });
+        }
       })());
     }
     try {

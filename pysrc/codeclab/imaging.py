@@ -72,7 +72,8 @@ def decode_rgb(data: bytes, *, max_pixels: int = MAX_PIXELS) -> DecodedImage:
         Image.MAX_IMAGE_PIXELS = None
         image = Image.open(io.BytesIO(bytes(data)))
     except UnidentifiedImageError as err:
-        raise ImageError(f"not an image file codeclab can read (starts with {bytes(data[:8])!r})", offset=0) from err
+        raise ImageError("not an image file codeclab can read: it does not start like a PNG, JPEG, WebP, GIF, "
+                         "BMP or TIFF file", offset=0) from err
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(f"the image is too large to decode safely: {err}") from err
     except (OSError, SyntaxError, ValueError) as err:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeclab import __version__
-from codeclab.errors import CodeclabError, ModelUnavailableError
+from codeclab.errors import CodeclabError, FormatError, ModelUnavailableError
 
 #: Tools whose ``service`` module the page may call.
 TOOLS = ("attention", "jxl", "lyra", "basis")
@@ -54,11 +54,6 @@ def platform_info() -> dict:
     return info
 
 
-def raise_error(message: str = "This is a test error raised on purpose") -> None:
-    """Raise a user-facing error (the About panel's "test error reporting" button)."""
-    raise CodeclabError(message)
-
-
 async def run_model(name: str, feeds: dict[str, Any], runner: Any = None) -> dict[str, Any]:
     """Run one model once on the given inputs (diagnostics: lets the page and the tests check a model)."""
     if runner is None:
@@ -78,7 +73,6 @@ async def run_model(name: str, feeds: dict[str, Any], runner: Any = None) -> dic
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     "platform.info": platform_info,
-    "platform.raise_error": raise_error,
     "platform.run_model": run_model,
 }
 
@@ -216,18 +210,29 @@ class Driver:
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
-    """What the page shows: the human message for input errors, a labelled one otherwise."""
+    """What the page shows: a plain ``message`` a person can act on, and a smaller ``details`` line.
+
+    Input errors keep their human message, with the byte offset and field moved to ``details``; anything
+    else says in plain words that codeclab failed (never a class name or traceback: those go to the
+    console through ``traceback``).
+    """
     if isinstance(exc, CodeclabError):
-        return {"type": type(exc).__name__, "message": str(exc), "expected": True}
-    if isinstance(exc, TypeError) and "argument" in str(exc):
-        message = f"Bad request: {exc}"
-    elif isinstance(exc, MemoryError):
-        message = "Out of memory: the input is too large to process in the browser"
+        if isinstance(exc, FormatError):
+            message, details = exc.plain_message, exc.where()
+        else:
+            message, details = str(exc), ""
+        return {"type": type(exc).__name__, "message": message, "details": details, "expected": True}
+    if isinstance(exc, MemoryError):
+        message = "Out of memory: the input is too large to process in the browser. Try a smaller file."
+    elif isinstance(exc, TypeError) and "argument" in str(exc):
+        message = "The page sent codeclab a request it does not understand (a bug in the page)."
     else:
-        message = f"Internal error ({type(exc).__name__}): {exc}"
+        message = "codeclab failed on this input (a bug, not your file's fault); the app keeps working."
     return {
         "type": type(exc).__name__,
         "message": message,
+        "details": str(exc),
         "expected": False,
         "traceback": "".join(traceback.format_exception(exc)),
     }
+
