@@ -37,11 +37,14 @@ export function showError(area, err) {
   const message = err?.message || String(err);
   const details = err?.details || "";
   area.hidden = false;
-  area.replaceChildren(
+  area.replaceChildren(...[
     el("strong", { text: err?.expected === false ? "Something went wrong: " : "Cannot use this file: " }),
     message,
     details ? el("small", { class: "error-details", "data-testid": "error-details", text: details }) : null,
-  );
+    // A way forward when there is one (e.g. "Encode a 4242×2828 copy"): {label, testid, run}.
+    err?.action ? el("button", { type: "button", class: "error-action", "data-testid": err.action.testid,
+      text: err.action.label, onclick: () => { clearError(area); err.action.run(); } }) : null,
+  ].filter(Boolean));
   if (err?.traceback) console.error(err.traceback);
   else console.error(err);
 }

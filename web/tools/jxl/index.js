@@ -4,6 +4,7 @@
 import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
 import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
+import { fitWithin, tooLargeError } from "../../lib/downscale.js";
 import { LoadSimulator } from "./sim.js";
 import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare } from "./plan.js";
 import { drawGrid, drawCurves } from "./draw.js";
@@ -14,6 +15,10 @@ const FIRST_COLOR = "#ff6b35";
 const SCANLINE_COLOR = "#9aa3b2";
 // Pixels handed to the attention predictor (it works on a small frame anyway).
 const MAX_ATTENTION_PIXELS = 4e6;
+// The most pixels the page gives libjxl (the @jsquash/jxl wasm, whose heap cannot grow past 2 GB). Measured with
+// tests/jxl/jsquash_encode.mjs at the page's settings (quality 85, effort 3, progressive): 4000×3000 encodes
+// (1.2 GB peak), 5400×3600 and 6000×4000 abort. Larger images are refused at once with a smaller copy offered.
+const MAX_ENCODE_PIXELS = 12e6;
 // Views are drawn at most this wide (canvas pixels); the LF image is still 1:8 of the real image.
 const VIEW_PIXELS = 720;
 // What the two rows of views show (the Chromium claims are checked by tests/e2e/test_jxl.py).
@@ -36,7 +41,8 @@ async function mountCard(card, app) {
   let busy = false;
   let queued = null; // a file dropped while another is being processed: handled next
 
-  ui.onFile = async (file) => {
+  // downscaleTo: encode a copy of at most this many pixels (the user accepted the offer of a smaller copy).
+  ui.onFile = async (file, { downscaleTo = 0 } = {}) => {
     if (busy) { queued = file; return; }
     busy = true;
     clearError(ui.error);
@@ -44,7 +50,7 @@ async function mountCard(card, app) {
     ui.clearResult();
     try {
       await app.ready;
-      ui.show(await load(app, file, ui));
+      ui.show(await load(app, file, ui, { downscaleTo, retry: (pixels) => ui.onFile(file, { downscaleTo: pixels }) }));
     } catch (err) {
       showError(ui.error, Object.assign(err, { message: `${file.name}: ${err.message}` }));
     } finally {
@@ -56,7 +62,7 @@ async function mountCard(card, app) {
 }
 
 /** Everything the card needs about one dropped file. Throws with a readable message. */
-async function load(app, file, ui) {
+async function load(app, file, ui, { downscaleTo = 0, retry = null } = {}) {
   let bytes = new Uint8Array(await file.arrayBuffer());
   const kind = sniff(bytes);
   const isJxl = kind === "jxl" || (!kind && /\.jxl$/i.test(file.name));
@@ -71,12 +77,38 @@ async function load(app, file, ui) {
   } else {
     ui.progress.start("Decoding…");
     bitmap = await decodeToBitmap(bytes, file.type || `image/${kind || "png"}`);
+    let downscaledFrom = null;
+    const limit = downscaleTo || MAX_ENCODE_PIXELS;
+    if (bitmap.width * bitmap.height > limit) {
+      // libjxl in wasm has a 2 GB heap: refuse at once, in plain words, and offer a smaller copy.
+      if (!downscaleTo) {
+        const { width, height } = bitmap;
+        bitmap.close();
+        throw tooLargeError({ width, height, maxPixels: limit, what: "the JPEG XL encoder (libjxl in wasm)",
+          why: "its memory is limited to 2 GB", testid: "jxl-downscale", run: () => retry(limit) });
+      }
+      downscaledFrom = `${bitmap.width}×${bitmap.height}`;
+      const fit = fitWithin(bitmap.width, bitmap.height, limit);
+      ui.progress.start(`Scaling ${downscaledFrom} down to ${fit.width}×${fit.height}…`);
+      const smaller = await createImageBitmap(bitmap, { resizeWidth: fit.width, resizeHeight: fit.height, resizeQuality: "high" });
+      bitmap.close();
+      bitmap = smaller;
+    }
     const settings = { ...encodeSettings(bitmap.width, bitmap.height), ...ui.encodeOptions() };
     ui.progress.start(`Encoding ${bitmap.width}×${bitmap.height} to JPEG XL with libjxl (wasm): ${settings.lossless ? "lossless" : `quality ${settings.quality}`}, effort ${settings.effort}, progressive…`);
     const { rgba, width, height } = rgbaOf(bitmap);
-    const encoded = await encodeJxl(rgba, width, height, settings);
+    let encoded;
+    try {
+      encoded = await encodeJxl(rgba, width, height, settings);
+    } catch (err) {
+      if (!/Aborted\(|out of memory|memory access out of bounds/i.test(err.message)) throw err;
+      // Under the limit and still too much for its heap (content-dependent): the same way forward, halved.
+      const half = Math.floor((width * height) / 2);
+      throw tooLargeError({ width, height, maxPixels: half, what: "the JPEG XL encoder (libjxl in wasm)",
+        why: "it ran out of its 2 GB of memory on this image", testid: "jxl-downscale", run: () => retry(half) });
+    }
     bytes = encoded.bytes;
-    state.encoded = { ms: encoded.ms, settings, inputBytes: file.size };
+    state.encoded = { ms: encoded.ms, settings, inputBytes: file.size, downscaledFrom };
     state.info = await call(app, "jxl.inspect", { data: bytes, name: `${state.name}.jxl` });
   }
   state.data = bytes;
@@ -259,6 +291,7 @@ function showState(ui, result, state) {
     bytes_to_center_original: state.original.plan.bytes_to_center,
     width, height, source: state.source, model: state.attention.model,
     center_group: state.first.plan.center_group,
+    downscaled_from: state.encoded?.downscaledFrom ?? null,
   });
 }
 
@@ -306,6 +339,7 @@ function factsLine(state) {
   const enc = state.encoded;
   return el("p", { class: "muted jxl-facts", "data-testid": "jxl-facts" },
     `${state.name}: ${width}×${height}, ${formatBytes(state.original.data.length)}, ${state.info.container ? "ISOBMFF container" : "bare codestream"}, ${frameText} ${f0.encoding}, ${plural(f0.num_groups, "group")} of ${f0.group_dim}×${f0.group_dim}, ${plural(f0.passes, "pass", "es")}`,
+    enc?.downscaledFrom ? ` · a copy scaled down from ${enc.downscaledFrom}` : "",
     enc ? ` · encoded here from ${formatBytes(enc.inputBytes)} in ${formatMs(enc.ms)} (${enc.settings.lossless ? "lossless" : `quality ${enc.settings.quality}`}, effort ${enc.settings.effort}, progressive)` : "",
     el("br"),
     `Attention centre (${state.center[0].toFixed(1)}, ${state.center[1].toFixed(1)}) by ${state.attention.model} · reordered in ${formatMs(state.first.ms)}${state.first.changed ? "" : " (already in this order)"} · salient area: ${state.salient.source}`);
