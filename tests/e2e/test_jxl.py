@@ -493,3 +493,40 @@ def test_a_6000x4000_photo_is_refused_at_once_and_a_smaller_copy_encodes(app_pag
     assert (result["width"], result["height"]) == (4242, 2828)
     assert result["downscaled_from"] == "6000×4000"
     assert "scaled down from 6000×4000" in page.inner_text('[data-testid="jxl-facts"]')
+
+
+def test_a_truncated_file_is_shown_for_what_its_bytes_hold(app_page, service, astronaut_jxl, jxl_dir):
+    """Issue 18: a truncated JXL was refused ("frame 0 sections end at byte …, past the codestream end …")."""
+    data = astronaut_jxl.read_bytes()
+    plan = service.load_plan(data, [450.0, 350.0])
+    # past the LF sections and a few groups, well short of the end
+    cut = sorted(g["complete_at"] for g in plan["groups"])[3] + 10
+    truncated = jxl_dir / "cut.jxl"
+    truncated.write_bytes(data[:cut])
+    expected = service.truncation(data[:cut])
+    page, _ = app_page
+    result = _drop(page, truncated)
+    assert result["truncated"] is True and result["size"] == cut and result["expected_size"] == len(data)
+    assert result["groups_complete"] == expected["groups_complete"] >= 4 and result["lf_complete"] is True
+    head = page.inner_text('[data-testid="jxl-truncated"]')
+    assert f"truncated: {cut / 1000:.1f} of {len(data) / 1000:.1f} KB" in head
+    assert page.locator('[data-testid="jxl-error"]').is_hidden()
+    # Chromium's own decoder draws the bytes there are
+    page.wait_for_function("() => { const i = document.querySelector('[data-testid=jxl-truncated-native]');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
+    assert page.evaluate("document.querySelector('[data-testid=jxl-truncated-native]').naturalWidth") == 900
+    # and a whole file afterwards gets the full tool
+    whole = _drop(page, astronaut_jxl)
+    assert whole["total"] > 0 and "truncated" not in whole
+
+
+def test_an_empty_jxl_says_empty(app_page, jxl_dir):
+    empty = jxl_dir / "empty.jxl"
+    empty.write_bytes(b"")
+    page, _ = app_page
+    page.click('[data-testid="tab-jxl"]')
+    page.set_input_files('[data-testid="jxl-input"]', str(empty))
+    error = page.locator('[data-testid="jxl-error"]')
+    error.wait_for(state="visible", timeout=60_000)
+    text = error.inner_text()
+    assert "empty.jxl: the file is empty (0 bytes)" in text and "Error" not in text

@@ -5,6 +5,7 @@ import { el, showError, clearError, setResult, formatBytes, formatMs, download }
 import { dropzone } from "../../lib/dropzone.js";
 import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
 import { fitWithin, tooLargeError } from "../../lib/downscale.js";
+import { showTruncated } from "./truncated.js";
 import { LoadSimulator } from "./sim.js";
 import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare } from "./plan.js";
 import { drawGrid, drawCurves } from "./draw.js";
@@ -71,6 +72,8 @@ async function load(app, file, ui, { downscaleTo = 0, retry = null } = {}) {
   if (isJxl) {
     // Python first: a malformed file gets codeclab's JxlError (with byte offset and field).
     ui.progress.start("Reading the JPEG XL codestream…");
+    const cut = await call(app, "jxl.truncation", { data: bytes });
+    if (cut.truncated) return { name: file.name, data: bytes, truncated: cut }; // shown for what it holds
     state.info = await call(app, "jxl.inspect", { data: bytes, name: file.name });
     ui.progress.start("Decoding…");
     bitmap = await decodeToBitmap(bytes, "image/jxl");
@@ -194,7 +197,7 @@ function buildCard(card) {
         el("span", { class: "muted", text: "progressive, effort 7 (5 above 1 MP, 3 above 4 MP)" }))),
     ui.progress.node, ui.error, result,
   );
-  ui.show = (state) => showState(ui, result, state);
+  ui.show = (state) => (state.truncated ? showTruncated(result, state) : showState(ui, result, state));
   ui.clearResult = () => { result.hidden = true; result.replaceChildren(); delete result.dataset.result; };
   ui.stopPlay = () => ui.player?.stop();
   return ui;
