@@ -530,3 +530,72 @@ def test_an_empty_jxl_says_empty(app_page, jxl_dir):
     error.wait_for(state="visible", timeout=60_000)
     text = error.inner_text()
     assert "empty.jxl: the file is empty (0 bytes)" in text and "Error" not in text
+
+
+FINAL_STATUSES = ("complete file", "partial image drawn", "nothing drawn yet")
+
+
+def test_chromium_pane_says_decoding_until_it_shows_the_slider_bytes(app_page, astronaut_jxl):
+    """Issue 18: the pane kept the full image, labelled "complete file", for seconds after the slider moved."""
+    page, _ = app_page
+    total = _drop(page, astronaut_jxl)["total"]
+    page.evaluate("""() => {
+        window.__paneLog = [];
+        const tick = () => {
+            for (const key of ['original', 'first']) {
+                const view = document.querySelector(`[data-testid=jxl-view-${key}]`);
+                const img = document.querySelector(`[data-testid=jxl-native-${key}]`);
+                const status = view.querySelector('.jxl-shot figcaption .jxl-status').textContent;
+                window.__paneLog.push({key, status, shown: img.dataset.bytes, wanted: view.dataset.bytes});
+            }
+            if (window.__paneLog.length < 100000 && !window.__paneStop) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+    }""")
+    for share in (0.2, 0.45, 0.6, 0.3):
+        page.locator('[data-testid="jxl-slider"]').evaluate(
+            "(n, v) => { n.value = String(v); n.dispatchEvent(new Event('input')); }", round(share * 1000))
+        page.wait_for_timeout(40)
+    page.wait_for_function("""() => ['original', 'first'].every(key => {
+        const view = document.querySelector(`[data-testid=jxl-view-${key}]`);
+        const img = document.querySelector(`[data-testid=jxl-native-${key}]`);
+        return img.dataset.bytes === view.dataset.bytes
+            && view.querySelector('.jxl-shot figcaption .jxl-status').textContent !== 'decoding…';
+    })""", timeout=60_000)
+    page.wait_for_timeout(100)
+    log = page.evaluate("window.__paneStop = true; window.__paneLog")
+    assert any(entry["status"] == "decoding…" for entry in log)
+    wrong = [e for e in log if e["status"] in FINAL_STATUSES and e["shown"] != e["wanted"]]
+    assert wrong == [], wrong[:5]
+    assert int(log[-1]["wanted"]) < total  # at 30 %: not labelled "complete file"
+    assert log[-1]["status"] != "complete file"
+
+
+def test_slider_and_both_views_fit_a_1280x900_window(app_page, astronaut_jxl):
+    page, _ = app_page
+    _drop(page, astronaut_jxl)
+    assert page.viewport_size == {"width": 1280, "height": 900}
+    box = page.evaluate("""() => {
+        const slider = document.querySelector('[data-testid=jxl-slider]');
+        slider.scrollIntoView({block: 'start'});
+        const bottoms = ['original', 'first'].map(k => document.querySelector(`[data-testid=jxl-view-${k}]`)
+            .getBoundingClientRect().bottom);
+        return {sliderTop: slider.getBoundingClientRect().top, viewsBottom: Math.max(...bottoms), height: innerHeight};
+    }""")
+    assert box["sliderTop"] >= -1 and box["viewsBottom"] <= box["height"], box
+
+
+def test_a_file_of_four_groups_explains_why_attention_first_gains_nothing(app_page, cjxl, astronaut_png, jxl_dir):
+    small_png = jxl_dir / "small.png"
+    Image.open(astronaut_png).resize((500, 400)).save(small_png)
+    small = jxl_dir / "small.jxl"
+    subprocess.run([cjxl, str(small_png), str(small), "-d", "1.5", "-e", "3", "--quiet"], check=True, capture_output=True)
+    page, _ = app_page
+    _drop(page, small)
+    why = page.locator('[data-testid="jxl-fig-ratio-why"]')
+    assert why.is_visible()
+    assert "only 4 groups" in why.inner_text() and "no gain possible" in why.inner_text()
+    # and a file of more groups has no such note
+    page.set_input_files('[data-testid="jxl-input"]', str(astronaut_png))
+    page.wait_for_function("document.querySelector('[data-testid=jxl-result]').dataset.result", timeout=120_000)
+    assert page.locator('[data-testid="jxl-fig-ratio-why"]').is_hidden()

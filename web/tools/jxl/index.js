@@ -238,7 +238,8 @@ function showState(ui, result, state) {
     for (const stage of [v.nativeStage, v.simStage]) {
       stage.addEventListener("mousemove", (event) => { stage.title = groupTooltip(v, event, stage, width, height, sizes, mbps()); });
       stage.style.aspectRatio = `${width} / ${height}`;
-      stage.style.width = `min(100%, ${Math.round((380 * width) / height)}px)`;
+      // At most 380 px high, and low enough that the slider and both panes of a view fit a 900 px window.
+      stage.style.width = `min(100%, calc(${(width / height).toFixed(4)} * min(380px, (100vh - 250px) / 2)))`;
     }
   }
 
@@ -318,6 +319,11 @@ function figurePanel(state, mbps) {
     fFirst.set(`${formatBytes(a)} · ${formatSeconds(secondsAt(a, s))}`);
     fScan.set(`${formatBytes(b)} · ${formatSeconds(secondsAt(b, s))}`);
     fRatio.set(`×${(b / Math.max(1, a)).toFixed(2)}`);
+    // With 4 groups or fewer the centre's group is among the first anyway: reordering gains nothing, and a
+    // permuted table of contents is a few bytes longer, so attention-first can even be a few bytes later.
+    fRatio.note(state.first.plan.groups.length <= 4
+      ? `no gain possible: this image has only ${state.first.plan.groups.length} group${state.first.plan.groups.length === 1 ? "" : "s"} of 256×256, so the centre's group comes within the first few anyway (and a reordered table of contents costs a few bytes)`
+      : null);
     fLf.set(`${formatBytes(state.first.previewAt)} · ${formatSeconds(secondsAt(state.first.previewAt, s))}`);
     fHalf.set(`${formatBytes(bytesToShare(state.first.curve, 0.5))} / ${formatBytes(bytesToShare(state.scanline.curve, 0.5))}`);
   };
@@ -392,6 +398,12 @@ const ordinal = (n) => `${n}${[, "st", "nd", "rd"][(n % 100 >> 3) ^ 1 && n % 10]
  *  byte count every frame. Only the latest request is kept. */
 function showNative(v, data, n) {
   v.wanted = n;
+  if (!v.decoding && !v.timer && v.img.dataset.bytes === String(n)) { v.wanted = null; return; } // already shown
+  // Until the pane shows these bytes it must not look like their answer (the previous image, labelled
+  // "complete file", stayed up for 10–15 s on a 6000×4000 file): say so, and dim it.
+  v.nativeStatus.textContent = "decoding…";
+  v.nativeStage.classList.add("jxl-stale");
+  v.node.dataset.nativeWanted = String(n);
   if (v.decoding || v.timer) return;
   const wait = v.readyAt - performance.now();
   if (wait > 0) {
@@ -414,12 +426,14 @@ function showNative(v, data, n) {
     v.img = next;
     next.dataset.drawn = String(drawn);
     next.dataset.bytes = String(bytes);
-    v.nativeStatus.textContent = bytes >= data.length ? "complete file" : drawn ? "partial image drawn" : "nothing drawn yet";
     if (v.url) URL.revokeObjectURL(v.url);
     v.url = url;
     v.decoding = false;
     v.readyAt = performance.now() + (performance.now() - started);
-    if (v.wanted !== null) showNative(v, data, v.wanted);
+    if (v.wanted !== null && v.wanted !== bytes) { showNative(v, data, v.wanted); return; } // still behind the slider
+    v.wanted = null;
+    v.nativeStatus.textContent = bytes >= data.length ? "complete file" : drawn ? "partial image drawn" : "nothing drawn yet";
+    v.nativeStage.classList.remove("jxl-stale");
   });
 }
 
