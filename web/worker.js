@@ -232,7 +232,11 @@ self.onmessage = async (event) => {
     const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : adapter.dispatch_now(method, args ?? {});
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
-    post({ id, ok: false, error: { type: "WorkerError", message: String(err?.message || err), expected: false } });
+    // Plain words for the page (never a traceback or a class name: those go to the console).
+    const text = String(err?.message || err);
+    const last = text.trim().split("\n").pop().replace(/^[A-Za-z_.]*(Error|Exception): /, "");
+    post({ id, ok: false, error: { type: "WorkerError", message: "the Python worker could not answer this request", details: last,
+      expected: false, traceback: text } });
   }
 };
 
