@@ -6,6 +6,7 @@
     python3 build.py test [pytest args]         build, then run the whole test suite (node + pytest)
     python3 build.py bench                      run the benchmarks and print a table
     python3 build.py screenshot                 build if needed, write docs/screenshot.png from the page
+    python3 build.py fuzz [--minutes N] [--format F]  fuzz every parser (devkit/fuzz.py)
 
 A thin command line over ``devkit/`` (the build steps, the server, the Chromium flags).
 Standard library only.
@@ -36,7 +37,7 @@ def build_if_stale(upstream, rebuild: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "test", "bench", "screenshot"])
+    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "test", "bench", "screenshot", "fuzz"])
     parser.add_argument("--upstream", help="folder of the published upstream files, laid out like ../shared/upstream "
                         "(default: $CODECLAB_UPSTREAM, else ../shared/upstream beside the checkout if it exists, else download "
                         "by pinned URL)")
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve: omit COOP/COEP headers, like a plain static host")
     parser.add_argument("--rebuild", action="store_true", help="serve/test: rebuild even if dist/ is current")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "fuzz":  # its own options: python3 build.py fuzz [--minutes N] [--format F] ...
+        from devkit.fuzz import main as fuzz_main  # noqa: PLC0415 (only this command needs it)
+
+        return fuzz_main(rest)
     if rest and args.command not in ("test", "bench"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

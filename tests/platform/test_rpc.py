@@ -152,3 +152,17 @@ def test_driver_refuses_calls_that_await_anything_but_a_model(monkeypatch):
     step = rpc.Driver().begin("basis.sleeps", {})
     assert step.done and "may only await models" in str(step.error)
 
+
+
+@pytest.mark.parametrize("message, plain, technical", [
+    ("the PNG data is corrupt: IndexError: list index out of range", "the PNG data is corrupt", "list index out of range"),
+    ("the image header is corrupt: PNG: broken PNG file (bad header checksum in b'IHDR')",
+     "the image header is corrupt", "PNG: broken PNG file (bad header checksum in 'IHDR')"),
+    ("not an image file codeclab can read: it does not start like a PNG", "not an image file codeclab can read: "
+     "it does not start like a PNG", ""),
+])
+def test_class_names_and_reprs_go_to_the_details_line(message, plain, technical):
+    assert rpc.plain_words(message) == (plain, technical)
+    payload = rpc.error_payload(FormatError(message, offset=3))
+    assert payload["message"] == plain
+    assert payload["details"] == ", ".join(p for p in (technical, "byte offset 3") if p)

@@ -26,8 +26,8 @@ def _decode(data: Any, rgba: Any, width: Any, height: Any) -> DecodedImage:
             # bit-identical on the bee photo), while Pyodide's Pillow 10.2 uses another libjpeg
             # whose +-1 differences move this input-sensitive model by ~1 % of the image.
             browser = rgba_to_rgb(rgba, width, height)
-            if browser.pixels.shape == image.pixels.shape:
-                return DecodedImage(pixels=browser.pixels, format=image.format, mode=image.mode,
+            if (browser.width, browser.height) == (image.width, image.height):
+                return DecodedImage(source=browser.source, format=image.format, mode=image.mode,
                                     orientation=image.orientation)
         return image
     if rgba is not None:
@@ -63,7 +63,7 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
     started = time.perf_counter()
     image = _decode(data, rgba, width, height)
     decode_ms = (time.perf_counter() - started) * 1000.0
-    prediction = await predict_pixels_async(image.pixels, runner=runner, predictor=predictor)
+    prediction = await predict_pixels_async(image.source, runner=runner, predictor=predictor)
     if original_width and original_height and (int(original_width), int(original_height)) != (image.width, image.height):
         _to_original_size(prediction, (int(original_width), int(original_height)))
     result = prediction.to_dict()

@@ -17,6 +17,7 @@ import importlib
 import inspect
 import itertools
 import platform
+import re
 import sys
 import traceback
 from collections.abc import Callable, Coroutine
@@ -217,10 +218,9 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
     console through ``traceback``).
     """
     if isinstance(exc, CodeclabError):
-        if isinstance(exc, FormatError):
-            message, details = exc.plain_message, exc.where()
-        else:
-            message, details = str(exc), ""
+        text, where = (exc.plain_message, exc.where()) if isinstance(exc, FormatError) else (str(exc), "")
+        message, technical = plain_words(text)
+        details = ", ".join(part for part in (technical, where) if part)
         return {"type": type(exc).__name__, "message": message, "details": details, "expected": True}
     if isinstance(exc, MemoryError):
         message = "Out of memory: the input is too large to process in the browser. Try a smaller file."
@@ -236,3 +236,26 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
         "traceback": "".join(traceback.format_exception(exc)),
     }
 
+
+
+# A Python class name leading a reason ("IndexError: …"), and a bytes repr (b'IHDR').
+_CLASS_NAME = re.compile(r"\b[A-Za-z_][\w.]*(?:Error|Exception|Warning): ")
+_BYTES_REPR = re.compile(r"\bb(['\"])(.*?)\1")
+
+
+def plain_words(message: str) -> tuple[str, str]:
+    """Split an error message into what a person reads and the technical rest, for the details line.
+
+    Messages are "what is wrong: why" chains, and the why may be a library's own words ("the PNG data is
+    corrupt: IndexError: list index out of range", "…: PNG: bad header checksum in b'IHDR'"). The first
+    part stays the message as long as none of the parts after it carries a class name or a bytes repr;
+    otherwise those parts go to details, without class names, with bytes shown as plain quotes."""
+    parts = message.split(": ")
+    technical = next((i for i, part in enumerate(parts) if i > 0 and (
+        _CLASS_NAME.match(part + ": ") or _BYTES_REPR.search(part))), None)
+    if technical is None:
+        return message, ""
+    cut = max(1, technical - 1) if technical > 1 and not _CLASS_NAME.match(parts[technical] + ": ") else technical
+    rest = ": ".join(parts[cut:])
+    rest = _BYTES_REPR.sub(lambda found: f"'{found.group(2)}'", _CLASS_NAME.sub("", rest))
+    return ": ".join(parts[:cut]), rest

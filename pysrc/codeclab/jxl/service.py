@@ -190,11 +190,17 @@ def load_plan(data: bytes, center: list[float]) -> dict:
     global_kinds = ("lf_global", "lf_group", "hf_global")
     lf_complete = max([jxl.file_end(s.start + s.size) for s in frame.sections if s.kind in global_kinds] + [before,
                       jxl.file_offset(frame.toc.data_start)])
+    # one pass over the sections (a frame may have 65,536 of them): each group's last byte and rectangle
+    group_end: dict[int, int] = {}
+    group_rect: dict[int, tuple[int, int, int, int]] = {}
+    for sec in frame.sections:
+        if sec.kind in ("pass_group", "single"):
+            group_end[sec.group] = max(group_end.get(sec.group, 0), jxl.file_end(sec.start + sec.size))
+            group_rect.setdefault(sec.group, sec.rect)
     groups = []
     for g in range(fh.num_groups):
-        secs = [s for s in frame.sections if s.group == g and s.kind in ("pass_group", "single")]
-        done = max(jxl.file_end(s.start + s.size) for s in secs)
-        groups.append({"group": g, "rect": rect_to_display(secs[0].rect, size.width, size.height, orientation),
+        done = group_end[g]
+        groups.append({"group": g, "rect": rect_to_display(group_rect[g], size.width, size.height, orientation),
                        "complete_at": max(done, lf_complete),
                        "sections_end": done})
     cx, cy = clamp_center((center[0] - fh.x0) / fh.upsampling, (center[1] - fh.y0) / fh.upsampling,
