@@ -209,6 +209,12 @@ def build_vendor(out: Path) -> list[dict]:
 
 # ---------------------------------------------------------------- models
 
+# What the page says when a build found no upstream files and could not download them: what is missing
+# and how to fix it (the download error itself is kept as "details" in build-info.json, never shown).
+NO_UPSTREAM_REASON = ("the build had no upstream model files and could not download them; rebuild with "
+                      "`python3 build.py build --upstream DIR` (a folder laid out like ../shared/upstream)")
+
+
 def build_model_files(upstream: Path | None, out: Path, dependencies: dict[str, bool] | None = None) -> dict:
     """Convert the upstream models into dist/models, or say in plain words why they are unavailable.
 
@@ -239,11 +245,7 @@ def build_model_files(upstream: Path | None, out: Path, dependencies: dict[str, 
             try:
                 model_builder.fetch_upstream(cache)
             except model_builder.ModelBuildError as err:
-                return {"available": False,
-                        "reason": "the build had no upstream model files and could not download them; rebuild "
-                                  "with `python3 build.py build --upstream DIR` (a folder laid out like "
-                                  "../shared/upstream)",
-                        "details": str(err)}
+                return {"available": False, "reason": NO_UPSTREAM_REASON, "details": str(err)}
             model_builder.build_models(cache, BUILD / "models", CACHE / "models", log=log)
         else:
             model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)

@@ -16,6 +16,8 @@ from PIL import Image
 
 from tests.needs import missing
 
+from .conftest import open_app
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
@@ -205,3 +207,20 @@ def test_attention_card_is_ready_after_the_jxl_card_loaded_the_model(app_page, i
     status = page.locator('[data-testid="attention-model"]')
     assert status.inner_text().startswith("Model: Google attention-center"), status.inner_text()
     assert page.locator(".attention-progress").is_hidden()
+
+
+def test_without_models_the_card_says_what_is_missing_and_how_to_fix_it(browser, site_without_models):
+    """Issue 18: the card showed `ModelBuildError: cannot download https://…: <urlopen error …>`."""
+    page, _ = open_app(browser, site_without_models.url)
+    try:
+        page.click('[data-testid="tab-attention"]')
+        status = page.inner_text('[data-testid="attention-model"]')
+        assert "could not download them" in status and "python3 build.py build --upstream DIR" in status
+        for leak in ("Error", "http", "urlopen", "Traceback"):
+            assert leak not in status, status
+        page.click('[data-testid="tab-about"]')
+        page.wait_for_function("document.querySelector('[data-testid=about-models]').textContent !== '…'")
+        about = page.inner_text('[data-testid="about-models"]')
+        assert "Not installed" in about and "http" not in about and "Error" not in about
+    finally:
+        page.context.close()
