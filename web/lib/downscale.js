@@ -4,7 +4,12 @@
 /** The largest size with the same aspect ratio and at most maxPixels pixels (never larger than the original). */
 export function fitWithin(width, height, maxPixels) {
   const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
-  return { width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)), scale };
+  let w = Math.max(1, Math.floor(width * scale));
+  let h = Math.max(1, Math.floor(height * scale));
+  // A side clamped to 1 pixel (a 20000×1 strip) gives the budget back to the other side.
+  if (w * h > maxPixels) w = Math.max(1, Math.floor(maxPixels / h));
+  if (w * h > maxPixels) h = Math.max(1, Math.floor(maxPixels / w));
+  return { width: w, height: h, scale };
 }
 
 /** Width and height of an image file, from the browser's decoder. */
