@@ -18,6 +18,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from . import fingerprint
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 
 PYODIDE_VERSION = "0.27.7"
@@ -238,22 +239,48 @@ def _resolve_vendor_imports(folder: str, path: Path) -> None:
     path.write_text(text)
 
 
-def build_model_files(upstream: Path | None, out: Path) -> dict:
-    """Convert the upstream models into dist/models, or say why they are unavailable."""
+# What the page says when a build found no upstream files and could not download them: what is missing
+# and how to fix it (the download error itself is kept as "details" in build-info.json, never shown).
+NO_UPSTREAM_REASON = ("the build had no upstream model files and could not download them; rebuild with "
+                      "`python3 build.py build --upstream DIR` (a folder laid out like ../shared/upstream)")
+
+
+def build_model_files(upstream: Path | None, out: Path, dependencies: dict[str, bool] | None = None) -> dict:
+    """Convert the upstream models into dist/models, or say in plain words why they are unavailable.
+
+    With an upstream folder (--upstream, $CODECLAB_UPSTREAM or ../shared/upstream) the models are wanted, so a
+    missing converter dependency or a failed conversion is a BuildError. Without one the site still builds;
+    the reason is shown by the page (``reason``: what is missing and how to fix it; ``details``: the error).
+    """
     out.mkdir(parents=True, exist_ok=True)
+    present = fingerprint.converter_dependencies() if dependencies is None else dependencies
+    install = fingerprint.missing_dependency_command(present)
+    if install is not None:
+        missing = ", ".join(name for name, ok in present.items() if not ok)
+        if upstream is not None:
+            raise BuildError(f"the model converter needs {missing}, which this Python ({sys.executable}) cannot "
+                             f"import; the upstream files in {upstream} cannot be converted without it. "
+                             f"Install it with: {install}")
+        return {"available": False,
+                "reason": f"the build had no upstream model files and its model converter lacks {missing} "
+                          f"(install it with `{install}`, then `python3 build.py build --upstream DIR`)"}
     sys.path.insert(0, str(REPO))
-    try:
-        from models import build_models as model_builder  # noqa: PLC0415 (needs onnx, only at build time)
-    except ImportError as err:
-        return {"available": False, "reason": f"model converter unavailable: {err}"}
+    from models import build_models as model_builder  # noqa: PLC0415 (needs onnx, only at build time)
+
     try:
         if upstream is None:
-            upstream = CACHE / "upstream"
-            log("no --upstream given: fetching the upstream model files by pinned URL")
-            model_builder.fetch_upstream(upstream)
-        model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
-    except Exception as err:  # noqa: BLE001 (the site still builds, and the page says which tools lack their model)
-        return {"available": False, "reason": f"{type(err).__name__}: {err}"}
+            cache = CACHE / "upstream"
+            log("no upstream folder (--upstream, $CODECLAB_UPSTREAM or ../shared/upstream): "
+                "fetching the model files by pinned URL")
+            try:
+                model_builder.fetch_upstream(cache)
+            except model_builder.ModelBuildError as err:
+                return {"available": False, "reason": NO_UPSTREAM_REASON, "details": str(err)}
+            model_builder.build_models(cache, BUILD / "models", CACHE / "models", log=log)
+        else:
+            model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
+    except model_builder.ModelBuildError as err:
+        raise BuildError(f"models: {err}") from err
     for path in (BUILD / "models").rglob("*"):
         if path.is_file():
             target = out / path.relative_to(BUILD / "models")
@@ -285,6 +312,7 @@ def litert_index(manifest: dict) -> dict:
 def build(upstream: Path | None, out: Path = DIST) -> Path:
     started = time.perf_counter()
     ensure_node_modules()
+    inputs = fingerprint.compute(upstream)
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(REPO / "web", out)
@@ -295,9 +323,11 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
     log("vendored wasm (onnxruntime-web, LiteRT.js, Basis transcoder, JPEG XL codec, KTX2 encoder)")
     vendored = build_vendor(out / "vendor")
     log("models")
-    models = build_model_files(upstream, out / "models")
+    models = build_model_files(upstream, out / "models", inputs["dependencies"])
     if not models["available"]:
         log(f"  models unavailable: {models['reason']} (the page will say so; fallbacks still work)")
+        if models.get("details"):
+            log(f"  ({models['details']})")
     info = {
         "codeclab": _codeclab_version(),
         "built": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -307,6 +337,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
         "models": models,
     }
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
+    fingerprint.write(out, inputs)
     log(f"dist ready in {time.perf_counter() - started:.1f} s: {out}")
     return out
 
@@ -318,17 +349,17 @@ def _codeclab_version() -> str:
     return "unknown"
 
 
-def _newest_mtime(*roots: Path) -> float:
-    newest = 0.0
-    for root in roots:
-        for path in root.rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts:
-                newest = max(newest, path.stat().st_mtime)
-    return newest
+def stale_reasons(upstream: Path | None, out: Path = DIST) -> list[str]:
+    """Why ``out`` is not what a build with ``upstream`` would make now ([] when it is current)."""
+    return fingerprint.differences(fingerprint.read_stored(out), fingerprint.compute(upstream))
 
 
-def dist_is_current(out: Path = DIST) -> bool:
-    info = out / "build-info.json"
-    if not info.exists():
-        return False
-    return info.stat().st_mtime >= _newest_mtime(REPO / "web", REPO / "pysrc", REPO / "models")
+def describe(out: Path = DIST) -> str:
+    """One line on what a built dist holds: the models and, when they are absent, why."""
+    info = json.loads((out / "build-info.json").read_text())
+    models = info.get("models", {})
+    inputs = fingerprint.read_stored(out) or {}
+    source = inputs.get("upstream") or "no upstream folder"
+    if models.get("available"):
+        return f"with models {', '.join(models.get('models', []))} (converted from {source})"
+    return f"WITHOUT models: {models.get('reason', 'unknown reason')}"

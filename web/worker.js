@@ -76,9 +76,15 @@ const modelBridge = {
         // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
         const threads = requestedThreads || modelIndex.runtime[name]?.intra_op_threads;
         if (threads) options.intraOpNumThreads = Math.min(threads, ort.env.wasm.numThreads);
-        const session = await ort.InferenceSession.create(bytes, options);
-        await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
-        return session;
+        try {
+          const session = await ort.InferenceSession.create(bytes, options);
+          await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
+          return session;
+        } finally {
+          // Whoever asked for the model (the JPEG XL card asks for attention's), every card showing
+          // "Preparing the model…" learns that preparing is over.
+          post({ type: "model-progress", label: name, ready: true });
+        }
       })());
     }
     try {
@@ -276,7 +282,11 @@ self.onmessage = async (event) => {
     const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : adapter.dispatch_now(method, args ?? {});
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
-    post({ id, ok: false, error: { type: "WorkerError", message: String(err?.message || err), expected: false } });
+    // Plain words for the page (never a traceback or a class name: those go to the console).
+    const text = String(err?.message || err);
+    const last = text.trim().split("\n").pop().replace(/^[A-Za-z_.]*(Error|Exception): /, "");
+    post({ id, ok: false, error: { type: "WorkerError", message: "the Python worker could not answer this request", details: last,
+      expected: false, traceback: text } });
   }
 };
 
