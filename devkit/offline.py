@@ -25,6 +25,8 @@ GROUPS: list[tuple[str, str]] = [
     ("vendor/ort/", "models-runtime"),
     ("models/attention_center", "attention"),
     ("models/lyra/", "lyra"),
+    ("vendor/litert/", "lyra"),
+    ("vendor/litert-wasm-utils/", "lyra"),
     ("vendor/jxl/", "jxl"),
     ("vendor/basis/", "basis"),
     ("vendor/ktx2/", "basis"),
@@ -35,7 +37,7 @@ GROUP_LABELS = {
     "python": "Python runtime (Pyodide, numpy, Pillow, codeclab)",
     "models-runtime": "Model runtime (onnxruntime-web)",
     "attention": "Attention model",
-    "lyra": "Lyra models",
+    "lyra": "Lyra models and their runtime (LiteRT.js)",
     "jxl": "JPEG XL codec (libjxl)",
     "basis": "Basis Universal encoder and transcoder",
 }

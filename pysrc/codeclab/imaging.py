@@ -176,7 +176,8 @@ def _open_image(data: bytes):
         reason = _real_open_error(data)
         if reason is not None:
             raise ImageError(f"the image header is corrupt: {reason}", offset=0, field="header") from err
-        raise ImageError(f"not an image file codeclab can read (starts with {bytes(data[:8])!r})", offset=0) from err
+        raise ImageError("not an image file codeclab can read: it does not start like a PNG, JPEG, WebP, GIF, "
+                         "BMP or TIFF file", offset=0) from err
     except Image.DecompressionBombError as err:
         raise ImageTooLargeError(f"the image is too large to decode safely: {err}") from err
     except Exception as err:  # the typed boundary: any Pillow failure on bad data

@@ -80,6 +80,7 @@ export class PythonError extends Error {
     super(error?.message || "unknown error");
     this.name = error?.type || "PythonError";
     this.expected = Boolean(error?.expected);
+    this.details = error?.details || "";
     this.traceback = error?.traceback || null;
   }
 }

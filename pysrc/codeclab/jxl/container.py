@@ -109,6 +109,8 @@ def parse_boxes(data: bytes) -> list[Box]:
 def open_jxl(data: bytes) -> JxlFile:
     """Splits a file into boxes (if a container) and gathers the codestream."""
     data = bytes(data)
+    if not data:
+        raise JxlFormatError("the file is empty (0 bytes)", offset=0)
     if data[:2] == CODESTREAM_SIGNATURE:
         return JxlFile(data, False, [], data, [(0, len(data))])
     if data[:12] != CONTAINER_SIGNATURE:

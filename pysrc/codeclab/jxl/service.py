@@ -1,4 +1,4 @@
-"""What the page calls (through codeclab.browser.adapter): inspect, reorder, load_plan.
+"""What the page calls (through codeclab.browser.adapter): inspect, truncation, reorder, load_plan.
 
 Plain Python in, JSON-able dicts (and bytes) out; offsets are FILE offsets
 (container-aware) so the page can slice the file it holds.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 
-from .errors import JxlUnsupportedError
+from .errors import JxlFormatError, JxlUnsupportedError
 from .headers import BLEND_MODES
 from .order import center_first_permutation, clamp_center, implied_center_group
 from .orientation import display_size, pixel_to_codestream, rect_to_display
+from .partial import truncation_summary
 from .sections import Frame, ParsedFile, parse_file
 from .writer import rebuild_file, rewrite_codestream
 
@@ -86,6 +87,24 @@ def _inspect_parsed(parsed: ParsedFile, name: str | None = None) -> dict:
 
 def inspect(data: bytes, name: str | None = None) -> dict:
     return _inspect_parsed(parse_file(bytes(data)), name)
+
+
+def truncation(data: bytes) -> dict:
+    """``{"truncated": False}`` for a whole file; for a file cut off part-way, what its bytes hold (the groups
+    that are complete, the size the TOC promises: ``partial.truncation_summary``). Any other malformation
+    raises the whole-file parser's error."""
+    data = bytes(data)
+    try:
+        parse_file(data)
+    except JxlFormatError as whole_file_error:
+        try:
+            summary = truncation_summary(data)
+        except JxlFormatError:
+            raise whole_file_error from None
+        if not summary["truncated"]:
+            raise
+        return summary
+    return {"truncated": False, "size": len(data)}
 
 
 def frame_center_permutation(frame: Frame, center: tuple[float, float]) -> list[int] | None:
