@@ -64,6 +64,7 @@ python.on((message) => {
     root.dataset.bootMs = String(Math.round(performance.now() - startedAt));
     root.dataset.readyAt = String(Math.round(performance.now())); // ms since navigation start
     root.dataset.bootStages = JSON.stringify(message.stages || {}); // ms per stage, in the worker
+    root.dataset.pythonSnapshot = message.snapshot || "off"; // "made", "restored", "off" or why it failed
     boot.hidden = true;
     for (const notice of document.querySelectorAll(".python-wait")) notice.remove();
     resolveReady(message);

@@ -12,6 +12,7 @@ const VERSION = "__CODECLAB_OFFLINE_VERSION__";
 const CACHE_PREFIX = "codeclab-";
 const CACHE = `${CACHE_PREFIX}${VERSION}`;
 const MANIFEST = "offline-manifest.json";
+const SNAPSHOT_CACHE = "codeclab-snapshot";
 const SCOPE = new URL(self.registration.scope);
 
 const urlOf = (rel) => new URL(rel, SCOPE).href;
@@ -69,7 +70,7 @@ async function fetchAndStore(cache, rel, entry) {
 /** Copy from older versions' caches every file whose hash did not change (a redeploy downloads only what changed). */
 async function reuseUnchanged(cache, files) {
   for (const name of await caches.keys()) {
-    if (!name.startsWith(CACHE_PREFIX) || name === CACHE) continue;
+    if (!name.startsWith(CACHE_PREFIX) || name === CACHE || name === SNAPSHOT_CACHE) continue;
     const old = await caches.open(name);
     const oldManifest = await old.match(urlOf(MANIFEST)).then((r) => r?.json()).catch(() => null);
     if (!oldManifest) continue;
@@ -115,7 +116,8 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
-    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
+    // Older versions go; the Python snapshot (web/lib/snapshot.js) stays: it is keyed by Pyodide's own hashes.
+    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE && name !== SNAPSHOT_CACHE) await caches.delete(name);
     await self.clients.claim();
   })());
 });

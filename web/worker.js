@@ -7,6 +7,7 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 import * as ort from "./vendor/ort/ort.wasm.min.mjs";
 import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
 import { expectedDownloads, megabytes, watchDownloads } from "./lib/downloads.js";
+import { forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
@@ -199,6 +200,29 @@ function transferables(value, found = new Set()) {
   return [...found];
 }
 
+/** Pyodide from this build's snapshot of a started interpreter if there is one (web/lib/snapshot.js),
+ *  else started anew, and then its snapshot stored for the next boot. */
+async function startPython(key) {
+  const indexURL = new URL("./pyodide/", import.meta.url).href;
+  const stored = key ? await readSnapshot(key).catch(() => null) : null;
+  if (stored) {
+    try {
+      return { pyodide: await loadPyodide({ indexURL, _loadSnapshot: stored }), snapshot: "restored" };
+    } catch (err) {
+      console.warn(`the stored Python snapshot did not restore (${err?.message || err}); starting Python anew`);
+      await forgetSnapshot(key).catch(() => {});
+    }
+  }
+  const pyodide = await loadPyodide({ indexURL, _makeSnapshot: Boolean(key) });
+  if (!key) return { pyodide, snapshot: "off" };
+  try {
+    storeSnapshot(key, pyodide.makeMemorySnapshot()).catch(() => {});
+    return { pyodide, snapshot: "made" };
+  } catch (err) {
+    return { pyodide, snapshot: `failed: ${err?.message || err}` };
+  }
+}
+
 async function boot() {
   const started = performance.now();
   const base = new URL("./", import.meta.url);
@@ -222,7 +246,7 @@ async function boot() {
     progress(name, floor, text);
   };
   enter("runtime", 0.02, "Downloading the Python runtime");
-  const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
+  const { pyodide, snapshot } = await startPython(await snapshotKey(base));
   enter("numpy", 0.1, "Loading numpy and Pillow");
   await pyodide.loadPackage(["numpy", "pillow"], { messageCallback: () => {} });
   enter("codeclab", 0.2, "Loading codeclab");
@@ -252,6 +276,7 @@ async function boot() {
     ms: performance.now() - started,
     crossOriginIsolated: self.crossOriginIsolated,
     stages,
+    snapshot,
     threads: ort.env.wasm.numThreads,
     models: modelIndex,
     lyraRuntime: lyraRuntimeRequested,

@@ -100,6 +100,8 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
         page = context.new_page()
         page.goto(site.url)
         wait_ready(page)
+        # A fresh profile starts Python anew and keeps a snapshot of the started interpreter.
+        assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
         online = use_every_tool(page, inputs)
         # Each tool's pieces are saved the first time it is opened; wait until all are.
         page.wait_for_function(
@@ -114,6 +116,8 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
         page.reload()
         wait_ready(page)
         assert page.evaluate("crossOriginIsolated") is True  # COOP/COEP kept by the cached responses
+        # ... and restores it (every tool below then runs on the restored interpreter).
+        assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "restored"
         offline = use_every_tool(page, inputs, lyra_stream=False)
         assert offline["attention"] == online["attention"] and online["attention"]["predictor"] == "model"
         assert offline["jxl"] == online["jxl"]
@@ -173,7 +177,8 @@ def test_a_new_deploy_replaces_the_old_version_cleanly(browser, dist, tmp_path):
         wait_ready(page)
         assert page.evaluate("document.documentElement.dataset.offlineVersion") == second
         assert page.evaluate("window.codeclab.buildInfo.built") == "the second deploy"
-        assert _cache_names(page) == [f"codeclab-{second}"]  # the old cache is gone
+        assert sorted(_cache_names(page)) == [f"codeclab-{second}", "codeclab-snapshot"]  # the old version is gone
+        assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "restored"  # same Pyodide
         assert page.locator('[data-testid="update-banner"]').is_hidden()
         assert page.evaluate("crossOriginIsolated") is True
     finally:
@@ -227,7 +232,8 @@ def test_boot_shows_the_bytes_and_the_tabs_work_while_python_starts(browser, dis
             page.click(f'[data-testid="tab-{tool}"]')  # Playwright refuses a click an overlay would take
             assert page.locator(f"#panel-{tool}").is_visible()
             wait = page.locator(f'[data-testid="{tool}-python-wait"]')
-            assert wait.is_visible() and "Python is starting" in wait.inner_text()
+            assert wait.is_visible() and "Python is starting" in wait.inner_text(), (
+                page.evaluate("document.documentElement.dataset.state"), page.inner_html(f"#panel-{tool}")[:600])
         page.click('[data-testid="tab-about"]')
         assert page.locator("#panel-about h2").inner_text() == "About codeclab"
         site.released.set()
