@@ -6,6 +6,7 @@ its input exists, until its point is shown, model included)."""
 from __future__ import annotations
 
 import functools
+import json
 import statistics
 import tempfile
 import threading
@@ -61,7 +62,9 @@ def _visit(page, site: CountingSite, picture: Path, navigate) -> dict:
     ready = float(page.evaluate("document.documentElement.dataset.readyAt"))
     sent = site.sent  # (approximate: the count is read a moment after ready)
     page.wait_for_function("window.__firstPointAt !== undefined", timeout=180_000)
-    return {"ready": ready, "bytes": sent, "usable": float(page.evaluate("window.__firstPointAt"))}
+    stages = json.loads(page.evaluate("document.documentElement.dataset.bootStages"))
+    return {"ready": ready, "bytes": sent, "usable": float(page.evaluate("window.__firstPointAt")),
+            "python_start": stages.get("runtime", 0), "snapshot": page.evaluate("document.documentElement.dataset.pythonSnapshot")}
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -100,6 +103,9 @@ def rows(ctx):
                                    f"max {max(r['ready'] for r in runs):.0f}; goal <= {goal} ms"))
                 results.append(Row("platform", f"bytes from the host before ready, {name}, {label}",
                                    f"{_median(runs, 'bytes') / 1e6:.2f} MB", f"median of {RUNS}"))
+                results.append(Row("platform", f"Python started, {name}, {label}", f"{_median(runs, 'python_start'):.0f} ms",
+                                   f"median of {RUNS}: loadPyodide or the snapshot's restore "
+                                   f"(snapshot: {', '.join(sorted({r['snapshot'] for r in runs}))})"))
                 results.append(Row("platform", f"first tool usable, {name}, {label}", f"{_median(runs, 'usable'):.0f} ms",
                                    f"median of {RUNS}: navigation to the first attention point (model included)"))
     size = sum(p.stat().st_size for p in ctx.dist.rglob("*") if p.is_file())

@@ -243,3 +243,42 @@ def test_boot_shows_the_bytes_and_the_tabs_work_while_python_starts(browser, dis
     finally:
         context.close()
         site.close()
+
+
+def test_about_shows_what_is_saved_and_clears_it_and_the_app_is_installable(browser, dist):
+    site = BackgroundSite(dist, isolate=False)  # the plain static host
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(site.url + "#about")
+        wait_ready(page)
+        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
+        manifest = json.loads((dist / "offline-manifest.json").read_text())
+        rows = page.locator('[data-testid="about-offline"] tr')
+        page.wait_for_function("document.querySelectorAll('[data-testid=about-offline] tr').length > 0")
+        shown = {rows.nth(i).get_attribute("data-group"): rows.nth(i).inner_text() for i in range(rows.count())}
+        assert set(shown) == {entry["group"] for entry in manifest["files"].values()}
+        python_mb = sum(e["size"] for e in manifest["files"].values() if e["group"] == "python") / 1e6
+        assert f"{python_mb:.1f} MB" in shown["python"] and "saved" in shown["python"]
+        assert "not yet" in shown["basis"]  # the Textures tab was never opened
+        assert "saved in this browser" in page.inner_text('[data-testid="about-offline-summary"]')
+
+        page.click('[data-testid="about-offline-clear"]')
+        page.wait_for_function("document.querySelector('[data-testid=about-offline-summary]').textContent.startsWith('Cleared')")
+        assert _cache_names(page) == []  # the version and the Python snapshot
+        assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+        assert page.inner_text('[data-testid="offline-status"]') == "Not saved for offline"
+
+        # Installable: the page links a web app manifest whose icons are real PNGs of the sizes it says.
+        href = page.get_attribute('link[rel="manifest"]', "href")
+        app_manifest = json.loads((dist / href).read_text())
+        assert app_manifest["display"] == "standalone" and app_manifest["start_url"] == "./"
+        for icon in app_manifest["icons"]:
+            width, height = (int(x) for x in icon["sizes"].split("x"))
+            with Image.open(dist / icon["src"]) as image:
+                assert image.format == "PNG" and image.size == (width, height)
+        assert {icon["sizes"] for icon in app_manifest["icons"]} >= {"192x192", "512x512"}
+        assert page.evaluate("fetch('manifest.webmanifest').then(r => r.headers.get('content-type'))") == "application/manifest+json"
+    finally:
+        context.close()
+        site.close()
