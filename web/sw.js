@@ -62,9 +62,14 @@ async function store(cache, rel, entry, response) {
 }
 
 async function fetchAndStore(cache, rel, entry) {
-  const response = await fetch(urlOf(rel), { cache: "no-cache" });
-  if (!response.ok) throw new Error(`${rel}: HTTP ${response.status}`);
-  if (!(await store(cache, rel, entry, response))) throw new Error(`${rel}: its content does not match ${MANIFEST}`);
+  // The HTTP cache's copy first, stale or not: on a first visit the page fetched most files before this
+  // worker controlled it, and the sha256 check rejects a copy of another version (then the host is asked).
+  for (const mode of ["force-cache", "no-cache"]) {
+    const response = await fetch(urlOf(rel), { cache: mode });
+    if (!response.ok) throw new Error(`${rel}: HTTP ${response.status}`);
+    if (await store(cache, rel, entry, response)) return;
+  }
+  throw new Error(`${rel}: its content does not match ${MANIFEST}`);
 }
 
 /** Copy from older versions' caches every file whose hash did not change (a redeploy downloads only what changed). */

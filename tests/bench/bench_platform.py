@@ -10,6 +10,7 @@ import json
 import statistics
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -26,12 +27,12 @@ new MutationObserver((_, observer) => {
 
 
 class CountingSite:
-    """dist/ served like devkit.server.BackgroundSite, counting the bytes of file bodies it sends."""
+    """dist/ served like devkit.server.BackgroundSite, logging when each file body was sent and its bytes."""
 
     def __init__(self, root: Path, isolate: bool):
         from devkit.server import QuietServer, SiteHandler
 
-        self.sent = 0
+        self.sent: list[tuple[float, str, int]] = []
         lock = threading.Lock()
         site = self
 
@@ -40,7 +41,7 @@ class CountingSite:
                 start = source.tell()
                 super().copyfile(source, outputfile)
                 with lock:
-                    site.sent += source.tell() - start
+                    site.sent.append((time.monotonic(), self.path, source.tell() - start))
 
         Handler.isolate = isolate
         self.server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
@@ -54,13 +55,16 @@ class CountingSite:
 
 def _visit(page, site: CountingSite, picture: Path, navigate) -> dict:
     """One boot: ready time, bytes sent until ready, time to the first attention point."""
-    site.sent = 0
+    site.sent.clear()
+    started = time.monotonic()
     navigate()
     page.wait_for_selector('[data-testid="attention-input"]', state="attached", timeout=60_000)
     page.set_input_files('[data-testid="attention-input"]', str(picture))
     page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
     ready = float(page.evaluate("document.documentElement.dataset.readyAt"))
-    sent = site.sent  # (approximate: the count is read a moment after ready)
+    # Bodies sent before ready, in the server's clock: navigation started at `started` (taken just before it,
+    # so the cut-off errs by the few ms between the two clocks' zeros).
+    sent = sum(n for at, _, n in list(site.sent) if at <= started + ready / 1000)
     page.wait_for_function("window.__firstPointAt !== undefined", timeout=180_000)
     stages = json.loads(page.evaluate("document.documentElement.dataset.bootStages"))
     return {"ready": ready, "bytes": sent, "usable": float(page.evaluate("window.__firstPointAt")),
