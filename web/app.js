@@ -3,11 +3,14 @@ import { PythonWorker } from "./lib/rpc.js";
 import { el, toast } from "./lib/ui.js";
 import { installPasteRouting } from "./lib/dropzone.js";
 
+// One tab per tool. The id is the tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC
+// "<id>.*", data-testid "<id>-*"); the label is for people.
 const TOOLS = [
-  { id: "image", label: "Image", module: "./tools/image.js" },
-  { id: "speech", label: "Speech", module: "./tools/speech.js" },
-  { id: "textures", label: "Textures", module: "./tools/textures.js" },
-  { id: "about", label: "About", module: "./tools/about.js" },
+  { id: "attention", label: "Attention center" },
+  { id: "jxl", label: "JPEG XL" },
+  { id: "lyra", label: "Speech (Lyra)" },
+  { id: "basis", label: "Textures (Basis)" },
+  { id: "about", label: "About" },
 ];
 
 const root = document.documentElement;
@@ -76,26 +79,39 @@ async function mountTools() {
     nav.append(tab);
     main.append(panel);
     try {
-      const module = await import(tool.module);
+      const module = await import(`./tools/${tool.id}/index.js`);
       await module.mount(panel, app);
     } catch (err) {
       panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
       console.error(err);
     }
   }
-  const wanted = location.hash.slice(1);
-  select(TOOLS.some((t) => t.id === wanted) ? wanted : TOOLS[0].id);
+  const wanted = toolOfHash();
+  select(wanted || TOOLS[0].id);
   window.addEventListener("hashchange", () => {
-    const id = location.hash.slice(1);
-    if (TOOLS.some((t) => t.id === id)) select(id);
+    const id = toolOfHash();
+    if (id) select(id);
   });
+}
+
+// Links made before the tabs were named after their tools still open the right one.
+const OLD_HASHES = { image: "attention", speech: "lyra", textures: "basis" };
+
+function toolOfHash() {
+  const hash = location.hash.slice(1);
+  const id = OLD_HASHES[hash] || hash;
+  return TOOLS.some((t) => t.id === id) ? id : null;
 }
 
 function select(id) {
   for (const tool of TOOLS) {
     const active = tool.id === id;
     document.getElementById(`tab-${tool.id}`).setAttribute("aria-selected", String(active));
-    document.getElementById(`panel-${tool.id}`).hidden = !active;
+    const panel = document.getElementById(`panel-${tool.id}`);
+    const shown = active && panel.hidden;
+    panel.hidden = !active;
+    // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver).
+    if (shown) panel.dispatchEvent(new CustomEvent("tool-shown"));
   }
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
 }

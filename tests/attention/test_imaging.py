@@ -7,12 +7,12 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from codeclab.errors import CodeclabError, FormatError
 from codeclab.imaging import ImageError, ImageTooLargeError, decode_rgb, rgba_to_rgb
-
 from tests.attention.helpers import encode, textured
 
 
@@ -110,7 +110,8 @@ def huge_png_header(width=20000, height=20000) -> bytes:
     """A PNG that claims 20000x20000 (only the header: nothing is ever allocated for it)."""
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\0" * 100))
 
 
 def test_huge_image_is_refused_before_decoding():

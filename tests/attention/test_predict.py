@@ -10,7 +10,12 @@ from PIL import Image
 
 from codeclab.attention import service
 from codeclab.attention.predict import (
-    MODEL_LABEL, TfliteCenterRunner, fallback_prediction, heatmap_over_image, predict_pixels, prepare,
+    MODEL_LABEL,
+    TfliteCenterRunner,
+    fallback_prediction,
+    heatmap_over_image,
+    predict_pixels,
+    prepare,
 )
 from codeclab.attention.preprocess import pad_geometry
 from codeclab.attention.saliency import NAME as FALLBACK_NAME
@@ -18,7 +23,6 @@ from codeclab.browser import rpc
 from codeclab.errors import ModelUnavailableError, UnsupportedError
 from codeclab.imaging import decode_rgb
 from codeclab.onnx_bridge import OnnxRunner
-
 from tests.attention.helpers import encode, textured
 
 
@@ -130,7 +134,7 @@ def test_service_rgba_from_a_downscaled_page_image():
 @pytest.mark.parametrize("make", [
     lambda: encode(Image.new("RGB", (1, 1), (200, 10, 10)), "PNG"),
     lambda: encode(Image.fromarray(textured(64, 48)).convert("CMYK"), "JPEG"),
-    lambda: encode(Image.fromarray((np.arange(4800, dtype=np.uint16).reshape(60, 80) * 13)), "PNG"),
+    lambda: encode(Image.fromarray(np.arange(4800, dtype=np.uint16).reshape(60, 80) * 13), "PNG"),
 ])
 def test_service_handles_odd_images(make):
     result = run(service.predict(data=make()))
@@ -153,6 +157,6 @@ def test_page_route_passes_the_runner(tflite_runner):
 def _raises(action):
     try:
         action()
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 (the error itself is what the caller checks)
         return err
     raise AssertionError("no error raised")

@@ -24,11 +24,16 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codeclab.attention.geometry import frame_to_original, original_to_frame, rescale_point, upstream_center
 from codeclab.attention.preprocess import (
-    compute_spans, model_input, pad_geometry, resize_bicubic_antialias, resize_with_pad,
+    compute_spans,
+    model_input,
+    pad_geometry,
+    resize_bicubic_antialias,
+    resize_with_pad,
 )
 
 F = np.float32

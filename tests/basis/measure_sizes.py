@@ -17,8 +17,9 @@ from pathlib import Path
 from PIL import Image
 from skimage import data as skdata
 
-from codeclab.basis import auto_target, describe
 from codeclab.basis import formats as F
+from codeclab.basis.info import describe
+from codeclab.basis.targets import auto_target
 from tests.basis.cases import run_basisu
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def main() -> int:
             auto = {k: auto_target(WEBGL_ALL, k, False, w, h).format.name for k in ("etc1s", "uastc")}
             rows.append((name, w, h, png, jpeg, len(sizes["etc1s"]), len(sizes["uastc"]), gpu, F.rgba8_bytes(w, h), auto))
     print("image      size     PNG      JPEGq90  KTX2-ETC1S KTX2-UASTC | GPU 8B/blk(ETC1,BC1) 16B/blk(ASTC,BC7,ETC2A)  RGBA8  RGBA8/GPU")
-    for name, w, h, png, jpeg, e, u, gpu, rgba, auto in rows:
+    for name, w, h, png, jpeg, e, u, gpu, rgba, _auto in rows:
         print(f"{name:<10} {w}x{h:<4} {png:>8} {jpeg:>8} {e:>10} {u:>10} | {gpu['ETC1_RGB']:>20} {gpu['ASTC_4x4_RGBA']:>23} "
               f"{rgba:>8}  {rgba / gpu['ETC1_RGB']:.0f}x / {rgba / gpu['ASTC_4x4_RGBA']:.0f}x")
     print(f"(auto targets on a context with ASTC+BPTC+S3TC+ETC: ETC1S -> {rows[0][-1]['etc1s']}, UASTC -> {rows[0][-1]['uastc']};"

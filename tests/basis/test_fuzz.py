@@ -1,4 +1,4 @@
-"""Property tests: damaged files parse or raise BasisError, nothing else, quickly."""
+"""Property tests: damaged files parse or raise BasisFormatError, nothing else, quickly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeclab.basis import BasisError, TextureInfo, describe
+from codeclab.basis.errors import BasisFormatError
+from codeclab.basis.info import TextureInfo, describe
 from tests.basis.cases import CASES
 from tests.basis.test_malformed import fix_basis_crcs
 
@@ -47,7 +48,7 @@ def check(data: bytes) -> None:
     start = time.monotonic()
     try:
         result = describe(data)
-    except BasisError as err:
+    except BasisFormatError as err:
         assert err.field is not None and err.offset is not None, str(err)
     else:
         assert isinstance(result, TextureInfo)
@@ -70,7 +71,7 @@ def test_mutated_basis_with_fixed_crcs(textures, name, mutations):
     if len(data) >= 77 and data[:2] == b"sB":
         try:
             data = fix_basis_crcs(data)
-        except Exception:  # noqa: BLE001 - a cut-short header cannot be patched; check it as is
+        except Exception:  # noqa: BLE001 (a cut-short header cannot be patched; check it as is)
             pass
     check(data)
 

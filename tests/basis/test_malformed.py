@@ -1,4 +1,4 @@
-"""Malformed files give a BasisError naming the field and byte offset."""
+"""Malformed files give a BasisFormatError naming the field and byte offset."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import struct
 
 import pytest
 
-from codeclab.basis import BasisError, crc16, describe, parse_basis, parse_ktx2
-from codeclab.basis.basisfile import HEADER_OFFSETS, HEADER_SIZE, SLICE_DESC_SIZE, SLICE_OFFSETS
+from codeclab.basis.basisfile import HEADER_OFFSETS, HEADER_SIZE, SLICE_DESC_SIZE, SLICE_OFFSETS, parse_basis
+from codeclab.basis.common import crc16
+from codeclab.basis.errors import BasisFormatError
+from codeclab.basis.info import describe
+from codeclab.basis.ktx2 import parse_ktx2
 from codeclab.errors import FormatError
 from tests.basis.cases import CASES
 
@@ -15,8 +18,8 @@ KTX2_NAMES = [c.name for c in CASES if c.container == "ktx2"]
 BASIS_NAMES = [c.name for c in CASES if c.container == "basis"]
 
 
-def expect_error(data: bytes, field: str, offset: int | None = None) -> BasisError:
-    with pytest.raises(BasisError) as info:
+def expect_error(data: bytes, field: str, offset: int | None = None) -> BasisFormatError:
+    with pytest.raises(BasisFormatError) as info:
         describe(data)
     err = info.value
     assert isinstance(err, FormatError)
@@ -78,7 +81,7 @@ def basis_boundaries(data: bytes) -> set[int]:
 def test_ktx2_truncated_at_every_region_boundary(name, textures):
     data = textures[name]
     for cut in sorted(ktx2_boundaries(data)):
-        with pytest.raises(BasisError) as info:
+        with pytest.raises(BasisFormatError) as info:
             describe(data[:cut])
         err = info.value
         assert err.field is not None and err.offset is not None, (cut, str(err))
@@ -90,7 +93,7 @@ def test_ktx2_truncated_at_every_region_boundary(name, textures):
 def test_basis_truncated_at_every_region_boundary(name, textures):
     data = textures[name]
     for cut in sorted(basis_boundaries(data)):
-        with pytest.raises(BasisError) as info:
+        with pytest.raises(BasisFormatError) as info:
             describe(data[:cut])
         err = info.value
         assert err.field is not None and err.offset is not None, (cut, str(err))
@@ -118,10 +121,10 @@ def test_wrong_magic(name, textures):
 def test_ktx2_identifier_damaged_after_the_first_bytes(textures):
     data = bytearray(textures["etc1s_3x5a.ktx2"])
     data[6] = ord("1")  # «KTX 21»: KTX-like but not version 2.0
-    with pytest.raises(BasisError) as info:
+    with pytest.raises(BasisFormatError) as info:
         describe(bytes(data))
     assert info.value.field in ("identifier", "magic") and info.value.offset == 0
-    with pytest.raises(BasisError) as info:
+    with pytest.raises(BasisFormatError) as info:
         parse_ktx2(bytes(data))
     assert info.value.field == "identifier"
 

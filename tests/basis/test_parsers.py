@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.basis.cases import CASES, IMAGES
 
-from codeclab.basis import crc16, describe, parse_basis, parse_ktx2
-from codeclab.basis.common import level_size, max_levels
-from codeclab.basis.ktx2 import COLOR_MODEL_ETC1S, COLOR_MODEL_UASTC
+from codeclab.basis.basisfile import parse_basis
+from codeclab.basis.common import crc16, level_size, max_levels
+from codeclab.basis.info import describe
+from codeclab.basis.ktx2 import COLOR_MODEL_ETC1S, COLOR_MODEL_UASTC, parse_ktx2
+from tests.basis.cases import CASES, IMAGES
 
 KTX2_CASES = [c for c in CASES if c.container == "ktx2"]
 BASIS_CASES = [c for c in CASES if c.container == "basis"]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from codeclab.basis import BasisError, describe
 from codeclab.basis import formats as F
+from codeclab.basis.errors import BasisFormatError
+from codeclab.basis.info import describe
 from codeclab.basis.service import inspect, plan
 from codeclab.errors import UnsupportedError
 from tests.basis.cases import CASES
@@ -61,9 +62,9 @@ def test_plan_etc1s_defaults_and_force(textures):
 
 
 def test_service_errors_are_basis_errors():
-    with pytest.raises(BasisError):
+    with pytest.raises(BasisFormatError):
         inspect(b"not a texture", "x.ktx2")
-    with pytest.raises(BasisError):
+    with pytest.raises(BasisFormatError):
         plan(b"\xabKTX 20\xbb\r\n\x1a\n", [], None)
 
 

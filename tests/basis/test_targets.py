@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.needs import missing
-
-from codeclab.basis import describe
 from codeclab.basis import formats as F
 from codeclab.basis.common import level_size
+from codeclab.basis.info import describe
 from codeclab.basis.targets import OPTIONS, auto_target, available_targets, choose_target, forced_target
 from codeclab.errors import UnsupportedError
 from tests.basis.cases import run_basisu
+from tests.needs import missing
 
 ALL_EXTS = [F.EXT_ASTC, F.EXT_BPTC, F.EXT_S3TC, F.EXT_ETC, F.EXT_ETC1, F.EXT_PVRTC, F.EXT_RGTC]
 # What Chromium's SwiftShader WebGL2 offers (the headless CI browser).

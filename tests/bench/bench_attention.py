@@ -16,7 +16,7 @@ ONNX = REPO / "build" / "models" / "attention_center.onnx"
 
 
 def _images(ctx) -> list[np.ndarray]:
-    from codeclab.imaging import decode_rgb  # noqa: PLC0415
+    from codeclab.imaging import decode_rgb
 
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8), rng.integers(0, 256, (900, 600, 3), dtype=np.uint8)]
@@ -28,7 +28,7 @@ def _images(ctx) -> list[np.ndarray]:
 
 
 def _cpython_median(runner, frames) -> float:
-    from codeclab.attention.predict import INPUT_NAME, MODEL_NAME  # noqa: PLC0415
+    from codeclab.attention.predict import INPUT_NAME, MODEL_NAME
 
     times = []
     for frame in frames:
@@ -43,7 +43,7 @@ def _cpython_median(runner, frames) -> float:
 def _browser_rows(ctx, Row) -> list:
     rows = []
     browser = ctx.browser()
-    from conftest import open_app  # noqa: PLC0415 (tests/e2e, put on sys.path by ctx.browser())
+    from conftest import open_app
 
     has_model = (ctx.dist / "models" / "attention_center.onnx").exists()
     # The app picks cores - 1 threads by itself (1 on a 2-core machine); ?threads=2 forces two.
@@ -85,12 +85,12 @@ def _browser_rows(ctx, Row) -> list:
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415
+    from run import Row
 
     sys.path.insert(0, str(REPO / "pysrc"))
-    from codeclab.attention.preprocess import model_input  # noqa: PLC0415
-    from codeclab.attention.predict import TfliteCenterRunner  # noqa: PLC0415
-    from codeclab.onnx_bridge import OnnxRunner  # noqa: PLC0415
+    from codeclab.attention.predict import TfliteCenterRunner
+    from codeclab.attention.preprocess import model_input
+    from codeclab.onnx_bridge import OnnxRunner
 
     results = []
     frames = [model_input(image)[0] for image in _images(ctx)]
@@ -103,7 +103,8 @@ def rows(ctx):
     results.append(Row("attention", "CPython preprocessing, 12 MP -> 640x480", f"{statistics.median(times):.0f} ms", "median of 3, numpy"))
     if ONNX.is_file():
         ms = _cpython_median(OnnxRunner({"attention_center": ONNX}), frames)
-        results.append(Row("attention", "CPython onnxruntime inference", f"{ms:.1f} ms", f"median, {len(frames)} images x {RUNS}, 1 thread"))
+        results.append(Row("attention", "CPython onnxruntime inference", f"{ms:.1f} ms",
+                           f"median, {len(frames)} images x {RUNS}, 1 thread"))
     else:
         results.append(Row("attention", "CPython onnxruntime inference", "–", "build/models/attention_center.onnx not built"))
     tflite = ctx.upstream / "attention-center" / "center.tflite" if ctx.upstream else None

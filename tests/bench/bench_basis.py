@@ -28,7 +28,7 @@ TARGETS = {"ETC1_RGB": (0, "ETC1_RGB"), "ETC2_RGBA": (1, "ETC2_RGBA"), "BC1_RGB"
 
 MEASURE = """
 async ({url, formats, runs}) => {
-  const { transcode } = await import('./tools/textures-workers.js');
+  const { transcode } = await import('./tools/basis/workers.js');
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
   const out = {};
   // Warm-up: load the wasm and let the engine tier up every code path before timing anything.
@@ -87,7 +87,7 @@ def _serve(body: bytes):
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415 (the runner's module)
+    from run import Row
 
     basisu = _basisu()
     if basisu is None:

@@ -27,17 +27,17 @@ def _per_frame_ms(step, frames: list[np.ndarray]) -> float:
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415
+    from run import Row
 
     if ctx.upstream is None:
         return [Row("converter", "conversion", "skipped", "no upstream files (set CODECLAB_UPSTREAM)")]
     sys.path.insert(0, str(REPO))
-    import onnxruntime as ort  # noqa: PLC0415
+    import onnxruntime as ort
 
-    from codeclab.lyra.models import MODEL_IO, StatefulModel, TfliteRunner  # noqa: PLC0415
-    from codeclab.onnx_bridge import OnnxRunner  # noqa: PLC0415
-    from models.build_models import load_manifests  # noqa: PLC0415
-    from models.tflite2onnx import convert  # noqa: PLC0415
+    from codeclab.lyra.models import MODEL_IO, StatefulModel, TfliteRunner
+    from codeclab.onnx_bridge import OnnxRunner
+    from models.build_models import load_manifests
+    from models.tflite2onnx import convert
 
     results = []
     converted = {}

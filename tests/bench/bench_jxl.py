@@ -114,7 +114,7 @@ def _bytes_to_center_rows(Row, cjxl: str, tmp: Path, ctx) -> list:
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415 (the runner's module)
+    from run import Row
 
     from codeclab.jxl import service
 

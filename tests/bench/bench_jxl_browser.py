@@ -53,7 +53,7 @@ async ({url, runs}) => {
 
 ENCODE = """
 async ({width, height}) => {
-  const { encodeJxl, encodeSettings } = await import('./tools/jxl-codec.js');
+  const { encodeJxl, encodeSettings } = await import('./tools/jxl/codec.js');
   // A photo-like test image: smooth gradients plus texture, deterministic.
   const rgba = new Uint8ClampedArray(width * height * 4);
   let seed = 1;
@@ -98,7 +98,7 @@ def _ms(values) -> str:
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415 (the runner's module)
+    from run import Row
 
     with tempfile.TemporaryDirectory() as tmp:
         path = _make_file(Path(tmp))
@@ -128,5 +128,6 @@ def rows(ctx):
         Row("jxl (page)", "load_plan in Pyodide (same file)", _ms(t["plan"]), note),
         Row("jxl (page)", "round trip carrying the file, no work", _ms(m["floor"]), "the floor under the rows above"),
         Row("jxl (page)", "encode 1000×1000 RGBA → JXL in the page (libjxl wasm)", f"{e['ms']:.0f} ms",
-            f"{e['size'] / 1e3:.0f} KB; quality {e['settings']['quality']}, effort {e['settings']['effort']}, progressive; one run after a warm-up, single-threaded wasm"),
+            f"{e['size'] / 1e3:.0f} KB; quality {e['settings']['quality']}, effort {e['settings']['effort']}, "
+            "progressive; one run after a warm-up, single-threaded wasm"),
     ]

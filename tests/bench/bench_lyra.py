@@ -12,7 +12,7 @@ WARMUP = 10
 
 MEASURE = """
 async ({frames, warmup, bitrate}) => {
-  const { makeCodec } = await import('./tools/speech-codec.js');
+  const { makeCodec } = await import('./tools/lyra/codec.js');
   const app = window.codeclab;
   await app.ready;
   const codec = makeCodec(app);
@@ -64,8 +64,8 @@ def _cpython_rows(Row, label: str, models) -> list:
 
     import numpy as np
 
-    from codeclab.lyra.decoder import LyraDecoder  # noqa: PLC0415
-    from codeclab.lyra.encoder import LyraEncoder  # noqa: PLC0415
+    from codeclab.lyra.decoder import LyraDecoder
+    from codeclab.lyra.encoder import LyraEncoder
 
     rng = np.random.default_rng(0)
     hops = (rng.normal(0, 0.1, (FRAMES + WARMUP, 320)) * 32767 * 0.3).astype(np.int16)
@@ -96,7 +96,7 @@ def _model_only_rows(Row, models) -> list:
 
     import numpy as np
 
-    from codeclab.lyra.models import DECODER_MODEL, ENCODER_MODEL  # noqa: PLC0415
+    from codeclab.lyra.models import DECODER_MODEL, ENCODER_MODEL
 
     runner = models.fresh().runner
     feeds = {ENCODER_MODEL: {"audio": np.zeros((1, 320), np.float32)}, DECODER_MODEL: {"features": np.zeros((1, 1, 64), np.float32)}}
@@ -115,7 +115,7 @@ def _model_only_rows(Row, models) -> list:
 
 def _reference_rows(Row, ctx) -> list:
     """The native reference: the upstream .tflite files in the TFLite interpreter, and our ONNX in onnxruntime."""
-    from codeclab.lyra.models import load_models  # noqa: PLC0415
+    from codeclab.lyra.models import load_models
 
     rows = []
     if ctx.upstream is not None and (ctx.upstream / "lyra" / "soundstream_encoder.tflite").exists():
@@ -229,7 +229,7 @@ def _floor_rows(Row, ctx, browser) -> list:
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415 (the runner's module)
+    from run import Row
 
     reference = _reference_rows(Row, ctx)
     index = ctx.dist / "models" / "index.json"
@@ -250,7 +250,8 @@ def rows(ctx):
         context.close()
         threads = f"{measured['threads']} thread{'s' if measured['threads'] != 1 else ''}"
         enc, dec = measured["enc"], measured["dec"]
-        note = f"{label}: {threads}, median of {FRAMES} frames at 6 kbps (p90 {{:.2f}} ms); main thread -> worker -> Python + ORT-web -> main thread"
+        note = (f"{label}: {threads}, median of {FRAMES} frames at 6 kbps (p90 {{:.2f}} ms); "
+                "main thread -> worker -> Python + ORT-web -> main thread")
         results.append(Row("lyra", f"page encode per 20 ms frame ({label})", f"{_median(enc):.2f} ms", note.format(_p90(enc))))
         results.append(Row("lyra", f"page decode per 20 ms frame ({label})", f"{_median(dec):.2f} ms", note.format(_p90(dec))))
         for model, what in (("soundstream_encoder", "encoder"), ("lyragan", "decoder (LyraGAN)")):
@@ -262,6 +263,7 @@ def rows(ctx):
                            "median of 50 calls of lyra.packet_info (a plain function): the messaging floor under the rows above"))
         rtf = (_median(enc) + _median(dec)) / 20.0
         results.append(Row("lyra", f"page real-time factor, encode + decode ({label})", f"{rtf:.3f}",
-                           "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time (a live stream gives the receiver its own worker)"))
+                           "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time "
+                           "(a live stream gives the receiver its own worker)"))
     results += _floor_rows(Row, ctx, browser)
     return reference + results

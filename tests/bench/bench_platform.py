@@ -13,7 +13,7 @@ def _ready_ms(page) -> float:
 
 
 def rows(ctx):
-    from run import Row  # noqa: PLC0415 (the runner's module)
+    from run import Row
 
     browser = ctx.browser()
     results = []

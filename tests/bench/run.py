@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "pysrc"), str(REPO)]
+
+from devkit import chromium  # noqa: E402 (importable once the checkout is on sys.path, just above)
+from devkit.server import BackgroundSite  # noqa: E402 (as above)
 
 
 @dataclass
@@ -45,9 +47,7 @@ class Context:
 
             sys.path.insert(0, str(REPO / "tests" / "e2e"))
             self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.launch(
-                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                args=_chromium_flags(), headless=True)
+            self._browser = chromium.launch(self._playwright, os.environ.get("CHROMIUM", "/usr/bin/chromium"))
         return self._browser
 
     def close(self):
@@ -56,22 +56,8 @@ class Context:
             self._playwright.stop()
 
 
-def _chromium_flags() -> list[str]:
-    spec = importlib.util.spec_from_file_location("e2e_conftest", REPO / "tests" / "e2e" / "conftest.py")
-    text = spec.origin and Path(spec.origin).read_text()
-    namespace: dict = {}
-    start = text.index("CHROMIUM_FLAGS = [")
-    exec(text[start:text.index("]", start) + 1], namespace)  # the one list of flags, shared with the e2e suite
-    return namespace["CHROMIUM_FLAGS"]
-
-
 def _serve(root: Path, isolate: bool) -> str:
-    spec = importlib.util.spec_from_file_location("codeclab_build", REPO / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    server = module.make_server(root, 0, isolate)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return "http://127.0.0.1:%d/" % server.server_address[1]
+    return BackgroundSite(root, isolate).url
 
 
 def main() -> int:
@@ -93,7 +79,7 @@ def main() -> int:
             spec.loader.exec_module(module)
             print(f"[bench] {name} …", file=sys.stderr, flush=True)
             rows.extend(module.rows(ctx))
-        except Exception as err:  # one broken benchmark must not hide the others
+        except Exception as err:  # noqa: BLE001 (one broken benchmark must not hide the others)
             traceback.print_exc()
             rows.append(Row(name, "benchmark failed", "–", f"{type(err).__name__}: {err}"))
     ctx.close()

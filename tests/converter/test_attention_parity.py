@@ -59,7 +59,7 @@ def test_bee_matches_the_upstream_readme(centres):
 
 
 def test_weights_map_is_the_models_sigmoid(centres):
-    for want, have, weights in centres.values():
+    for _want, have, weights in centres.values():
         assert weights.shape == (1, 480, 640)
         assert 0.0 <= float(weights.min()) and float(weights.max()) <= 1.0
         # The centre is the weights' normalised first moment (what the model's einsum computes).

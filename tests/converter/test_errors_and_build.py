@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-
-from tests.needs import missing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.needs import missing
 
 
 def test_unsupported_operator_is_named_with_its_tensor(tflite_files):

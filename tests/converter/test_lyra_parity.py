@@ -47,9 +47,8 @@ def test_encoder_features_match_tflite(encoder_features):
 
 
 def test_rvq_indices_at_6kbps_match(encoder_features, tflite_files):
-    from models.lyra_codebooks import extract_codebooks
-
     from codeclab.lyra.rvq import ResidualVectorQuantizer
+    from models.lyra_codebooks import extract_codebooks
 
     rvq = ResidualVectorQuantizer(extract_codebooks(tflite_files["quantizer"]))
     want, have = encoder_features

@@ -52,7 +52,7 @@ def run_tflite(blob: bytes, inputs: list[np.ndarray]) -> np.ndarray:
 
     interpreter = Interpreter(model_content=blob, num_threads=1)
     interpreter.allocate_tensors()
-    detail = next(d for d in interpreter.get_input_details() if d["dtype"] != np.bytes_ and d["dtype"] != object)
+    detail = next(d for d in interpreter.get_input_details() if d["dtype"] is not np.bytes_ and d["dtype"] is not object)
     for x in inputs:
         interpreter.set_tensor(detail["index"], x)
         interpreter.invoke()

@@ -6,62 +6,34 @@ run alone, it builds dist/ first if there is none.
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
 import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from devkit import chromium
+from devkit.build import build
+from devkit.paths import DIST
+from devkit.server import BackgroundSite
 from tests.needs import missing
-
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-]
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("codeclab_build", REPO / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_module = _build_module()
 
 
 @pytest.fixture(scope="session")
 def dist() -> Path:
-    path = Path(os.environ.get("CODECLAB_DIST", REPO / "dist"))
+    path = Path(os.environ.get("CODECLAB_DIST", DIST))
     if not (path / "build-info.json").exists():
         upstream = os.environ.get("CODECLAB_UPSTREAM")
-        build_module.build(Path(upstream) if upstream else None, path)
+        build(Path(upstream) if upstream else None, path)
     return path
-
-
-class Site:
-    def __init__(self, root: Path, isolate: bool):
-        self.server = build_module.make_server(root, 0, isolate)
-        self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="session")
 def dist_without_models(dist: Path, tmp_path_factory) -> Path:
     """The same site as a build made without the upstream files: no models/, and build-info says why
-    (as build.py writes it when it can neither find nor download them)."""
-    import json  # noqa: PLC0415
-
+    (as the build writes it when it can neither find nor download them)."""
     root = tmp_path_factory.mktemp("dist-without-models") / "dist"
     shutil.copytree(dist, root, ignore=shutil.ignore_patterns("models"))
     info = json.loads((root / "build-info.json").read_text())
@@ -72,7 +44,7 @@ def dist_without_models(dist: Path, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def site_without_models(dist_without_models: Path):
-    served = Site(dist_without_models, isolate=True)
+    served = BackgroundSite(dist_without_models, isolate=True)
     yield served
     served.close()
 
@@ -80,7 +52,7 @@ def site_without_models(dist_without_models: Path):
 @pytest.fixture(scope="session")
 def site(dist: Path):
     """dist/ served with COOP/COEP (cross-origin isolated, threads allowed)."""
-    served = Site(dist, isolate=True)
+    served = BackgroundSite(dist, isolate=True)
     yield served
     served.close()
 
@@ -88,15 +60,16 @@ def site(dist: Path):
 @pytest.fixture(scope="session")
 def plain_site(dist: Path):
     """dist/ served with no special headers, as a plain static host would."""
-    served = Site(dist, isolate=False)
+    served = BackgroundSite(dist, isolate=False)
     yield served
     served.close()
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not Path(path).exists() and not shutil.which(path):
-        missing(f"Chromium not found at {path}: apt-get install chromium, or set CHROMIUM")
+    path = chromium.chromium_path()
+    if path is None:
+        missing(f"Chromium not found at {os.environ.get('CHROMIUM', '/usr/bin/chromium')}: "
+                    "apt-get install chromium, or set CHROMIUM")
     return path
 
 
@@ -106,7 +79,7 @@ def browser():
 
     executable = chromium_path()
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
+        instance = chromium.launch(playwright, executable)
         yield instance
         instance.close()
 
@@ -140,7 +113,7 @@ def open_app(browser, site_url: str, timeout_ms: int = 120_000):
     page = context.new_page()
     watch = PageWatch(page, site_url)
     page.goto(site_url)
-    page.wait_for_function("document.documentElement.dataset.state === 'ready' || document.documentElement.dataset.state === 'error'", timeout=timeout_ms)
+    page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=timeout_ms)
     state = page.evaluate("document.documentElement.dataset.state")
     assert state == "ready", f"app failed to boot: {page.inner_text('.boot-stage')}"
     return page, watch

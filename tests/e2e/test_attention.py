@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.needs import missing
-from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def images(tmp_path_factory, upstream_path):
     full = (folder / "photo.jpg").read_bytes()
     (folder / "truncated.jpg").write_bytes(full[: len(full) // 3])
     Image.new("RGB", (1, 1), (200, 30, 30)).save(folder / "one.png")
-    Image.fromarray((np.arange(120 * 90, dtype=np.uint16).reshape(90, 120) * 7)).save(folder / "sixteen.png")
+    Image.fromarray(np.arange(120 * 90, dtype=np.uint16).reshape(90, 120) * 7).save(folder / "sixteen.png")
     _picture(160, 120, 4).convert("CMYK").save(folder / "cmyk.jpg")
     (folder / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0))
                                       + _png_chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + _png_chunk(b"IEND", b""))
@@ -71,7 +71,7 @@ def cli_points(paths, model: str) -> dict[str, dict]:
 
 def open_attention(app_page):
     page, watch = app_page
-    page.click('[data-testid="tab-image"]')
+    page.click('[data-testid="tab-attention"]')
     return page, watch
 
 
@@ -81,7 +81,8 @@ def drop(page, paths, predictor="auto", timeout_ms=240_000):
     page.select_option('[data-testid="attention-predictor"]', predictor)
     page.set_input_files('[data-testid="attention-input"]', [str(p) for p in paths])
     page.wait_for_function(
-        "n => document.querySelectorAll('.attention-shot').length + document.querySelectorAll('[data-testid=attention-error] > div').length >= n",
+        "n => document.querySelectorAll('.attention-shot').length"
+        " + document.querySelectorAll('[data-testid=attention-error] > div').length >= n",
         arg=before + len(paths), timeout=timeout_ms)
 
 

@@ -26,9 +26,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from codeclab.basis import crc16, describe, parse_basis, parse_ktx2
 from codeclab.basis import formats as F
-from codeclab.basis.basisfile import HEADER_SIZE, SLICE_OFFSETS
+from codeclab.basis.basisfile import HEADER_SIZE, SLICE_OFFSETS, parse_basis
+from codeclab.basis.common import crc16
+from codeclab.basis.info import describe
+from codeclab.basis.ktx2 import parse_ktx2
 from tests.basis.cases import draw_image
 
 from .conftest import open_app, wait_result
@@ -186,9 +188,9 @@ def rgba32_reference(texture_dir: Path, name: str, level: int) -> np.ndarray:
 # ---------------------------------------------------------------- the page
 
 @pytest.fixture(scope="module")
-def textures_page(browser, site):
+def basis_page(browser, site):
     page, watch = open_app(browser, site.url)
-    page.click('[data-testid="tab-textures"]')
+    page.click('[data-testid="tab-basis"]')
     yield page, watch
     page.context.close()
 
@@ -228,11 +230,11 @@ def pixels(reply: dict) -> np.ndarray:
 
 
 def transcoded(page, level: int) -> np.ndarray:
-    return pixels(page.evaluate("l => window.codeclab.textures.transcoded(l)", level))
+    return pixels(page.evaluate("l => window.codeclab.basis.transcoded(l)", level))
 
 
 def readback(page, level: int) -> np.ndarray:
-    return pixels(page.evaluate("l => window.codeclab.textures.readback(l)", level))
+    return pixels(page.evaluate("l => window.codeclab.basis.readback(l)", level))
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -257,8 +259,8 @@ RGBA32_CASES = ["e_61x37a_mip.basis", "u_61x37a_mip.basis", "e_64x48_single.basi
 
 
 @pytest.mark.parametrize("name", RGBA32_CASES)
-def test_rgba32_in_the_page_is_exactly_basisu_unpack(name, textures_page, texture_dir):
-    page, watch = textures_page
+def test_rgba32_in_the_page_is_exactly_basisu_unpack(name, basis_page, texture_dir):
+    page, watch = basis_page
     errors_before = len(watch.console_errors)
     data = (texture_dir / name).read_bytes()
     info = describe(data)
@@ -296,8 +298,8 @@ FORMAT_CASES = ["e_64x48a_mip.basis", "u_64x48a_mip.basis", "e_61x37_single.basi
 
 
 @pytest.mark.parametrize("name", FORMAT_CASES)
-def test_every_gpu_format_decodes_to_the_reference_within_its_error(name, textures_page, texture_dir, record_property):
-    page, watch = textures_page
+def test_every_gpu_format_decodes_to_the_reference_within_its_error(name, basis_page, texture_dir, record_property):
+    page, watch = basis_page
     errors_before = len(watch.console_errors)
     info = describe((texture_dir / name).read_bytes())
     drop(page, texture_dir / name)
@@ -352,17 +354,17 @@ def test_every_gpu_format_decodes_to_the_reference_within_its_error(name, textur
 
 
 @pytest.mark.parametrize("fmt", ["ASTC_4x4_RGBA", "ETC2_RGBA", "BC3_RGBA", "BC1_RGB"])
-def test_canvas_shows_the_decoded_texels(fmt, textures_page, texture_dir):
+def test_canvas_shows_the_decoded_texels(fmt, basis_page, texture_dir):
     """A screenshot of the canvas at 1:1: alpha off it is the GPU's decode; alpha on, the decode over the
     checkerboard (0.80 / 0.55 grey in 10-pixel cells) blended by alpha."""
-    page, watch = textures_page
+    page, watch = basis_page
     name = "u_64x48a_mip.basis"
     drop(page, texture_dir / name)
     force(page, fmt)
     page.click('[data-testid="basis-actual"]')
     gpu = readback(page, 0).astype(int)
     h, w = gpu.shape[:2]
-    state = page.evaluate("window.codeclab.textures.viewState()")
+    state = page.evaluate("window.codeclab.basis.viewState()")
     assert state["zoom"] == state["dpr"] == 1
     x0, y0 = state["pan"]
     if page.is_checked('[data-testid="basis-alpha"]'):
@@ -387,8 +389,8 @@ def test_canvas_shows_the_decoded_texels(fmt, textures_page, texture_dir):
     assert watch.foreign_requests() == []
 
 
-def test_mip_selector_zoom_and_pan(textures_page, texture_dir):
-    page, _ = textures_page
+def test_mip_selector_zoom_and_pan(basis_page, texture_dir):
+    page, _ = basis_page
     drop(page, texture_dir / "e_64x48a_mip.basis")
     options = page.eval_on_selector('[data-testid="basis-level"]', "n => [...n.options].map(o => o.textContent)")
     assert options == [f"{i}: {max(1, 64 >> i)}×{max(1, 48 >> i)}" for i in range(7)]
@@ -398,9 +400,9 @@ def test_mip_selector_zoom_and_pan(textures_page, texture_dir):
     page.select_option('[data-testid="basis-level"]', "2")
     result = wait_result(page, "basis-result")
     assert result["level"] == 2
-    assert page.evaluate("window.codeclab.textures.viewState().level") == 2
+    assert page.evaluate("window.codeclab.basis.viewState().level") == 2
     # Level 2 (16x12) drawn over level 0's 64x48 footprint: 4x4 screen pixels per texel, its decode.
-    state = page.evaluate("window.codeclab.textures.viewState()")
+    state = page.evaluate("window.codeclab.basis.viewState()")
     x0, y0 = state["pan"]
     shot = canvas_image(page).astype(int)
     level2 = readback(page, 2).astype(int)
@@ -412,32 +414,32 @@ def test_mip_selector_zoom_and_pan(textures_page, texture_dir):
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy)
     page.mouse.wheel(0, -400)
-    page.wait_for_function("window.codeclab.textures.viewState().zoom > 1.5")
-    zoomed = page.evaluate("window.codeclab.textures.viewState()")
+    page.wait_for_function("window.codeclab.basis.viewState().zoom > 1.5")
+    zoomed = page.evaluate("window.codeclab.basis.viewState()")
     page.mouse.down()
     page.mouse.move(cx + 40, cy + 25, steps=4)
     page.mouse.up()
-    panned = page.evaluate("window.codeclab.textures.viewState()")
+    panned = page.evaluate("window.codeclab.basis.viewState()")
     assert panned["pan"][0] - zoomed["pan"][0] == pytest.approx(40, abs=1)
     assert panned["pan"][1] - zoomed["pan"][1] == pytest.approx(25, abs=1)
     page.dblclick('[data-testid="basis-canvas"]')
-    fitted = page.evaluate("window.codeclab.textures.viewState()")
+    fitted = page.evaluate("window.codeclab.basis.viewState()")
     assert fitted["zoom"] == 8  # a 64x48 texture fits at the 8x cap
     assert page.inner_text(".basis-zoom") == "800 %"
     page.select_option('[data-testid="basis-level"]', "0")
     page.check('[data-testid="basis-alpha"]')
 
 
-def test_a_single_level_texture_with_odd_sides_goes_to_s3tc_block_padded(textures_page, texture_dir):
+def test_a_single_level_texture_with_odd_sides_goes_to_s3tc_block_padded(basis_page, texture_dir):
     """WebGL refuses S3TC at 61x37; like three.js, a lone level is declared 64x40 (the transcoder
     writes whole blocks anyway) and only 61x37 is shown."""
-    page, _ = textures_page
+    page, _ = basis_page
     name = "e_61x37_single.basis"
     drop(page, texture_dir / name)
-    plan = page.evaluate("window.codeclab.textures.current().plan")
+    plan = page.evaluate("window.codeclab.basis.current().plan")
     assert (plan["levels"][0]["upload_width"], plan["levels"][0]["upload_height"]) == (61, 37)  # ETC: as is
     force(page, "BC1_RGB")
-    plan = page.evaluate("window.codeclab.textures.current().plan")
+    plan = page.evaluate("window.codeclab.basis.current().plan")
     assert (plan["levels"][0]["upload_width"], plan["levels"][0]["upload_height"]) == (64, 40)
     gpu = readback(page, 0)
     assert gpu.shape == (37, 61, 4)
@@ -490,8 +492,8 @@ def _bad_files(texture_dir: Path) -> list[tuple[str, str, bytes, list[str]]]:
     ]
 
 
-def test_malformed_files_show_clear_errors_and_the_page_keeps_working(textures_page, texture_dir):
-    page, watch = textures_page
+def test_malformed_files_show_clear_errors_and_the_page_keeps_working(basis_page, texture_dir):
+    page, watch = basis_page
     good = texture_dir / "u_61x37a_mip.basis"
     for case, file_name, data, words in _bad_files(texture_dir):
         message = drop_bad(page, file_name, data)
@@ -505,10 +507,10 @@ def test_malformed_files_show_clear_errors_and_the_page_keeps_working(textures_p
     assert watch.foreign_requests() == []
 
 
-def test_payload_damage_the_parser_cannot_see_is_caught_by_the_transcoder(textures_page, texture_dir):
+def test_payload_damage_the_parser_cannot_see_is_caught_by_the_transcoder(basis_page, texture_dir):
     """KTX2 has no checksums: a zeroed ETC1S codebook passes every structural check; the transcoder
     refuses it, the page says so, and a fresh transcoder instance handles the next file."""
-    page, _ = textures_page
+    page, _ = basis_page
     data = bytearray((texture_dir / "e_61x37a_mip.ktx2").read_bytes())
     ktx = parse_ktx2(bytes(data))
     g = ktx.basislz
@@ -521,8 +523,8 @@ def test_payload_damage_the_parser_cannot_see_is_caught_by_the_transcoder(textur
     assert drop(page, texture_dir / "e_61x37a_mip.ktx2")["levels"] == len(ktx.levels)
 
 
-def test_forcing_a_target_the_context_cannot_take_is_refused_in_python(textures_page, texture_dir):
-    page, _ = textures_page
+def test_forcing_a_target_the_context_cannot_take_is_refused_in_python(basis_page, texture_dir):
+    page, _ = basis_page
     data = base64.b64encode((texture_dir / "e_61x37a_mip.basis").read_bytes()).decode()
     message = page.evaluate("""async (b64) => {
         const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -532,7 +534,7 @@ def test_forcing_a_target_the_context_cannot_take_is_refused_in_python(textures_
         }
         catch (err) { return `${err.name}: ${err.message}`; }
     }""", data)
-    assert message == ("UnsupportedError: cannot use BC7_RGBA: WebGL takes BC7_RGBA with mipmaps only when both "
+    assert message == ("BasisUnsupportedError: cannot use BC7_RGBA: WebGL takes BC7_RGBA with mipmaps only when both "
                        "sides are multiples of 4, texture is 61x37")
 
 
@@ -561,8 +563,8 @@ def _encode_stages(page) -> None:
     }""")
 
 
-def test_encode_png_in_the_page_display_and_download(textures_page, photo, basisu, tmp_path):
-    page, watch = textures_page
+def test_encode_png_in_the_page_display_and_download(basis_page, photo, basisu, tmp_path):
+    page, watch = basis_page
     errors_before = len(watch.console_errors)
     page.select_option('[data-testid="basis-mode"]', "etc1s")
     page.check('[data-testid="basis-mipmaps"]')
@@ -609,8 +611,8 @@ def test_encode_png_in_the_page_display_and_download(textures_page, photo, basis
     assert watch.foreign_requests() == []
 
 
-def test_encode_jpeg_then_reencode_as_uastc(textures_page, photo):
-    page, watch = textures_page
+def test_encode_jpeg_then_reencode_as_uastc(basis_page, photo):
+    page, watch = basis_page
     page.select_option('[data-testid="basis-mode"]', "etc1s")
     page.uncheck('[data-testid="basis-mipmaps"]')
     result = drop(page, photo["jpg"])
@@ -627,7 +629,7 @@ def test_encode_jpeg_then_reencode_as_uastc(textures_page, photo):
     page.click('[data-testid="basis-reencode"]')
     result = wait_result(page, "basis-result", 180_000)
     assert result["source_format"] == "uastc" and result["levels"] == 9 and result["target_format"] == "ASTC_4x4_RGBA"
-    info = page.evaluate("window.codeclab.textures.current().info")
+    info = page.evaluate("window.codeclab.basis.current().info")
     assert info["supercompression"] == "zstd"
     assert result["file_size"] > etc1s_size
     original = np.asarray(Image.open(photo["jpg"]).convert("RGB"))
@@ -637,8 +639,8 @@ def test_encode_jpeg_then_reencode_as_uastc(textures_page, photo):
     page.select_option('[data-testid="basis-mode"]', "etc1s")
 
 
-def test_a_file_that_is_not_an_image_fails_to_encode_clearly(textures_page, texture_dir):
-    page, _ = textures_page
+def test_a_file_that_is_not_an_image_fails_to_encode_clearly(basis_page, texture_dir):
+    page, _ = basis_page
     page.locator('[data-testid="basis-result"]').evaluate("n => delete n.dataset.result")
     page.set_input_files('[data-testid="basis-input"]', files=[{"name": "broken.png", "mimeType": "image/png",
                                                                  "buffer": b"\x89PNG\r\n\x1a\n" + bytes(40)}])

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def service():
     """The CPython twin of what the page runs in Pyodide."""
-    from codeclab.jxl import service as jxl_service  # noqa: PLC0415
+    from codeclab.jxl import service as jxl_service
 
     return jxl_service
 
@@ -71,7 +71,7 @@ def _decode(djxl: str, path: Path) -> np.ndarray:
 
 
 def _drop(page, path: Path) -> dict:
-    page.click('[data-testid="tab-image"]')
+    page.click('[data-testid="tab-jxl"]')
     page.locator('[data-testid="jxl-result"]').evaluate("n => delete n.dataset.result")
     page.set_input_files('[data-testid="jxl-input"]', str(path))
     return wait_result(page, "jxl-result")
@@ -175,17 +175,17 @@ def test_corrupt_file_shows_the_jxl_error_and_the_next_file_works(app_page, serv
     corrupt = jxl_dir / "corrupt.jxl"
     data = bytearray(astronaut_jxl.read_bytes()[:40])
     corrupt.write_bytes(bytes(data))
-    page.click('[data-testid="tab-image"]')
+    page.click('[data-testid="tab-jxl"]')
     page.set_input_files('[data-testid="jxl-input"]', str(corrupt))
     error = page.locator('[data-testid="jxl-error"]')
     error.wait_for(state="visible", timeout=60_000)
     message = error.inner_text()
-    from codeclab.jxl.errors import JxlError
+    from codeclab.jxl.errors import JxlFormatError
 
-    with pytest.raises(JxlError) as raised:
+    with pytest.raises(JxlFormatError) as raised:
         service.load_plan(bytes(data), [1.0, 1.0])
     assert "corrupt.jxl" in message and "byte offset" in message
-    assert str(raised.value) in message  # the page shows Python's JxlError message
+    assert str(raised.value) in message  # the page shows Python's JxlFormatError message
     result = _drop(page, astronaut_jxl)
     assert result["total"] > 0
     assert error.is_hidden()
@@ -251,7 +251,7 @@ def test_chromium_shows_the_centre_group_in_full_detail_first(app_page, service,
 
 ENCODE_IN_PAGE = """
 async ({b64, width, height}) => {
-  const { encodeJxl, encodeSettings } = await import('./tools/jxl-codec.js');
+  const { encodeJxl, encodeSettings } = await import('./tools/jxl/codec.js');
   const rgba = Uint8ClampedArray.from(atob(b64), c => c.charCodeAt(0));
   const settings = encodeSettings(width, height);
   const { bytes, ms } = await encodeJxl(rgba, width, height, settings);
@@ -284,7 +284,7 @@ def test_page_encoder_writes_a_lossy_jxl_that_djxl_decodes_faithfully(app_page, 
 
 PLAN_HELPERS = """
 async () => {
-  const m = await import('./tools/jxl-plan.js');
+  const m = await import('./tools/jxl/plan.js');
   // 2×2 groups of 256 on a 512×400 image; the file stores group 3 first.
   const plan = { total: 1000, lf_complete_at: 100, center_group: 3, bytes_to_center: 300, groups: [
     { group: 0, rect: [0, 0, 256, 256], complete_at: 600 }, { group: 1, rect: [256, 0, 256, 256], complete_at: 800 },
@@ -319,7 +319,7 @@ def test_plan_helpers_weigh_the_salient_area_per_group(app_page):
 
 DRAWN_AT = """
 async ({b64, ns}) => {
-  const { drawsSomething } = await import('./tools/jxl-codec.js');
+  const { drawsSomething } = await import('./tools/jxl/codec.js');
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   const out = [];
   for (const n of ns) {
@@ -365,7 +365,9 @@ async ({b64, ns, rect}) => {
   for (const n of ns) {
     const p = await pixels(n);
     let sum = 0;
-    for (let i = 0; i < p.length; i += 4) sum += Math.abs(p[i] - full[i]) + Math.abs(p[i + 1] - full[i + 1]) + Math.abs(p[i + 2] - full[i + 2]);
+    for (let i = 0; i < p.length; i += 4) {
+      sum += Math.abs(p[i] - full[i]) + Math.abs(p[i + 1] - full[i + 1]) + Math.abs(p[i + 2] - full[i + 2]);
+    }
     out.push(sum / (3 * w * h));
   }
   return out;
@@ -383,7 +385,8 @@ def test_chromium_draws_each_section_of_a_group_once_it_is_complete(app_page, se
     plan = service.load_plan(data, [1, 1])
     frame = next(f for f in service.inspect(data)["frames"] if f["frame_type"] == "regular")
     first = next(s for s in frame["toc"] if s["kind"] == "pass_group")  # scanline file: group 0, the only pass
-    ns = [plan["lf_complete_at"], first["offset"] + first["size"] // 2, first["offset"] + first["size"] - 1, first["offset"] + first["size"]]
+    start, size = first["offset"], first["size"]
+    ns = [plan["lf_complete_at"], start + size // 2, start + size - 1, start + size]
     lf_only, half, almost, complete = page.evaluate(DIFF_AT, {"b64": base64.b64encode(data).decode(), "rect": first["rect"], "ns": ns})
     assert lf_only > 2 and half == lf_only and almost == lf_only and complete < 0.1, (lf_only, half, almost, complete)
 

@@ -42,7 +42,7 @@ def test_python_error_reaches_page_and_app_keeps_working(app_page):
 def test_no_request_leaves_the_origin(browser, site):
     page, watch = open_app(browser, site.url)
     try:
-        for tab in ("image", "speech", "textures", "about"):
+        for tab in ("attention", "jxl", "lyra", "basis", "about"):
             page.click(f'[data-testid="tab-{tab}"]')
         page.wait_for_timeout(500)
         assert watch.requests, "no requests were recorded at all"
@@ -92,3 +92,17 @@ def test_the_page_renders_for_a_screenshot(app_page, tmp_path):
     path = tmp_path / "screenshot.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_tabs_are_named_after_their_tools_and_old_links_still_work(browser, site):
+    page, _ = open_app(browser, site.url + "#speech")
+    try:
+        tabs = page.eval_on_selector_all('[role="tab"]', "tabs => tabs.map(t => t.dataset.testid)")
+        assert tabs == ["tab-attention", "tab-jxl", "tab-lyra", "tab-basis", "tab-about"]
+        page.wait_for_function("document.getElementById('tab-lyra').getAttribute('aria-selected') === 'true'")
+        assert page.is_visible("#panel-lyra") and page.is_hidden("#panel-attention")
+        for old, tool in (("image", "attention"), ("textures", "basis")):
+            page.evaluate("h => { location.hash = h; }", old)
+            page.wait_for_function(f"document.getElementById('tab-{tool}').getAttribute('aria-selected') === 'true'")
+    finally:
+        page.context.close()

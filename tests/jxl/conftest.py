@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.needs import missing
-from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 

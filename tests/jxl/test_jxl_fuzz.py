@@ -1,4 +1,4 @@
-"""Property tests: mutated and truncated files raise JxlError (with offset and field) or parse
+"""Property tests: mutated and truncated files raise JxlFormatError (with offset and field) or parse
 consistently; they never hang and never raise anything else."""
 
 from __future__ import annotations
@@ -7,12 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeclab.jxl import JxlError, service
+from codeclab.jxl import service
 from codeclab.jxl.bitreader import BitReader, BitWriter
 from codeclab.jxl.entropy import EntropyDecoder
+from codeclab.jxl.errors import JxlFormatError
 from codeclab.jxl.toc import TOC_DIST, decode_lehmer, encode_lehmer, read_permutation, write_permutation
 
-FUZZ = settings(max_examples=int(__import__("os").environ.get("JXL_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(__import__("os").environ.get("JXL_FUZZ_EXAMPLES", 150)), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +24,10 @@ def small_files(corpus):
 
 
 def _exercise(data: bytes) -> None:
-    """Every service entry point either works or raises JxlError naming offset and field."""
+    """Every service entry point either works or raises JxlFormatError naming offset and field."""
     try:
         info = service.inspect(data)
-    except JxlError as err:
+    except JxlFormatError as err:
         assert "byte offset" in str(err) or "field" in str(err), str(err)
         return
     for frame in info["frames"]:
@@ -33,7 +35,7 @@ def _exercise(data: bytes) -> None:
         assert end <= len(data) or info["container"]
     try:
         result = service.reorder(data, center=[info["width"] / 3, info["height"] / 2])
-    except JxlError as err:
+    except JxlFormatError as err:
         assert "byte offset" in str(err) or "field" in str(err), str(err)
         return
     assert service.inspect(result["data"])["frames"][0]["num_groups"] == info["frames"][0]["num_groups"]
@@ -60,7 +62,7 @@ def test_truncated_files_raise_jxl_error(small_files, data):
     name = data.draw(st.sampled_from(sorted(small_files)))
     blob = small_files[name]
     cut = data.draw(st.integers(0, len(blob) - 1))
-    with pytest.raises(JxlError) as err:
+    with pytest.raises(JxlFormatError) as err:
         service.inspect(blob[:cut])
     assert "byte offset" in str(err.value)
 
@@ -71,7 +73,7 @@ def test_random_bytes_after_signature(tail):
     for prefix in (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a"):
         try:
             service.inspect(prefix + tail)
-        except JxlError as err:
+        except JxlFormatError as err:
             assert err.offset is not None or err.field is not None
 
 
@@ -83,7 +85,7 @@ def test_entropy_decoder_on_noise(noise):
         decoder = EntropyDecoder(br, 8, "fuzz")
         for i in range(64):
             decoder.read(br, i % 8)
-    except JxlError as err:
+    except JxlFormatError as err:
         assert err.field and err.field.startswith("fuzz")
 
 
@@ -110,9 +112,9 @@ def test_toc_size_coding_round_trip(sizes):
 
 
 def test_not_a_jxl_file():
-    with pytest.raises(JxlError, match="signature"):
+    with pytest.raises(JxlFormatError, match="signature"):
         service.inspect(b"\x89PNG\r\n\x1a\n")
-    with pytest.raises(JxlError):
+    with pytest.raises(JxlFormatError):
         service.inspect(b"")
 
 
@@ -128,7 +130,7 @@ def test_icc_unprediction_on_mutated_streams(corpus, data):
     cut = data.draw(st.integers(0, len(stream)))
     try:
         profile = decode_icc(bytes(stream[:cut]))
-    except JxlError as err:
+    except JxlFormatError as err:
         assert err.field.startswith("icc.")
     else:
         assert isinstance(profile, bytes)
@@ -136,14 +138,14 @@ def test_icc_unprediction_on_mutated_streams(corpus, data):
 
 @pytest.mark.parametrize("center", [None, [1], ["a", 2], [float("nan"), 0], [float("inf"), 1]])
 def test_bad_centres_are_refused_clearly(small_files, center):
-    from codeclab.jxl import UnsupportedError
+    from codeclab.jxl.errors import JxlUnsupportedError
 
-    with pytest.raises(UnsupportedError, match="center"):
+    with pytest.raises(JxlUnsupportedError, match="center"):
         service.reorder(small_files["rgba"], center=center)
     if center is not None:
-        with pytest.raises(UnsupportedError, match="center"):
+        with pytest.raises(JxlUnsupportedError, match="center"):
             service.load_plan(small_files["rgba"], center)
-    with pytest.raises(UnsupportedError, match="order"):
+    with pytest.raises(JxlUnsupportedError, match="order"):
         service.reorder(small_files["rgba"], center=[1, 1], order="spiral")
 
 

@@ -9,14 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.needs import missing
 from PIL import Image
 
 import codeclab
 from codeclab.jxl import service
 from codeclab.jxl.container import open_jxl
 from codeclab.jxl.sections import parse_file
+from tests.needs import missing
 
 
 def test_info_parses_every_case(corpus, any_case):
@@ -166,7 +165,7 @@ def test_cli_attention_uses_codeclab_attention(corpus, tmp_path, upstream):
     dst = tmp_path / "a.jxl"
     out = _cli("reorder", corpus.path("vardct_scanline"), dst, "--attention", "--model", model)
     assert out.returncode == 0, out.stderr
-    line = next(l for l in out.stdout.splitlines() if l.startswith("attention centre from"))
+    line = next(row for row in out.stdout.splitlines() if row.startswith("attention centre from"))
     x, y = (float(v) for v in line.rsplit(" ", 1)[1].split(","))
     info = service.inspect(dst.read_bytes())["frames"][0]
     assert info["center_group"] == (int(y) // 256) * info["groups_x"] + int(x) // 256

@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codeclab.jxl import service
-from codeclab.jxl.orientation import (display_size, pixel_to_codestream, rect_to_display, to_codestream,
-                                      to_display)
+from codeclab.jxl.orientation import display_size, pixel_to_codestream, rect_to_display, to_codestream, to_display
 
 WIDTH, HEIGHT = 900, 600  # stored (codestream) size: 4 x 3 groups of 256
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.needs import missing
-
 from codeclab.jxl import service
 from codeclab.jxl.container import open_jxl, parse_boxes
 from codeclab.jxl.order import center_first_group_order
 from codeclab.jxl.sections import parse_file
+from tests.needs import missing
 
 CENTER_CASES = ["vardct_center", "vardct_default_mid", "vardct_corner", "vardct_edge", "progressive",
                 "progressive_ac", "effort7", "lossless", "lossless_g128", "rgba", "rgba_lossy",
@@ -158,7 +157,8 @@ def test_single_group_files_are_left_alone(corpus):
 
 def test_order_is_concentric_squares():
     order = center_first_group_order(640, 640, 5, 5, 256)  # centre group (2, 2)
-    ring = lambda g: max(abs(g % 5 - 2), abs(g // 5 - 2))
+    def ring(g):
+        return max(abs(g % 5 - 2), abs(g // 5 - 2))
     assert order[0] == 12
     assert [ring(g) for g in order] == sorted(ring(g) for g in order)
     assert sorted(order) == list(range(25))

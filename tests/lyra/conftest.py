@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.needs import missing
-
 from codeclab.lyra.models import LyraModels, TfliteRunner, load_models, onnx_files_present
 from codeclab.lyra.wav import read_wav
+from tests.needs import missing
 
 REPO = Path(__file__).resolve().parents[2]
 ONNX_DIR = REPO / "build" / "models" / "lyra"

@@ -7,9 +7,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from codeclab.lyra.config import LyraError, LyraUnsupportedError
 from codeclab.lyra.decoder import DecoderSession, LyraDecoder, decode_samples_async
 from codeclab.lyra.encoder import LyraEncoder
+from codeclab.lyra.errors import LyraError, LyraUnsupportedError
 from codeclab.lyra.gilbert import GilbertModel
 from codeclab.lyra.metrics import score
 from codeclab.lyra.models import StatefulModel, TfliteRunner

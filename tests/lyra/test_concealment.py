@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.signal import lfilter, welch
 
 from codeclab.lyra.comfort_noise import ComfortNoiseGenerator
@@ -144,9 +146,6 @@ def test_noise_estimator_rejects_oversized_input(bad):
     with pytest.raises(ValueError):
         NoiseEstimator().receive_samples(np.zeros(bad))
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)

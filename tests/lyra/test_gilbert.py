@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codeclab.lyra.config import LyraError
+from codeclab.lyra.errors import LyraError
 from codeclab.lyra.gilbert import GilbertModel
 
 
@@ -58,14 +58,14 @@ def node_executable() -> str:
 
 
 def test_page_port_drops_exactly_the_same_packets(repo_root, tmp_path):
-    """web/lib/gilbert.js and GilbertModel: same seed and parameters, same pattern, draw for draw."""
+    """web/tools/lyra/gilbert.js and GilbertModel: same seed and parameters, same pattern, draw for draw."""
     import json
     import subprocess
 
     cases = [(0.0, 1.0, 1), (0.1, 1.0, 1234), (0.2, 3.0, 7), (0.3, 2.0, 2**32 - 1), (0.5, 1.0, 0), (0.75, 8.0, 99)]
     script = tmp_path / "patterns.mjs"
     script.write_text(
-        "import { GilbertElliott } from " + json.dumps((repo_root / "web" / "lib" / "gilbert.js").as_uri()) + ";\n"
+        "import { GilbertElliott } from " + json.dumps((repo_root / "web" / "tools" / "lyra" / "gilbert.js").as_uri()) + ";\n"
         "const cases = JSON.parse(process.argv[2]);\n"
         "const out = cases.map(([rate, burst, seed]) => {\n"
         "  const model = new GilbertElliott({ lossRate: rate, meanBurst: burst, seed });\n"

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeclab.errors import FormatError
-from codeclab.lyra.config import LyraError
-from codeclab.lyra.lyrafile import LyraFileError, lyra_bytes, parse_lyra, read_lyra, write_lyra
+from codeclab.lyra.errors import LyraError, LyraFileError
+from codeclab.lyra.lyrafile import lyra_bytes, parse_lyra, read_lyra, write_lyra
 
 
 def test_upstream_empty_file(testdata):
@@ -58,3 +58,19 @@ def test_fuzz(data, bitrate):
     size = len(stream.packets[0])
     assert all(len(p) == size for p in stream.packets)
     assert b"".join(stream.packets) + data[len(data) - stream.trailing_bytes:] == data
+
+
+def test_a_text_file_named_lyra_is_refused_in_plain_words():
+    text = ("this is not audio\n" * 20).encode()[:60]  # 60 bytes: four 15-byte "packets" at 6 kbps
+    with pytest.raises(LyraFileError, match="text file"):
+        parse_lyra(text)
+
+
+def test_packet_bytes_are_never_taken_for_text():
+    import numpy as np
+
+    from codeclab.lyra.lyrafile import looks_like_text
+
+    rng = np.random.default_rng(1)
+    for packets in range(1, 400):
+        assert not looks_like_text(rng.integers(0, 256, 15 * packets, dtype=np.uint8).tobytes())

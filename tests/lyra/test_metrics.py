@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from pystoi import stoi as pystoi_stoi
 
-from codeclab.lyra.metrics import MetricError, align, log_spectral_distance, score, stoi
+from codeclab.lyra.errors import MetricError
+from codeclab.lyra.metrics import align, log_spectral_distance, score, stoi
 from codeclab.lyra.wav import read_wav
 
 

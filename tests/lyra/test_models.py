@@ -16,7 +16,7 @@ from onnx import TensorProto, helper
 from codeclab.errors import ModelUnavailableError
 from codeclab.lyra.decoder import LyraDecoder
 from codeclab.lyra.encoder import LyraEncoder
-from codeclab.lyra.config import LyraError
+from codeclab.lyra.errors import LyraError
 from codeclab.lyra.models import OnnxRunner, StatefulModel, load_models, load_state_init
 
 

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from codeclab.errors import CodeclabError
 from codeclab.lyra import config
-from codeclab.lyra.packet import LyraError, pack, pack_for_bitrate, unpack
+from codeclab.lyra.errors import LyraError
+from codeclab.lyra.packet import pack, pack_for_bitrate, unpack
 
 
 def upstream_style_pack(indices) -> bytes:

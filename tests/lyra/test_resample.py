@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import resample_poly
 
-from codeclab.lyra.resample import ResampleError, StreamingResampler, resample
+from codeclab.lyra.errors import ResampleError
+from codeclab.lyra.resample import StreamingResampler, resample
 
 PAIRS = [(8000, 16000), (16000, 8000), (32000, 16000), (16000, 32000), (48000, 16000), (16000, 48000)]
 

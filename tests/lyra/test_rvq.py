@@ -5,9 +5,10 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter
 
 from codeclab.lyra import rvq
+from codeclab.lyra.errors import LyraError
 from codeclab.lyra.models import codebooks_from_tflite
 from codeclab.lyra.packet import pack, unpack
-from codeclab.lyra.rvq import LyraError, ResidualVectorQuantizer
+from codeclab.lyra.rvq import ResidualVectorQuantizer
 
 
 @pytest.fixture(scope="module")

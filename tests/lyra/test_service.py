@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from codeclab.lyra import service
-from codeclab.lyra.config import LyraError
 from codeclab.lyra.decoder import LyraDecoder
 from codeclab.lyra.encoder import LyraEncoder
+from codeclab.lyra.errors import LyraError
 from codeclab.lyra.models import TfliteRunner
 
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeclab.errors import CodeclabError, FormatError, UnsupportedError
-from codeclab.lyra.wav import WavError, read_wav, wav_bytes, write_wav
+from codeclab.lyra.errors import WavError
+from codeclab.lyra.wav import read_wav, wav_bytes, write_wav
 
 
 def test_reads_upstream_samples(testdata):

@@ -1,9 +1,8 @@
-"""build.py: wheels verified against Pyodide's lock, a trimmed lock file, packaging, serving."""
+"""devkit (what build.py runs): wheels verified against Pyodide's lock, a trimmed lock file, packaging, serving."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import threading
 import urllib.request
@@ -19,10 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def build_module():
-    spec = importlib.util.spec_from_file_location("codeclab_build_under_test", REPO / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from devkit import build
+
+    return build
 
 
 @pytest.fixture
@@ -103,16 +101,18 @@ def test_no_absolute_foreign_urls_in_the_shell():
             assert "http://" not in text and "https://" not in text, path
 
 
-def test_server_sets_mime_types_and_isolation(build_module, tmp_path):
+def test_server_sets_mime_types_and_isolation(tmp_path):
+    from devkit.server import make_server
+
     (tmp_path / "a.wasm").write_bytes(b"\0asm")
     (tmp_path / "b.jxl").write_bytes(b"\xff\x0a")
     (tmp_path / "c.lyra").write_bytes(b"\0" * 8)
     (tmp_path / "d.ktx2").write_bytes(b"\xabKTX 20")
     (tmp_path / "e.mjs").write_text("export {}")
     for isolate in (True, False):
-        server = build_module.make_server(tmp_path, 0, isolate)
+        server = make_server(tmp_path, 0, isolate)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = "http://127.0.0.1:%d/" % server.server_address[1]
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
         try:
             expected = {"a.wasm": "application/wasm", "b.jxl": "image/jxl", "c.lyra": "application/octet-stream",
                         "d.ktx2": "image/ktx2", "e.mjs": "text/javascript"}

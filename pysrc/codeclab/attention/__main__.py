@@ -52,8 +52,8 @@ def make_runner(model: str | None, threads: int, with_weights: bool = False):
 
 def visualize(path: Path, pixels, prediction: Prediction, out_dir: Path) -> Path:
     """Write <stem>.attention.png: the image, the heatmap in orange, and the point."""
-    import numpy as np  # noqa: PLC0415
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    import numpy as np
+    from PIL import Image, ImageDraw
 
     rgb = pixels if pixels.dtype == np.uint8 else (pixels // 257).astype(np.uint8)
     image = Image.fromarray(np.ascontiguousarray(rgb))

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CodeclabError, ModelUnavailableError, UnsupportedError
+from ..errors import ModelUnavailableError
 from ..onnx_bridge import has_model, run_model, run_model_sync
 from . import saliency
+from .errors import AttentionError, AttentionUnsupportedError
 from .geometry import frame_box_to_original, frame_to_original, image_box_in_frame, upstream_center
 from .preprocess import PadGeometry, model_input
 
@@ -30,10 +31,6 @@ INPUT_NAME = "image"
 CENTER_OUTPUT = "center"
 WEIGHTS_OUTPUT = "weights"
 PREDICTORS = ("auto", "model", "fallback")
-
-
-class AttentionError(CodeclabError):
-    """The attention tool cannot produce a point for this input."""
 
 
 @dataclass
@@ -83,7 +80,7 @@ def prepare(pixels: np.ndarray) -> Prepared:
     try:
         frame, geometry = model_input(pixels)
     except ValueError as err:
-        raise UnsupportedError(f"cannot place this image in the model's 640x480 frame: {err}") from err
+        raise AttentionUnsupportedError(f"cannot place this image in the model's 640x480 frame: {err}") from err
     return Prepared(frame=frame, geometry=geometry, preprocess_ms=_ms_since(started))
 
 
@@ -230,7 +227,7 @@ class TfliteCenterRunner:
 
             options: dict[str, Any] = {}
             if self.with_weights:
-                from ai_edge_litert.interpreter import OpResolverType  # noqa: PLC0415
+                from ai_edge_litert.interpreter import OpResolverType  # noqa: PLC0415 (CPython only)
 
                 options = {"experimental_preserve_all_tensors": True,
                            "experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}

@@ -1,4 +1,4 @@
-"""What the page calls: ``attention.predict`` (see web/tools/attention.js).
+"""What the page calls: ``attention.predict`` (see web/tools/attention/index.js).
 
 Plain Python in, a JSON-able dict (plus one numpy heatmap) out; the model runs
 through whatever runner the caller passes (onnxruntime-web in the page).
@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import CodeclabError
 from ..imaging import DecodedImage, decode_rgb, rgba_to_rgb
 from ..onnx_bridge import has_model
-from .geometry import rescale_point
-from .predict import MODEL_LABEL, MODEL_NAME, Prediction, predict_pixels_async
 from . import lite as lite_model
 from . import saliency
+from .errors import AttentionError
+from .geometry import rescale_point
+from .predict import MODEL_LABEL, MODEL_NAME, Prediction, predict_pixels_async
 
 MODEL_CHOICES = ("full", "lite", "both")   # the page's "model" select: full, lite (RigL), or both side by side
 
@@ -35,9 +35,9 @@ def _decode(data: Any, rgba: Any, width: Any, height: Any) -> DecodedImage:
         return image
     if rgba is not None:
         if width is None or height is None:
-            raise CodeclabError("rgba pixels need width and height")
+            raise AttentionError("rgba pixels need width and height")
         return rgba_to_rgb(rgba, width, height)
-    raise CodeclabError("nothing to predict: pass the file bytes (data) or rgba pixels with width and height")
+    raise AttentionError("nothing to predict: pass the file bytes (data) or rgba pixels with width and height")
 
 
 def _to_original_size(prediction: Prediction, size: tuple[int, int]) -> None:
@@ -70,7 +70,7 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
     pixels).
     """
     if models not in MODEL_CHOICES:
-        raise CodeclabError(f"unknown models {models!r}: choose one of {', '.join(MODEL_CHOICES)}")
+        raise AttentionError(f"unknown models {models!r}: choose one of {', '.join(MODEL_CHOICES)}")
     started = time.perf_counter()
     image = _decode(data, rgba, width, height)
     decode_ms = (time.perf_counter() - started) * 1000.0

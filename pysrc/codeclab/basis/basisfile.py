@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .common import MAX_DIMENSION, BasisError, Reader, blocks, crc16, level_size, max_levels
+from .common import MAX_DIMENSION, Reader, blocks, crc16, level_size, max_levels
+from .errors import BasisFormatError
 
 SIGNATURE = 0x4273  # bytes b"sB"
 SUPPORTED_VERSION = 0x13  # the only version the transcoder accepts (BASISD_SUPPORTED_BASIS_VERSION)
@@ -168,8 +169,8 @@ def _field_at(offsets: dict[str, tuple[int, int]], base: int, name: str) -> int:
     return base + offsets[name][0]
 
 
-def _header_error(message: str, name: str) -> BasisError:
-    return BasisError(message, offset=HEADER_OFFSETS[name][0], field=f"header.{name}")
+def _header_error(message: str, name: str) -> BasisFormatError:
+    return BasisFormatError(message, offset=HEADER_OFFSETS[name][0], field=f"header.{name}")
 
 
 def parse_basis(data: bytes) -> BasisFile:
@@ -246,8 +247,8 @@ def _parse_slice(reader: Reader, h: BasisHeader, index: int) -> SliceDesc:
     }
     desc = SliceDesc(index=index, **values)
 
-    def fail(message: str, name: str) -> BasisError:
-        return BasisError(f"slice {index}: {message}", offset=_field_at(SLICE_OFFSETS, base, name),
+    def fail(message: str, name: str) -> BasisFormatError:
+        return BasisFormatError(f"slice {index}: {message}", offset=_field_at(SLICE_OFFSETS, base, name),
                           field=f"slices[{index}].{name}")
 
     if desc.image_index >= h.total_images:
@@ -308,7 +309,7 @@ def _group_slices(h: BasisHeader, slices: tuple[SliceDesc, ...]) -> tuple[tuple[
     return tuple(tuple(chain) for chain in per_image)
 
 
-def _slice_error(desc: SliceDesc, message: str, name: str, h: BasisHeader) -> BasisError:
+def _slice_error(desc: SliceDesc, message: str, name: str, h: BasisHeader) -> BasisFormatError:
     base = h.slice_desc_file_ofs + SLICE_DESC_SIZE * desc.index
-    return BasisError(f"slice {desc.index}: {message}", offset=_field_at(SLICE_OFFSETS, base, name),
+    return BasisFormatError(f"slice {desc.index}: {message}", offset=_field_at(SLICE_OFFSETS, base, name),
                       field=f"slices[{desc.index}].{name}")

@@ -1,11 +1,11 @@
-"""Pieces shared by the KTX2 and .basis parsers: the error type, a bounds-checked
+"""Pieces shared by the KTX2 and .basis parsers: a bounds-checked
 little-endian reader, Basis's CRC16 and the mip-chain arithmetic."""
 
 from __future__ import annotations
 
 import struct
 
-from codeclab.errors import FormatError
+from .errors import BasisFormatError
 
 # Largest texture side we accept.  WebGL2 guarantees only 2048 and common GPUs
 # stop at 16384; anything larger in a header is corruption, and refusing it
@@ -13,13 +13,9 @@ from codeclab.errors import FormatError
 MAX_DIMENSION = 16384
 
 
-class BasisError(FormatError):
-    """A KTX2 or .basis file is malformed (names the field and byte offset)."""
-
-
 class Reader:
     """Reads little-endian integers from ``data``; running past the end raises
-    a ``BasisError`` naming the field that was cut off."""
+    a ``BasisFormatError`` naming the field that was cut off."""
 
     def __init__(self, data: bytes, what: str):
         self.data = data
@@ -27,7 +23,7 @@ class Reader:
 
     def need(self, offset: int, size: int, field: str) -> None:
         if offset < 0 or offset + size > len(self.data):
-            raise BasisError(
+            raise BasisFormatError(
                 f"{self.what} is truncated: {field} needs {size} bytes at {offset}, "
                 f"file has {len(self.data)}",
                 offset=offset,
@@ -92,4 +88,4 @@ def check_dimension(value: int, field: str, offset: int, *, allow_zero: bool = F
     if value == 0 and allow_zero:
         return
     if not 1 <= value <= MAX_DIMENSION:
-        raise BasisError(f"{field} {value} is outside 1..{MAX_DIMENSION}", offset=offset, field=field)
+        raise BasisFormatError(f"{field} {value} is outside 1..{MAX_DIMENSION}", offset=offset, field=field)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .basisfile import SIGNATURE, BasisFile, parse_basis
-from .common import BasisError
+from .errors import BasisFormatError
 from .formats import rgba8_bytes
 from .ktx2 import IDENTIFIER, PRIMARIES_NAMES, Ktx2File, parse_ktx2
 
@@ -43,16 +43,16 @@ class TextureInfo:
 
 
 def detect_container(data: bytes) -> str:
-    """``"ktx2"`` or ``"basis"`` from the first bytes; ``BasisError`` otherwise."""
+    """``"ktx2"`` or ``"basis"`` from the first bytes; ``BasisFormatError`` otherwise."""
     head = bytes(data[:12])
     if head == IDENTIFIER:
         return "ktx2"
     if len(head) >= 2 and int.from_bytes(head[:2], "little") == SIGNATURE:
         return "basis"
     if head[:4] == IDENTIFIER[:4]:
-        raise BasisError("KTX identifier but not KTX 2.0 (KTX 1 files are not supported)",
+        raise BasisFormatError("KTX identifier but not KTX 2.0 (KTX 1 files are not supported)",
                          offset=0, field="identifier")
-    raise BasisError("neither a KTX2 nor a .basis file (unknown magic bytes)", offset=0, field="magic")
+    raise BasisFormatError("neither a KTX2 nor a .basis file (unknown magic bytes)", offset=0, field="magic")
 
 
 def describe(data: bytes) -> TextureInfo:
@@ -66,7 +66,7 @@ def describe(data: bytes) -> TextureInfo:
 def _describe_ktx2(ktx: Ktx2File) -> TextureInfo:
     h = ktx.header
     if not ktx.is_basis:
-        raise BasisError(
+        raise BasisFormatError(
             f"KTX2 file holds vkFormat {h.vk_format} (colour model {ktx.dfd.color_model}), "
             "not Basis Universal ETC1S/UASTC data",
             offset=12,

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .common import BasisError, Reader, blocks, check_dimension, level_size, max_levels
+from .common import Reader, blocks, check_dimension, level_size, max_levels
+from .errors import BasisFormatError
 
 IDENTIFIER = b"\xabKTX 20\xbb\r\n\x1a\n"
 HEADER_SIZE = 80
@@ -198,7 +199,7 @@ class Ktx2File:
 
 
 def parse_ktx2(data: bytes) -> Ktx2File:
-    """Parse and validate a KTX2 file; raises ``BasisError`` on any inconsistency."""
+    """Parse and validate a KTX2 file; raises ``BasisFormatError`` on any inconsistency."""
     data = bytes(data)
     reader = Reader(data, "KTX2 file")
     header = _parse_header(reader)
@@ -212,7 +213,7 @@ def parse_ktx2(data: bytes) -> Ktx2File:
     if header.supercompression_scheme == SUPERCOMPRESSION_BASISLZ:
         basislz = _parse_basislz(reader, header, levels, dfd)
     elif header.sgd_byte_length != 0:
-        raise BasisError(
+        raise BasisFormatError(
             "supercompression global data present without BasisLZ",
             offset=64,
             field="sgdByteLength",
@@ -226,7 +227,7 @@ def parse_ktx2(data: bytes) -> Ktx2File:
 def _parse_header(reader: Reader) -> Ktx2Header:
     ident = reader.bytes(0, 12, "identifier")
     if ident != IDENTIFIER:
-        raise BasisError("not a KTX2 file: wrong identifier", offset=0, field="identifier")
+        raise BasisFormatError("not a KTX2 file: wrong identifier", offset=0, field="identifier")
     names = ("vkFormat", "typeSize", "pixelWidth", "pixelHeight", "pixelDepth", "layerCount",
              "faceCount", "levelCount", "supercompressionScheme")
     values = {name: reader.u32(12 + 4 * i, name) for i, name in enumerate(names)}
@@ -249,21 +250,21 @@ def _check_header_sizes(h: Ktx2Header) -> None:
     check_dimension(h.pixel_height, "pixelHeight", 24, allow_zero=True)
     check_dimension(h.pixel_depth, "pixelDepth", 28, allow_zero=True)
     if h.layer_count > MAX_LAYERS:
-        raise BasisError(f"layerCount {h.layer_count} exceeds {MAX_LAYERS}", offset=32, field="layerCount")
+        raise BasisFormatError(f"layerCount {h.layer_count} exceeds {MAX_LAYERS}", offset=32, field="layerCount")
     if h.face_count not in (1, 6):
-        raise BasisError(f"faceCount {h.face_count} must be 1 or 6", offset=36, field="faceCount")
+        raise BasisFormatError(f"faceCount {h.face_count} must be 1 or 6", offset=36, field="faceCount")
     if h.face_count == 6 and (h.pixel_width != h.pixel_height or h.pixel_depth != 0):
-        raise BasisError("cube map faces must be square and 2-D", offset=36, field="faceCount")
+        raise BasisFormatError("cube map faces must be square and 2-D", offset=36, field="faceCount")
     most = max_levels(h.pixel_width, h.pixel_height, h.pixel_depth)
     if h.level_count > most:
-        raise BasisError(
+        raise BasisFormatError(
             f"levelCount {h.level_count} is more than the {most} levels of a "
             f"{h.pixel_width}x{h.pixel_height} texture",
             offset=40,
             field="levelCount",
         )
     if h.supercompression_scheme not in SUPERCOMPRESSION_NAMES:
-        raise BasisError(
+        raise BasisFormatError(
             f"unknown supercompressionScheme {h.supercompression_scheme}",
             offset=44,
             field="supercompressionScheme",
@@ -276,13 +277,13 @@ def _check_region(reader: Reader, offset: int, length: int, field_name: str, hea
     if length == 0:
         return
     if offset < not_before:
-        raise BasisError(
+        raise BasisFormatError(
             f"{field_name} region starts at {offset}, inside the header/index (ends at {not_before})",
             offset=header_offset,
             field=field_name,
         )
     if offset + length > len(reader.data):
-        raise BasisError(
+        raise BasisFormatError(
             f"{field_name} region {offset}..{offset + length} runs past the end of the "
             f"{len(reader.data)}-byte file",
             offset=header_offset,
@@ -293,12 +294,12 @@ def _check_region(reader: Reader, offset: int, length: int, field_name: str, hea
 def _parse_dfd(reader: Reader, header: Ktx2Header, levels_end: int) -> BasicDfd:
     start, length = header.dfd_byte_offset, header.dfd_byte_length
     if length < 4 + DFD_BASIC_BLOCK_HEADER:
-        raise BasisError(f"dfdByteLength {length} is too small for a basic descriptor",
+        raise BasisFormatError(f"dfdByteLength {length} is too small for a basic descriptor",
                          offset=52, field="dfdByteLength")
     _check_region(reader, start, length, "dfdByteOffset", 48, levels_end)
     total = reader.u32(start, "dfdTotalSize")
     if total != length:
-        raise BasisError(f"dfdTotalSize {total} disagrees with dfdByteLength {length}",
+        raise BasisFormatError(f"dfdTotalSize {total} disagrees with dfdByteLength {length}",
                          offset=start, field="dfdTotalSize")
     pos, end = start + 4, start + length
     while pos + 8 <= end:
@@ -306,17 +307,17 @@ def _parse_dfd(reader: Reader, header: Ktx2Header, levels_end: int) -> BasicDfd:
         word1 = reader.u32(pos + 4, "dfd.versionNumber")
         block_size = word1 >> 16
         if block_size < 8 or pos + block_size > end:
-            raise BasisError(f"descriptorBlockSize {block_size} does not fit in the DFD",
+            raise BasisFormatError(f"descriptorBlockSize {block_size} does not fit in the DFD",
                              offset=pos + 6, field="dfd.descriptorBlockSize")
         if word0 == 0:  # vendor 0 (Khronos), descriptor type 0 (basic)
             return _parse_basic_block(reader, pos, word1 & 0xFFFF, block_size)
         pos += block_size
-    raise BasisError("DFD has no basic descriptor block", offset=start, field="dfd")
+    raise BasisFormatError("DFD has no basic descriptor block", offset=start, field="dfd")
 
 
 def _parse_basic_block(reader: Reader, pos: int, version: int, block_size: int) -> BasicDfd:
     if block_size < DFD_BASIC_BLOCK_HEADER or (block_size - DFD_BASIC_BLOCK_HEADER) % DFD_SAMPLE_SIZE:
-        raise BasisError(f"basic descriptorBlockSize {block_size} is not 24 + 16 x samples",
+        raise BasisFormatError(f"basic descriptorBlockSize {block_size} is not 24 + 16 x samples",
                          offset=pos + 6, field="dfd.descriptorBlockSize")
     raw = reader.bytes(pos + 8, 16, "dfd.colorModel")
     samples = []
@@ -353,17 +354,17 @@ def _parse_key_values(reader: Reader, header: Ktx2Header) -> dict[str, bytes]:
     pos, end = start, start + length
     while pos < end:
         if end - pos < 4:
-            raise BasisError("key/value data ends inside a keyAndValueByteLength",
+            raise BasisFormatError("key/value data ends inside a keyAndValueByteLength",
                              offset=pos, field="keyAndValueByteLength")
         size = reader.u32(pos, "keyAndValueByteLength")
         body_start = pos + 4
         if size == 0 or body_start + size > end:
-            raise BasisError(f"keyAndValueByteLength {size} does not fit in the key/value data",
+            raise BasisFormatError(f"keyAndValueByteLength {size} does not fit in the key/value data",
                              offset=pos, field="keyAndValueByteLength")
         body = reader.data[body_start : body_start + size]
         nul = body.find(b"\0")
         if nul < 0:
-            raise BasisError("key is not NUL-terminated", offset=body_start, field="keyAndValue")
+            raise BasisFormatError("key is not NUL-terminated", offset=body_start, field="keyAndValue")
         out[body[:nul].decode("utf-8", "replace")] = body[nul + 1 :]
         # Each entry is padded so the next length field is 4-byte aligned.
         pos = start + ((body_start + size - start + 3) & ~3)
@@ -378,33 +379,33 @@ def _check_basis_header(h: Ktx2Header, dfd: BasicDfd) -> None:
     scheme = h.supercompression_scheme
     if model == COLOR_MODEL_ETC1S:
         if scheme != SUPERCOMPRESSION_BASISLZ:
-            raise BasisError(f"ETC1S data needs BasisLZ supercompression, not scheme {scheme}",
+            raise BasisFormatError(f"ETC1S data needs BasisLZ supercompression, not scheme {scheme}",
                              offset=44, field="supercompressionScheme")
         if len(dfd.samples) not in (1, 2):
-            raise BasisError(f"ETC1S DFD must have 1 or 2 samples, has {len(dfd.samples)}",
+            raise BasisFormatError(f"ETC1S DFD must have 1 or 2 samples, has {len(dfd.samples)}",
                              offset=h.dfd_byte_offset + 10, field="dfd.samples")
     elif model == COLOR_MODEL_UASTC:
         if scheme not in (SUPERCOMPRESSION_NONE, SUPERCOMPRESSION_ZSTD):
-            raise BasisError(f"UASTC data cannot use supercompression scheme {scheme}",
+            raise BasisFormatError(f"UASTC data cannot use supercompression scheme {scheme}",
                              offset=44, field="supercompressionScheme")
         if len(dfd.samples) != 1:
-            raise BasisError(f"UASTC DFD must have 1 sample, has {len(dfd.samples)}",
+            raise BasisFormatError(f"UASTC DFD must have 1 sample, has {len(dfd.samples)}",
                              offset=h.dfd_byte_offset + 10, field="dfd.samples")
     else:
-        raise BasisError(
+        raise BasisFormatError(
             f"vkFormat is UNDEFINED but DFD colorModel {model} is neither ETC1S (163) nor UASTC (166)",
             offset=h.dfd_byte_offset + 12,
             field="dfd.colorModel",
         )
     if dfd.texel_block_dimensions[:2] != (4, 4):
-        raise BasisError(f"Basis texel block must be 4x4, DFD says {dfd.texel_block_dimensions[:2]}",
+        raise BasisFormatError(f"Basis texel block must be 4x4, DFD says {dfd.texel_block_dimensions[:2]}",
                          offset=h.dfd_byte_offset + 16, field="dfd.texelBlockDimension")
     if h.type_size != 1:
-        raise BasisError(f"typeSize must be 1 for Basis data, is {h.type_size}", offset=16, field="typeSize")
+        raise BasisFormatError(f"typeSize must be 1 for Basis data, is {h.type_size}", offset=16, field="typeSize")
     if h.pixel_height == 0:
-        raise BasisError("Basis textures are 2-D: pixelHeight is 0", offset=24, field="pixelHeight")
+        raise BasisFormatError("Basis textures are 2-D: pixelHeight is 0", offset=24, field="pixelHeight")
     if h.pixel_depth != 0:
-        raise BasisError("Basis textures cannot be 3-D: pixelDepth is not 0", offset=28, field="pixelDepth")
+        raise BasisFormatError("Basis textures cannot be 3-D: pixelDepth is not 0", offset=28, field="pixelDepth")
 
 
 def _parse_level_index(reader: Reader, h: Ktx2Header, levels_end: int) -> tuple[Ktx2Level, ...]:
@@ -415,7 +416,7 @@ def _parse_level_index(reader: Reader, h: Ktx2Header, levels_end: int) -> tuple[
         length = reader.u64(at + 8, f"levels[{i}].byteLength")
         uncompressed = reader.u64(at + 16, f"levels[{i}].uncompressedByteLength")
         if length == 0:
-            raise BasisError(f"level {i} has no data", offset=at + 8, field=f"levels[{i}].byteLength")
+            raise BasisFormatError(f"level {i} has no data", offset=at + 8, field=f"levels[{i}].byteLength")
         _check_region(reader, offset, length, f"levels[{i}].byteOffset", at, levels_end)
         width, height = level_size(h.pixel_width, max(1, h.pixel_height), i)
         levels.append(Ktx2Level(i, width, height, offset, length, uncompressed))
@@ -426,7 +427,7 @@ def _parse_basislz(reader: Reader, h: Ktx2Header, levels: tuple[Ktx2Level, ...],
                    dfd: BasicDfd) -> BasisLzGlobalData:
     start, length = h.sgd_byte_offset, h.sgd_byte_length
     if length < BASISLZ_GLOBAL_HEADER:
-        raise BasisError(f"sgdByteLength {length} is too small for BasisLZ global data",
+        raise BasisFormatError(f"sgdByteLength {length} is too small for BasisLZ global data",
                          offset=72, field="sgdByteLength")
     _check_region(reader, start, length, "sgdByteOffset", 64, HEADER_SIZE)
     counts = [reader.u16(start + 2 * i, name) for i, name in enumerate(("endpointCount", "selectorCount"))]
@@ -435,7 +436,7 @@ def _parse_basislz(reader: Reader, h: Ktx2Header, levels: tuple[Ktx2Level, ...],
     image_count = len(levels) * h.num_layers * h.face_count
     expected = BASISLZ_GLOBAL_HEADER + BASISLZ_IMAGE_DESC * image_count + sum(lengths)
     if expected != length:
-        raise BasisError(
+        raise BasisFormatError(
             f"BasisLZ global data of {image_count} images and codebooks needs {expected} bytes, "
             f"sgdByteLength says {length}",
             offset=72,
@@ -457,12 +458,12 @@ def _parse_basislz(reader: Reader, h: Ktx2Header, levels: tuple[Ktx2Level, ...],
 
 def _check_slice(offset: int, length: int, level: Ktx2Level, at: int, name: str, *, required: bool) -> None:
     if required and length == 0:
-        raise BasisError(f"{name} is empty", offset=at + 4, field=f"{name}ByteLength")
+        raise BasisFormatError(f"{name} is empty", offset=at + 4, field=f"{name}ByteLength")
     if not required and length != 0:
-        raise BasisError(f"{name} present but the DFD declares no alpha", offset=at + 4,
+        raise BasisFormatError(f"{name} present but the DFD declares no alpha", offset=at + 4,
                          field=f"{name}ByteLength")
     if offset + length > level.byte_length:
-        raise BasisError(
+        raise BasisFormatError(
             f"{name} {offset}..{offset + length} runs past level {level.index}'s "
             f"{level.byte_length} bytes",
             offset=at,
@@ -477,14 +478,14 @@ def _check_uastc_levels(ktx: Ktx2File) -> None:
         expected = blocks(level.width) * blocks(level.height) * UASTC_BLOCK_BYTES * ktx.images_per_level
         at = HEADER_SIZE + LEVEL_INDEX_ENTRY_SIZE * level.index
         if level.uncompressed_byte_length != expected:
-            raise BasisError(
+            raise BasisFormatError(
                 f"level {level.index} ({level.width}x{level.height}) holds {expected} bytes of UASTC "
                 f"blocks, uncompressedByteLength says {level.uncompressed_byte_length}",
                 offset=at + 16,
                 field=f"levels[{level.index}].uncompressedByteLength",
             )
         if scheme == SUPERCOMPRESSION_NONE and level.byte_length != expected:
-            raise BasisError(
+            raise BasisFormatError(
                 f"uncompressed level {level.index} must be {expected} bytes, byteLength says "
                 f"{level.byte_length}",
                 offset=at + 8,

@@ -92,7 +92,7 @@ def info_dict(info: TextureInfo, name: str = "") -> dict:
 
 
 def inspect(data: bytes, name: str = "") -> dict:
-    """Describe a dropped .ktx2/.basis file (raises BasisError when malformed)."""
+    """Describe a dropped .ktx2/.basis file (raises BasisFormatError when malformed)."""
     return info_dict(describe(bytes(data)), name)
 
 

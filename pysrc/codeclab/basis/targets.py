@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codeclab.errors import UnsupportedError
-
 from . import formats as F
+from .errors import BasisUnsupportedError
 from .formats import GpuFormat, Upload
 
 
@@ -104,7 +103,7 @@ def is_power_of_two(value: int) -> bool:
 
 def _check_source(source_format: str) -> None:
     if source_format not in SOURCE_FORMATS:
-        raise UnsupportedError(f"unknown Basis source format {source_format!r} (etc1s or uastc)")
+        raise BasisUnsupportedError(f"unknown Basis source format {source_format!r} (etc1s or uastc)")
 
 
 def _upload_for(fmt: GpuFormat, exts: frozenset[str], extension: str | None = None) -> Upload | None:
@@ -202,21 +201,21 @@ def unavailable_targets(extensions, source_format: str, width: int, height: int,
 def forced_target(name: str, extensions, source_format: str, has_alpha: bool, width: int, height: int,
                   levels: int = 1) -> Target:
     """The named target (``"BC7_RGBA"``, ``"cTFBC7_RGBA"``, ``"rgba32"`` ...) or
-    an ``UnsupportedError`` saying why it cannot be used here."""
+    an ``BasisUnsupportedError`` saying why it cannot be used here."""
     _check_source(source_format)
     try:
         fmt = F.lookup(name)
     except KeyError:
         known = ", ".join(f.name for f in F.FORMATS)
-        raise UnsupportedError(f"unknown transcode target {name!r}; known: {known}") from None
+        raise BasisUnsupportedError(f"unknown transcode target {name!r}; known: {known}") from None
     why = _fits(fmt, source_format, width, height, levels)
     if why is not None:
-        raise UnsupportedError(f"cannot use {fmt.name}: {why}")
+        raise BasisUnsupportedError(f"cannot use {fmt.name}: {why}")
     exts = normalize_extensions(extensions)
     upload = _upload_for(fmt, exts)
     if upload is None:
         needed = " or ".join(u.extension for u in fmt.uploads if u.extension)
-        raise UnsupportedError(f"cannot use {fmt.name}: this WebGL2 context lacks {needed}")
+        raise BasisUnsupportedError(f"cannot use {fmt.name}: this WebGL2 context lacks {needed}")
     return _target(fmt, upload, exts, has_alpha, "force")
 
 

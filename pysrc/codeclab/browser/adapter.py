@@ -1,9 +1,9 @@
 """The one module that touches ``js`` / ``pyodide``: the worker's side of the RPC.
 
-It converts JS values to Python (ArrayBuffer -> bytes, typed arrays -> numpy,
-objects -> dict), calls the tools through :mod:`codeclab.browser.rpc`, converts
-the result back (numpy -> typed arrays, dict -> plain JS objects), and runs
-models through onnxruntime-web via a bridge object the worker installs.
+It converts JS values to Python and back (the conversions themselves are in
+:mod:`codeclab.browser.convert`, testable in CPython), calls the tools through
+:mod:`codeclab.browser.rpc`, and runs models through onnxruntime-web via a bridge
+object the worker installs.
 """
 
 from __future__ import annotations
@@ -14,18 +14,9 @@ import js  # type: ignore[import-not-found]  (exists only in Pyodide)
 import numpy as np
 from pyodide.ffi import JsArray, JsBuffer, JsProxy, to_js  # type: ignore[import-not-found]
 
-from codeclab.browser import rpc
+from codeclab.browser import convert, rpc
 
-_TYPED_ARRAY_DTYPES = {
-    "Int8Array": np.int8, "Int16Array": np.int16, "Int32Array": np.int32,
-    "Uint16Array": np.uint16, "Uint32Array": np.uint32,
-    "Float32Array": np.float32, "Float64Array": np.float64,
-    "BigInt64Array": np.int64, "BigUint64Array": np.uint64,
-}
-_BYTE_BUFFERS = {"ArrayBuffer", "Uint8Array", "Uint8ClampedArray", "DataView"}
-_ORT_TYPES = {np.dtype(np.float32): "float32", np.dtype(np.int32): "int32", np.dtype(np.int64): "int64",
-              np.dtype(np.uint8): "uint8", np.dtype(np.int8): "int8", np.dtype(np.float64): "float64"}
-_ORT_DTYPES = {name: dtype for dtype, name in _ORT_TYPES.items()}
+JS_TYPES = convert.JsTypes(proxy=JsProxy, buffer=JsBuffer, array=JsArray, object_keys=js.Object.keys)
 
 _model_bridge: Any = None
 
@@ -37,36 +28,11 @@ def install(model_bridge: Any) -> None:
 
 
 def to_python(value: Any) -> Any:
-    if not isinstance(value, JsProxy):
-        return value
-    if isinstance(value, JsBuffer):
-        kind = value.constructor.name
-        if kind in _BYTE_BUFFERS:
-            return value.to_bytes()
-        return np.frombuffer(value.to_bytes(), dtype=_TYPED_ARRAY_DTYPES[kind]).copy()
-    if isinstance(value, JsArray):
-        return [to_python(item) for item in value]
-    if value.typeof == "object":
-        return {key: to_python(getattr(value, key)) for key in js.Object.keys(value)}
-    return value.to_py()
-
-
-def _plain(value: Any) -> Any:
-    """Make a result convertible: numpy arrays become buffers, numpy scalars Python numbers."""
-    if isinstance(value, np.ndarray):
-        array = value.astype(np.uint8) if value.dtype == np.bool_ else value
-        return memoryview(np.ascontiguousarray(array).reshape(-1))
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+    return convert.to_python(value, JS_TYPES)
 
 
 def to_javascript(value: Any) -> Any:
-    return to_js(_plain(value), dict_converter=js.Object.fromEntries, create_pyproxies=False)
+    return to_js(convert.plain(value), dict_converter=js.Object.fromEntries, create_pyproxies=False)
 
 
 class BrowserRunner:
@@ -92,20 +58,15 @@ class BrowserRunner:
 
 
 def _tensors(arrays: dict[str, np.ndarray]) -> Any:
-    """{name: {data, dims, type}} as a plain JS object, built in one conversion (no _plain walk:
-    this runs for every 20 ms Lyra frame)."""
-    return to_js({key: {"data": memoryview(np.ascontiguousarray(array).reshape(-1)), "dims": list(array.shape),
-                        "type": _ORT_TYPES[array.dtype]}
-                  for key, array in arrays.items()}, dict_converter=js.Object.fromEntries, create_pyproxies=False)
+    """{name: {data, dims, type}} as a plain JS object, built in one conversion."""
+    return to_js(convert.tensor_feeds(arrays), dict_converter=js.Object.fromEntries, create_pyproxies=False)
 
 
 def _from_js_outputs(outputs: Any) -> dict[str, np.ndarray]:
     result = {}
     for key in js.Object.keys(outputs):
         tensor = getattr(outputs, key)
-        dtype = _ORT_DTYPES[tensor.type]
-        dims = [int(d) for d in tensor.dims]
-        result[key] = np.frombuffer(tensor.data.to_bytes(), dtype=dtype).reshape(dims)
+        result[key] = convert.tensor_from_js(tensor.type, tensor.dims, tensor.data.to_bytes())
     return result
 
 
@@ -149,7 +110,7 @@ def begin(method: str, js_args: Any) -> Any:
     and hand back through ``resume``."""
     try:
         args = to_python(js_args)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001 (as in dispatch_now: the page gets every failure)
         return _failure(exc)
     return _step(_driver.begin(method, args, _runner()))
 

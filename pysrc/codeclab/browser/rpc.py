@@ -19,12 +19,12 @@ import itertools
 import platform
 import sys
 import traceback
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from codeclab import __version__
-from codeclab.errors import CodeclabError
+from codeclab.errors import CodeclabError, ModelUnavailableError
 
 #: Tools whose ``service`` module the page may call.
 TOOLS = ("attention", "jxl", "lyra", "basis")
@@ -46,7 +46,7 @@ def platform_info() -> dict:
         "numpy": numpy.__version__,
     }
     try:
-        import PIL  # noqa: PLC0415
+        import PIL  # noqa: PLC0415 (optional: only the tools that read images need it)
 
         info["pillow"] = PIL.__version__
     except ImportError:
@@ -61,13 +61,11 @@ def raise_error(message: str = "This is a test error raised on purpose") -> None
 
 async def run_model(name: str, feeds: dict[str, Any], runner: Any = None) -> dict[str, Any]:
     """Run one model once on the given inputs (diagnostics: lets the page and the tests check a model)."""
-    from codeclab.errors import ModelUnavailableError  # noqa: PLC0415
-
     if runner is None:
         raise ModelUnavailableError("no model runner in this environment")
     if hasattr(runner, "available") and not runner.available(name):
         raise ModelUnavailableError(f"model {name!r} is not installed in this build")
-    import numpy as np  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415 (as in platform_info: the routing itself needs no numpy)
 
     # From the page, a feed is {"data": flat typed array, "shape": [...]}.
     arrays = {
@@ -102,7 +100,7 @@ def resolve(method: str) -> Callable[..., Any]:
     return function
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _takes_runner(function: Callable[..., Any]) -> bool:
     # inspect.signature took 0.14 ms a call under cProfile in Pyodide: paid on every Lyra frame otherwise
     return "runner" in inspect.signature(function).parameters

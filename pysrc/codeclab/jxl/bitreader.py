@@ -1,6 +1,6 @@
 """LSB-first bit reader and writer with the JPEG XL field codings (U32, U64, F16, Enum).
 
-Every read is bounded by the data length, so malformed input ends in a JxlError
+Every read is bounded by the data length, so malformed input ends in a JxlFormatError
 naming the byte offset and the field being read, never in a hang.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .errors import JxlError
+from .errors import JxlFormatError
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ class BitReader:
     def bits_left(self) -> int:
         return self._end_bits - self.pos
 
-    def error(self, message: str, field: str) -> JxlError:
-        return JxlError(message, offset=self.byte_offset, field=field)
+    def error(self, message: str, field: str) -> JxlFormatError:
+        return JxlFormatError(message, offset=self.byte_offset, field=field)
 
     # -- raw bits ---------------------------------------------------------
     def read(self, n: int, field: str = "bits") -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import JxlError
+from .errors import JxlFormatError
 
 CODESTREAM_SIGNATURE = b"\xff\x0a"
 CONTAINER_SIGNATURE = b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a"
@@ -65,26 +65,26 @@ def parse_boxes(data: bytes) -> list[Box]:
     pos = 0
     while pos < len(data):  # each step advances by at least 8 bytes
         if pos + 8 > len(data):
-            raise JxlError("truncated box header", offset=pos, field="box.size")
+            raise JxlFormatError("truncated box header", offset=pos, field="box.size")
         size = int.from_bytes(data[pos:pos + 4], "big")
         raw_type = data[pos + 4:pos + 8]
         box_type = raw_type.decode("latin-1")
         header = 8
         if size == 1:
             if pos + 16 > len(data):
-                raise JxlError("truncated 64-bit box size", offset=pos + 8, field="box.largesize")
+                raise JxlFormatError("truncated 64-bit box size", offset=pos + 8, field="box.largesize")
             size = int.from_bytes(data[pos + 8:pos + 16], "big")
             header = 16
         elif size == 0:
             size = len(data) - pos
         if size < header:
-            raise JxlError(f"box '{box_type}' size {size} is smaller than its header", offset=pos, field="box.size")
+            raise JxlFormatError(f"box '{box_type}' size {size} is smaller than its header", offset=pos, field="box.size")
         if pos + size > len(data):
-            raise JxlError(f"box '{box_type}' of {size} bytes runs past the end of the file", offset=pos, field="box.size")
+            raise JxlFormatError(f"box '{box_type}' of {size} bytes runs past the end of the file", offset=pos, field="box.size")
         box = Box(box_type, pos, header, size, bytes(data[pos:pos + size]))
         if box_type == "jxlp":
             if size < header + 4:
-                raise JxlError("jxlp box without its part index", offset=pos + header, field="jxlp.index")
+                raise JxlFormatError("jxlp box without its part index", offset=pos + header, field="jxlp.index")
             index = int.from_bytes(data[pos + header:pos + header + 4], "big")
             box.jxlp_index = index & 0x7FFFFFFF
             box.jxlp_last = bool(index >> 31)
@@ -99,24 +99,25 @@ def open_jxl(data: bytes) -> JxlFile:
     if data[:2] == CODESTREAM_SIGNATURE:
         return JxlFile(data, False, [], data, [(0, len(data))])
     if data[:12] != CONTAINER_SIGNATURE:
-        raise JxlError("not a JPEG XL file (neither codestream 0xFF0A nor container signature)", offset=0, field="signature")
+        raise JxlFormatError("not a JPEG XL file (neither codestream 0xFF0A nor container signature)", offset=0, field="signature")
     boxes = parse_boxes(data)
     if len(boxes) < 2 or boxes[1].type != "ftyp":
-        raise JxlError("container lacks the ftyp box after the signature", offset=12, field="ftyp")
+        raise JxlFormatError("container lacks the ftyp box after the signature", offset=12, field="ftyp")
     jxlc = [b for b in boxes if b.type == "jxlc"]
     jxlp = [b for b in boxes if b.type == "jxlp"]
     if jxlc and jxlp:
-        raise JxlError("container has both jxlc and jxlp boxes", offset=jxlp[0].offset, field="jxlp")
+        raise JxlFormatError("container has both jxlc and jxlp boxes", offset=jxlp[0].offset, field="jxlp")
     if len(jxlc) > 1:
-        raise JxlError("container has more than one jxlc box", offset=jxlc[1].offset, field="jxlc")
+        raise JxlFormatError("container has more than one jxlc box", offset=jxlc[1].offset, field="jxlc")
     parts = jxlc or jxlp
     if not parts:
-        raise JxlError("container has no codestream box (jxlc/jxlp)", offset=len(data), field="jxlc")
+        raise JxlFormatError("container has no codestream box (jxlc/jxlp)", offset=len(data), field="jxlc")
     for expected, box in enumerate(jxlp):
         if box.jxlp_index != expected:
-            raise JxlError(f"jxlp part {box.jxlp_index} out of order (expected {expected})", offset=box.offset + box.header_size, field="jxlp.index")
+            raise JxlFormatError(f"jxlp part {box.jxlp_index} out of order (expected {expected})",
+                                 offset=box.offset + box.header_size, field="jxlp.index")
         if box.jxlp_last != (expected == len(jxlp) - 1):
-            raise JxlError("jxlp last-part flag is misplaced", offset=box.offset + box.header_size, field="jxlp.index")
+            raise JxlFormatError("jxlp last-part flag is misplaced", offset=box.offset + box.header_size, field="jxlp.index")
     ranges = [(b.payload_offset, b.payload_end) for b in parts]
     codestream = b"".join(data[s:e] for s, e in ranges)
     return JxlFile(data, True, boxes, codestream, ranges)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from .bitreader import BitReader, BitWriter, Bits, Val
+from .bitreader import BitReader, Bits, BitWriter, Val
 
 ANS_LOG_TAB_SIZE = 12
 ANS_TAB_SIZE = 1 << ANS_LOG_TAB_SIZE
@@ -121,7 +121,7 @@ class PrefixCode:
         for length, _ in used:
             self.count[length] += 1
         self.symbols = [sym for _, sym in used]
-        kraft = sum(self.count[l] << (self.max_len - l) for l in range(1, self.max_len + 1))
+        kraft = sum(self.count[n] << (self.max_len - n) for n in range(1, self.max_len + 1))
         if kraft != 1 << self.max_len:
             raise (br.error("prefix code lengths are not complete", field) if br
                    else ValueError("incomplete prefix code"))
@@ -543,7 +543,7 @@ def _canonical_codes(lengths: dict[int, int]) -> dict[int, tuple[int, int]]:
     codes = {}
     code = 0
     prev_len = 0
-    for length, sym in sorted((l, s) for s, l in lengths.items()):
+    for length, sym in sorted((n, s) for s, n in lengths.items()):
         code <<= length - prev_len
         codes[sym] = (code, length)
         code += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .bitreader import BitReader
 from .entropy import EntropyDecoder
-from .errors import JxlError
+from .errors import JxlFormatError
 
 ICC_CONTEXTS = 41
 MAX_ICC_SIZE = 1 << 22
@@ -53,11 +53,11 @@ def read_icc_stream(br: BitReader) -> bytes:
     start = br.byte_offset
     enc_size = br.u64("icc.enc_size")
     if enc_size > MAX_ICC_SIZE:
-        raise JxlError(f"ICC stream of {enc_size} bytes is implausibly large", offset=start, field="icc.enc_size")
+        raise JxlFormatError(f"ICC stream of {enc_size} bytes is implausibly large", offset=start, field="icc.enc_size")
     # The encoded ICC is far smaller than the rest of the codestream; this bounds the loop on bad input
     # (a zero-bit code could otherwise "decode" millions of bytes from nothing).
     if enc_size > max(4096, br.bits_left() * 4):
-        raise JxlError(f"ICC stream of {enc_size} bytes cannot fit in the remaining data", offset=start, field="icc.enc_size")
+        raise JxlFormatError(f"ICC stream of {enc_size} bytes cannot fit in the remaining data", offset=start, field="icc.enc_size")
     decoder = EntropyDecoder(br, ICC_CONTEXTS, "icc")
     out = bytearray()
     b1 = b2 = 0
@@ -81,13 +81,13 @@ XYZ_TAGS = (b"rXYZ", b"gXYZ", b"bXYZ", b"kXYZ", b"wtpt", b"bkpt", b"lumi")
 
 
 class _Stream:
-    """A cursor over bytes whose reads fail with a JxlError naming the ICC field."""
+    """A cursor over bytes whose reads fail with a JxlFormatError naming the ICC field."""
 
     def __init__(self, data: bytes, name: str, base: int):
         self.data, self.pos, self.name, self.base = data, 0, name, base
 
-    def error(self, message: str) -> JxlError:
-        return JxlError(f"ICC profile: {message}", offset=self.base, field=f"icc.{self.name}")
+    def error(self, message: str) -> JxlFormatError:
+        return JxlFormatError(f"ICC profile: {message}", offset=self.base, field=f"icc.{self.name}")
 
     def at_end(self) -> bool:
         return self.pos >= len(self.data)

@@ -4,6 +4,9 @@ Groups are sorted by (Chebyshev distance of the group centre from the centre
 group's centre, angle), i.e. concentric squares walked clockwise, starting from
 the side of the centre group nearest to the requested centre.  Only pass
 groups are permuted; LF global, LF groups and HF global keep their places.
+
+This module computes the permutation; ``toc.py`` reads and writes it in a frame's
+table of contents, and ``service.reorder`` joins the two.
 """
 
 from __future__ import annotations

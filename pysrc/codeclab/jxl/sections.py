@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .bitreader import BitReader
 from .container import JxlFile, open_jxl
-from .errors import JxlError
+from .errors import JxlFormatError
 from .headers import FrameHeader, ImageMetadata, SizeHeader, read_frame_header, read_image_metadata, read_size_header
 from .icc import decode_icc, read_icc_stream
 from .toc import Toc, read_toc
@@ -102,7 +102,7 @@ def read_frame(br: BitReader, index: int, metadata: ImageMetadata, size: SizeHea
     fh = read_frame_header(br, metadata, size)
     toc = read_toc(br, fh.num_toc_entries)
     if toc.end > limit:
-        raise JxlError(f"frame {index} sections end at byte {toc.end}, past the codestream end {limit}",
+        raise JxlFormatError(f"frame {index} sections end at byte {toc.end}, past the codestream end {limit}",
                        offset=toc.data_start, field=f"frame[{index}].toc")
     frame = Frame(index, fh, start, toc)
     frame.sections = section_map(fh, toc)
@@ -112,7 +112,7 @@ def read_frame(br: BitReader, index: int, metadata: ImageMetadata, size: SizeHea
 def parse_codestream(cs: bytes) -> Codestream:
     br = BitReader(cs)
     if br.read(16, "signature") != 0x0AFF:
-        raise JxlError("codestream does not start with 0xFF0A", offset=0, field="signature")
+        raise JxlFormatError("codestream does not start with 0xFF0A", offset=0, field="signature")
     size = read_size_header(br)
     metadata = read_image_metadata(br)
     icc_offset = br.byte_offset
@@ -127,14 +127,14 @@ def parse_codestream(cs: bytes) -> Codestream:
     frames: list[Frame] = []
     while True:
         if len(frames) >= MAX_FRAMES:
-            raise JxlError("too many frames", offset=br.byte_offset, field="frame")
+            raise JxlFormatError("too many frames", offset=br.byte_offset, field="frame")
         frame = read_frame(br, len(frames), metadata, size, len(cs))
         frames.append(frame)
         br = _reader_at(cs, frame.end)
         if frame.header.is_last:
             break
         if frame.end >= len(cs):
-            raise JxlError("codestream ends before the frame marked last", offset=frame.end, field=f"frame[{len(frames)}]")
+            raise JxlFormatError("codestream ends before the frame marked last", offset=frame.end, field=f"frame[{len(frames)}]")
     return Codestream(size, metadata, icc, headers_end, frames, preview, len(cs) - frames[-1].end, icc_profile)
 
 

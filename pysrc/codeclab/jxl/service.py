@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import UnsupportedError
+from .errors import JxlUnsupportedError
 from .headers import BLEND_MODES
 from .order import center_first_permutation, clamp_center, implied_center_group
 from .orientation import display_size, pixel_to_codestream, rect_to_display
@@ -125,7 +125,7 @@ def plan_permutations(parsed: ParsedFile, center: list[float] | None, order: str
 def reorder_bytes(data: bytes, center: list[float] | None = None, order: str = "center") -> bytes:
     parsed = parse_file(bytes(data))
     if order not in ("center", "scanline"):
-        raise UnsupportedError(f"unknown order {order!r} (use 'center' or 'scanline')")
+        raise JxlUnsupportedError(f"unknown order {order!r} (use 'center' or 'scanline')")
     if order == "center":
         center = _check_center(center)
     plan = plan_permutations(parsed, center, order)
@@ -151,9 +151,9 @@ def _check_center(center) -> list[float]:
     try:
         x, y = (float(v) for v in center)
     except (TypeError, ValueError) as err:
-        raise UnsupportedError(f"center must be [x, y] in image pixels, got {center!r}") from err
+        raise JxlUnsupportedError(f"center must be [x, y] in image pixels, got {center!r}") from err
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise UnsupportedError(f"center must be finite, got {center!r}")
+        raise JxlUnsupportedError(f"center must be finite, got {center!r}")
     return [x, y]
 
 

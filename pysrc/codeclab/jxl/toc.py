@@ -2,13 +2,17 @@
 
 ``permutation[i]`` is the stream position of logical section ``i`` (as libjxl
 defines it); sizes are listed in stream order.
+
+This module reads and writes the permutation; which permutation to write (the
+centre-first group order) is computed in ``order.py``, and ``service.reorder``
+joins the two.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .bitreader import BitReader, BitWriter, Bits
+from .bitreader import BitReader, Bits, BitWriter
 from .entropy import EntropyDecoder, PrefixEncoder
 
 TOC_DIST = (Bits(10), Bits(14, 1024), Bits(22, 17408), Bits(30, 4211712))

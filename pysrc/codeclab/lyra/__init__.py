@@ -4,16 +4,23 @@ Codec logic (resampling, residual vector quantizer, packets, concealment,
 comfort noise) is pure numpy; the two neural models (SoundStream encoder,
 LyraGAN decoder) run through a small runner interface (``models.py``) so the
 same code drives onnxruntime in CPython, the TFLite interpreter in tests, and
-onnxruntime-web in the page.
+onnxruntime-web in the page. Packet-loss concealment is ``concealment.py``;
+the page's playout (jitter buffer) is web/tools/lyra/.
 """
 
 from __future__ import annotations
 
-from .config import (  # noqa: F401
-    BITRATES,
-    FRAME_RATE,
-    INTERNAL_SAMPLE_RATE,
-    SAMPLES_PER_HOP,
-    SUPPORTED_SAMPLE_RATES,
+from .errors import (
     LyraError,
+    LyraFileError,
+    LyraUnsupportedError,
+    MetricError,
+    ResampleError,
+    WavError,
+    WavUnsupportedError,
 )
+
+__all__ = [
+    "LyraError", "LyraFileError", "LyraUnsupportedError", "MetricError", "ResampleError", "WavError",
+    "WavUnsupportedError",
+]

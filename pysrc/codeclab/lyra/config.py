@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import CodeclabError, UnsupportedError
+from .errors import LyraError, LyraUnsupportedError
 
 INTERNAL_SAMPLE_RATE = 16000
 FRAME_RATE = 50  # packets per second: one per 20 ms hop
@@ -16,14 +16,6 @@ MAX_NUM_QUANTIZERS = 46
 SUPPORTED_SAMPLE_RATES = (8000, 16000, 32000, 48000)
 SUPPORTED_QUANTIZED_BITS = (64, 120, 184)
 BITRATES = (3200, 6000, 9200)
-
-
-class LyraError(CodeclabError):
-    """Bad input to the Lyra codec: wrong packet size, unsupported bitrate or rate, bad file."""
-
-
-class LyraUnsupportedError(LyraError, UnsupportedError):
-    """A valid but unsupported parameter (sample rate, bitrate)."""
 
 
 def packet_size_for_bits(num_quantized_bits: int) -> int:

@@ -15,11 +15,11 @@ from .concealment import ConcealmentStateMachine, drive_async, drive_sync
 from .config import (
     INTERNAL_SAMPLE_RATE,
     SAMPLES_PER_HOP,
-    LyraError,
     bitrate_for_packet_size,
     check_sample_rate,
     samples_per_hop,
 )
+from .errors import LyraError
 from .models import DECODER_MODEL, MODEL_IO, LyraModels, StatefulModel, load_models
 from .packet import unpack
 from .resample import StreamingResampler

@@ -12,11 +12,11 @@ import numpy as np
 from .config import (
     INTERNAL_SAMPLE_RATE,
     SAMPLES_PER_HOP,
-    LyraError,
     check_sample_rate,
     num_quantizers_for_bitrate,
     samples_per_hop,
 )
+from .errors import LyraError
 from .models import ENCODER_MODEL, MODEL_IO, LyraModels, StatefulModel, load_models
 from .packet import pack
 from .resample import StreamingResampler

@@ -5,7 +5,7 @@ P(received -> lost) = p / (b (1 - p)) and P(lost -> received) = 1 / b, whose
 stationary loss rate is p and whose loss bursts last b packets on average.
 ``is_packet_received()`` reports the current state, then steps the chain.
 
-The page simulates loss with a JavaScript port of this class (web/lib/gilbert.js),
+The page simulates loss with a JavaScript port of this class (web/tools/lyra/gilbert.js),
 so both draw from the same small generator, mulberry32: for one seed and the same
 parameters they drop exactly the same packets (tests/lyra/test_gilbert.py runs both).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import LyraError
+from .errors import LyraError
 
 _MASK = 0xFFFFFFFF
 

@@ -12,12 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FormatError
-from .config import BITRATES, LyraError, packet_size_for_bitrate
-
-
-class LyraFileError(FormatError, LyraError):
-    """A .lyra file that holds no decodable packet."""
+from .config import BITRATES, packet_size_for_bitrate
+from .errors import LyraError, LyraFileError
 
 
 @dataclass(frozen=True)
@@ -45,10 +41,24 @@ def infer_bitrate(size: int) -> int:
         field="bitrate")
 
 
+_TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
+_TEXT_CHECK_BYTES = 16
+
+
+def looks_like_text(data: bytes) -> bool:
+    """A .lyra file has no header to check, but its packets are quantizer indices, as good as random
+    bits: 16 or more bytes that are all printable ASCII (chance ~ (98/256)^16 < 2e-7 for packets)
+    are a text file with the wrong name."""
+    return len(data) >= _TEXT_CHECK_BYTES and all(byte in _TEXT_BYTES for byte in data[:4096])
+
+
 def parse_lyra(data: bytes, bitrate: int | None = None, *, strict: bool = False) -> LyraStream:
     data = bytes(data)
     if not data:
         raise LyraFileError(".lyra file is empty: it holds no encoded packet", offset=0, field="packet")
+    if looks_like_text(data):
+        raise LyraFileError("this is a text file, not Lyra packets (its bytes are all printable characters)",
+                            offset=0, field="packet")
     if bitrate is None:
         bitrate = infer_bitrate(len(data))
     size = packet_size_for_bitrate(bitrate)

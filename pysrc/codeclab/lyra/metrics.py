@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CodeclabError
+from .errors import MetricError
 from .resample import resample
 
 STOI_RATE = 10000
@@ -30,10 +30,6 @@ STOI_SEGMENT = 30
 STOI_BETA_DB = -15.0
 STOI_DYNAMIC_RANGE_DB = 40.0
 EPS = np.finfo(np.float64).eps
-
-
-class MetricError(CodeclabError):
-    """Signals that cannot be scored (too short, mismatched)."""
 
 
 def _hann_matlab(length: int) -> np.ndarray:

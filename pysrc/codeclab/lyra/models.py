@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import ModelUnavailableError
 from ..onnx_bridge import OnnxRunner
-from .config import LyraError
+from .errors import LyraError
+from .rvq import load_codebooks
 
 ENCODER_MODEL = "soundstream_encoder"
 DECODER_MODEL = "lyragan"
@@ -125,7 +126,7 @@ class TfliteRunner:
         self._interpreters: dict[str, tuple] = {}
 
     def _open(self, name: str):
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 (CPython only, tests' reference)
 
         path = self.model_dir / self.FILES[name]
         if not path.is_file():
@@ -158,7 +159,7 @@ def codebooks_from_tflite(quantizer_tflite) -> np.ndarray:
     Decoding a single used stage gives that stage's codeword, so 46 x 16 calls
     recover every codebook without parsing the flatbuffer (CPython only).
     """
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 (CPython only)
 
     decode = Interpreter(model_path=str(quantizer_tflite)).get_signature_runner("decode")
     books = np.zeros((46, 16, 64), dtype=np.float32)
@@ -185,7 +186,7 @@ class LyraModels:
     def decoder_model(self) -> StatefulModel:
         return StatefulModel(self.runner, DECODER_MODEL, self.state_init.get(DECODER_MODEL))
 
-    def fresh(self) -> "LyraModels":
+    def fresh(self) -> LyraModels:
         """Same files, a new runner: TFLite runners hold one stream's state per model."""
         if self.backend == "tflite":
             runner = TfliteRunner(self.runner.model_dir, self.runner.num_threads)
@@ -217,8 +218,6 @@ def load_models(model_dir=None, backend: str = "auto", num_threads: int = 1) -> 
         books = directory / CODEBOOKS_FILE
         if not books.is_file():
             raise ModelUnavailableError(f"Lyra quantizer codebooks {books} are missing: run `python3 build.py` first")
-        from .rvq import load_codebooks
-
         states = {}
         for name in (ENCODER_MODEL, DECODER_MODEL):
             path = directory / f"{name}.state_init.npz"
@@ -232,8 +231,6 @@ def load_models(model_dir=None, backend: str = "auto", num_threads: int = 1) -> 
                 raise ModelUnavailableError(f"Lyra TFLite model {directory / file} is missing")
         books_path = directory / CODEBOOKS_FILE
         if books_path.is_file():
-            from .rvq import load_codebooks
-
             books = load_codebooks(books_path)
         else:
             books = codebooks_from_tflite(directory / "quantizer.tflite")

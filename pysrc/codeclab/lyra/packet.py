@@ -12,11 +12,11 @@ import numpy as np
 
 from .config import (
     BITS_PER_QUANTIZER,
-    LyraError,
     num_quantizers_for_bitrate,
     num_quantizers_for_packet_size,
     packet_size_for_bits,
 )
+from .errors import LyraError
 
 __all__ = ["LyraError", "pack", "unpack", "pack_for_bitrate"]
 

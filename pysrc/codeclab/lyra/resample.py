@@ -19,14 +19,10 @@ from math import gcd
 
 import numpy as np
 
-from ..errors import CodeclabError
+from .errors import ResampleError
 
 DEFAULT_PASSBAND = 0.9
 DEFAULT_ATTENUATION_DB = 80.0
-
-
-class ResampleError(CodeclabError):
-    """Invalid resampling parameters."""
 
 
 def kaiser_beta(attenuation_db: float) -> float:

@@ -11,7 +11,8 @@ import io
 
 import numpy as np
 
-from .config import MAX_NUM_QUANTIZERS, NUM_FEATURES, LyraError
+from .config import MAX_NUM_QUANTIZERS, NUM_FEATURES
+from .errors import LyraError
 
 CODEBOOK_SHAPE = (MAX_NUM_QUANTIZERS, 16, NUM_FEATURES)
 

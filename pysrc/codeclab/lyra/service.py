@@ -19,9 +19,10 @@ import itertools
 import numpy as np
 
 from .concealment import drive_async
-from .config import BITRATES, LyraError, bitrate_for_packet_size, num_quantizers_for_bitrate
+from .config import BITRATES, bitrate_for_packet_size, num_quantizers_for_bitrate
 from .decoder import DecoderSession
 from .encoder import EncoderSession
+from .errors import LyraError
 from .gilbert import GilbertModel
 from .lyrafile import lyra_bytes, parse_lyra
 from .metrics import score as _score

@@ -14,15 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, UnsupportedError
-
-
-class WavError(FormatError):
-    """The file is not a readable WAV file."""
-
-
-class WavUnsupportedError(UnsupportedError):
-    """A valid WAV file in a format we do not read (float, compressed, ...)."""
+from .errors import WavError, WavUnsupportedError
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 // Basis Universal textures panel.
 //
 // Drop a .ktx2/.basis file: Python (codeclab.basis.service) parses and validates it and chooses the
-// transcode target from this WebGL2 context's extensions; the official Basis transcoder (wasm, in a
+// transcode target from this WebGL2 context's extensions (the GPU format choice is
+// pysrc/codeclab/basis/targets.py, called through "basis.plan"; this file only passes the extensions); the official Basis transcoder (wasm, in a
 // worker) turns it into that GPU format; WebGL2 uploads it as-is and draws it. Drop a PNG/JPEG: the
 // Basis encoder (npm ktx2-encoder, wasm, in a worker) makes a KTX2 of it first.
-import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../lib/ui.js";
-import { dropzone } from "../lib/dropzone.js";
-import { TextureView } from "./textures-view.js";
-import { transcode, encodeKtx2 } from "./textures-workers.js";
+import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
+import { dropzone } from "../../lib/dropzone.js";
+import { TextureView } from "./view.js";
+import { transcode, encodeKtx2 } from "./workers.js";
 
 const TEXTURE_NAME = /\.(ktx2|basis)$/i;
 const IMAGE_TYPE = /^image\/(png|jpeg)$/;
@@ -335,7 +336,7 @@ export async function mount(panel, app) {
   downloadButton.addEventListener("click", () => { if (current?.encoded) download(current.bytes, current.name, "image/ktx2"); });
 
   // For tests and the console: what was transcoded, and what the GPU decodes, for one level.
-  app.textures = {
+  app.basis = {
     current: () => current && { name: current.name, plan: current.plan, info: current.info },
     transcoded(levelIndex = view.level) {
       const lv = current.transcoded.levels[levelIndex];

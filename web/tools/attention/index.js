@@ -1,8 +1,8 @@
 // Attention center: drop images, see the predicted point and the model's weighting map.
 // Python (codeclab.attention.service.predict) decodes, resizes like TensorFlow and maps the point back;
 // the model runs in the worker through onnxruntime-web (one session, created on first use and reused).
-import { el, formatMs, setResult, download } from "../lib/ui.js";
-import { dropzone } from "../lib/dropzone.js";
+import { el, formatMs, setResult, download } from "../../lib/ui.js";
+import { dropzone } from "../../lib/dropzone.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
@@ -12,7 +12,17 @@ const MAX_FILE_BYTES = 256e6;
 const PREVIEW_WIDTH = 480;
 const MODEL_TEXT = "Model: Google attention-center (TFLite → ONNX by codeclab), run by onnxruntime-web in this tab.";
 
-export async function mountAttention(card, app) {
+export async function mount(panel, app) {
+  panel.append(
+    el("h2", { text: "Where do people look first?" }),
+    el("p", { text: "Google's attention-center model predicts the point of an image that draws the eye first." }),
+  );
+  const card = el("div", { class: "card", id: "attention-card" });
+  panel.append(card);
+  await mountCard(card, app);
+}
+
+async function mountCard(card, app) {
   const results = [];
   const status = el("p", { class: "muted", "data-testid": "attention-model" }, "Waiting for Python…");
   const progress = el("progress", { class: "attention-progress", max: 1, value: 0, hidden: true });

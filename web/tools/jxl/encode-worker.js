@@ -1,7 +1,7 @@
 // Encodes RGBA pixels to JPEG XL with libjxl (the @jsquash/jxl build, vendored in dist/vendor/jxl/).
 // A worker, so a multi-second encode never freezes the page.
 // Protocol: {id, rgba, width, height, options} in; {id, ok, bytes, ms} or {id, ok: false, message} out.
-import moduleFactory from "../vendor/jxl/jxl_enc.js";
+import moduleFactory from "../../vendor/jxl/jxl_enc.js";
 
 let encoder = null;
 

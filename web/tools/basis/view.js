@@ -92,6 +92,7 @@ export class TextureView {
   }
 
   /** The extension names the page hands to Python to choose a target. */
+  // What Python chooses the GPU format from (pysrc/codeclab/basis/targets.py).
   extensions() { return this.gl.getSupportedExtensions() || []; }
 
   get dpr() { return window.devicePixelRatio || 1; }

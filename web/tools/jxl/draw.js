@@ -1,6 +1,6 @@
 // Drawing for the JPEG XL card: the group grid overlay (load order, bytes per group, what has
 // arrived) and the "salient area complete vs bytes" plot.
-import { formatBytes } from "../lib/ui.js";
+import { formatBytes } from "../../lib/ui.js";
 
 const ACCENT = "#ff6b35";
 const DONE = "rgba(91, 214, 138, 0.95)";

@@ -7,14 +7,14 @@
 //        |  {id, ok: false, message}
 
 /* global BASIS */
-importScripts("../vendor/basis/basis_transcoder.js");
+importScripts("../../vendor/basis/basis_transcoder.js");
 
 let modulePromise = null;
 
 function transcoder() {
   if (!modulePromise) {
     modulePromise = (async () => {
-      const url = new URL("../vendor/basis/basis_transcoder.wasm", self.location.href);
+      const url = new URL("../../vendor/basis/basis_transcoder.wasm", self.location.href);
       const response = await fetch(url);
       if (!response.ok) throw new Error(`could not load the Basis transcoder (${response.status} for ${url})`);
       const module = await BASIS({ wasmBinary: await response.arrayBuffer() });

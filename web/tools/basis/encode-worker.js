@@ -8,9 +8,9 @@
 //        -> {id, type: "progress", stage, text}   (any number)
 //        -> {id, ok: true, ktx2: ArrayBuffer, width, height, decodeMs, encodeMs} | {id, ok: false, message}
 
-import BASIS from "../vendor/ktx2/basis_encoder.js";
-import { applyInputOptions } from "../vendor/ktx2/applyInputOptions.js";
-import { BasisTextureType, SourceType } from "../vendor/ktx2/enum.js";
+import BASIS from "../../vendor/ktx2/basis_encoder.js";
+import { applyInputOptions } from "../../vendor/ktx2/applyInputOptions.js";
+import { BasisTextureType, SourceType } from "../../vendor/ktx2/enum.js";
 
 const MAX_TEXELS = 12 * 1024 * 1024; // the v2.5 encoder's own source limit (ktx2-encoder says so too)
 const HEADER_SLACK = 64 * 1024;
@@ -19,7 +19,7 @@ let modulePromise = null;
 function encoderModule() {
   if (!modulePromise) {
     modulePromise = (async () => {
-      const url = new URL("../vendor/ktx2/basis_encoder.wasm", import.meta.url);
+      const url = new URL("../../vendor/ktx2/basis_encoder.wasm", import.meta.url);
       const response = await fetch(url);
       if (!response.ok) throw new Error(`could not load the Basis encoder (${response.status} for ${url})`);
       const module = await BASIS({ wasmBinary: await response.arrayBuffer() });

@@ -30,7 +30,7 @@ const pending = new Map();
 
 function encoderWorker() {
   if (!worker) {
-    worker = new Worker(new URL("./jxl-encode-worker.js", import.meta.url), { type: "module" });
+    worker = new Worker(new URL("./encode-worker.js", import.meta.url), { type: "module" });
     worker.onmessage = ({ data }) => {
       const job = pending.get(data.id);
       if (!job) return;
@@ -63,7 +63,7 @@ export async function decodeToBitmap(bytes, type) {
     return await createImageBitmap(new Blob([bytes], { type }));
   } catch (nativeError) {
     if (type !== "image/jxl") throw new Error(`the browser cannot decode this image (${nativeError.message})`);
-    const { default: factory } = await import("../vendor/jxl/jxl_dec.js");
+    const { default: factory } = await import("../../vendor/jxl/jxl_dec.js");
     const module = await factory({ noInitialRun: true });
     const image = module.decode(bytes);
     if (!image) throw new Error("libjxl (wasm) could not decode this JPEG XL file");

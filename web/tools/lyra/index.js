@@ -1,15 +1,15 @@
 // Lyra v2 speech panel: stream a clip or the microphone through Lyra over a real WebRTC data
 // channel, with simulated loss, an adaptive jitter buffer and AudioWorklet playback; then
 // compare original and decoded audio, and Lyra with Opus.
-import { el, showError, clearError, setResult, download, formatBytes } from "../lib/ui.js";
-import { encodeWav, concat } from "../lib/wav.js";
-import { drawSpectrogram } from "../lib/spectrogram.js";
-import { AudioEngine, SOURCE_RATE } from "./speech-audio.js";
-import { buildUi, figuresOf, playButton } from "./speech-ui.js";
-import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./speech-stream.js";
-import { call, listen, watchListeners } from "../lib/rtc-call.js";
-import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./speech-codec.js";
-import { mountComparison } from "./speech-compare.js";
+import { el, showError, clearError, setResult, download, formatBytes } from "../../lib/ui.js";
+import { encodeWav, concat } from "./wav.js";
+import { drawSpectrogram } from "./spectrogram.js";
+import { AudioEngine, SOURCE_RATE } from "./audio.js";
+import { buildUi, figuresOf, playButton } from "./ui.js";
+import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
+import { call, listen, watchListeners } from "./rtc-call.js";
+import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
+import { mountComparison } from "./compare.js";
 
 const MODELS = [ENCODER_MODEL, DECODER_MODEL];
 
@@ -37,13 +37,14 @@ export async function mount(panel, app) {
   let session = null; // the running stream
   let last = null; // the finished one (spectrograms, downloads, comparison)
 
+  // The receiving peer's own Python worker takes seconds to boot: start it when the tab is opened,
+  // not when the first stream asks for it.
+  const bootReceiver = () => app.ready.then(() => { if (MODELS.every((name) => modelFile(app, name))) receiverPeerCodec(); });
+  panel.addEventListener("tool-shown", bootReceiver);
   // Any click in the panel counts as the user gesture that lets the page play sound.
-  panel.addEventListener("pointerdown", () => {
-    audio.unlock();
-    app.ready.then(() => { if (MODELS.every((name) => modelFile(app, name))) receiverPeerCodec(); });
-  }, { capture: true });
+  panel.addEventListener("pointerdown", () => { audio.unlock(); bootReceiver(); }, { capture: true });
 
-  app.speech = {
+  app.lyra = {
     seed: null, // tests may fix the loss pattern
     get session() { return session; },
     get last() { return last; },
@@ -57,17 +58,23 @@ export async function mount(panel, app) {
     ui.notice.hidden = missing.length === 0;
   });
 
+  // Each dropped file gets a ticket; a slower, older request never overwrites a newer one's outcome.
+  let latestFile = 0;
   ui.onFile = async (file) => {
+    const ticket = ++latestFile;
+    const current = () => ticket === latestFile;
     clearError(ui.error);
     if (session) await stop("replaced");
     try {
       await app.ready;
       const bytes = new Uint8Array(await file.arrayBuffer());
-      if (/\.lyra$/i.test(file.name)) { await openLyraFile(file.name, bytes); return; }
+      if (/\.lyra$/i.test(file.name)) { await openLyraFile(file.name, bytes, current); return; }
       ui.status.textContent = `Decoding ${file.name}…`;
       const samples = await audio.decodeFile(bytes, file.name);
+      if (!current()) return;
       await startStream({ kind: "file", name: file.name, samples });
     } catch (err) {
+      if (!current()) return;
       ui.status.textContent = "";
       showError(ui.error, err);
     }
@@ -108,9 +115,10 @@ export async function mount(panel, app) {
     await codec.ensureAssets(); // says clearly when this build has no Lyra models
     ui.resetFigures();
     delete ui.result.dataset.result;
+    ui.result.textContent = ""; // the previous stream's summary does not belong under this one
     ui.after.hidden = true;
     const player = await audio.player();
-    const seed = app.speech.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const seed = app.lyra.seed ?? Math.floor(Math.random() * 2 ** 31);
     const { lossRate, meanBurst } = ui.lossSettings();
     const destination = ui.destination();
     let remoteLink = null;
@@ -123,6 +131,7 @@ export async function mount(panel, app) {
       sourceRate: SOURCE_RATE, bitrate: ui.bitrate(), lossRate, meanBurst, seed, remoteLink,
     });
     session = s;
+    s.loss?.configure(ui.lossSettings()); // a change made while the peers were starting counts too
     s.source = null;
     s.receiverSeparate = Boolean(receiverCodec?.separate) && !remoteLink;
     s.meta = { kind: source.kind, name: source.name, seed, started: performance.now(), original: source.samples || null, captured: [] };
@@ -296,9 +305,10 @@ export async function mount(panel, app) {
     if (run.original?.length) comparison.setClip(run.original, SOURCE_RATE, run.meta.name);
   }
 
-  async function openLyraFile(name, bytes) {
+  async function openLyraFile(name, bytes, current) {
     ui.status.textContent = `Decoding ${name}…`;
     const decodedFile = await codec.decodeFile(bytes, ui.bitrate(), PLAYBACK_RATE);
+    if (!current()) return;
     const samples = decodedFile.samples;
     last = { summary: null, decoded: samples, original: null, meta: { kind: "lyra", name }, lyra: bytes };
     ui.after.hidden = false;

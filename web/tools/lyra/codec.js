@@ -6,7 +6,7 @@ export const ENCODER_MODEL = "soundstream_encoder";
 export const DECODER_MODEL = "lyragan";
 const HOP_16K = 320;
 
-import { PythonWorker } from "../lib/rpc.js";
+import { PythonWorker } from "../../lib/rpc.js";
 
 const now = () => performance.now();
 
@@ -19,7 +19,7 @@ let receiverPeer = null;
 export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
   if (!receiverPeer) {
     // One ORT thread: the receiver's work is a stream of tiny 20 ms frames (see worker.js).
-    const python = new PythonWorker(new URL("../worker.js?threads=1", import.meta.url));
+    const python = new PythonWorker(new URL("../../worker.js?threads=1", import.meta.url));
     const ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the receiver's Python worker did not start in time")), bootTimeoutMs);
       python.on((message) => {

@@ -1,8 +1,8 @@
 // Lyra vs Opus on the same clip: Lyra at 3.2 / 6 / 9.2 kbps (Python + onnxruntime-web) and
 // Opus at 6 / 10 / 13 / 14 kbps (WebCodecs), with A/B playback and objective scores computed
 // in Python (codeclab.lyra.metrics: STOI and log-spectral distance against the original).
-import { el, showError, clearError, setResult } from "../lib/ui.js";
-import { opusAvailable, opusRoundTrip } from "./speech-opus.js";
+import { el, showError, clearError, setResult } from "../../lib/ui.js";
+import { opusAvailable, opusRoundTrip } from "./opus.js";
 
 const LYRA_BITRATES = [3200, 6000, 9200];
 const OPUS_BITRATES = [6000, 10000, 13000, 14000];

@@ -1,12 +1,12 @@
 // Real-time Lyra over WebRTC: a sender peer encodes 20 ms frames on a 50 packets/s clock and
 // sends each packet as one message on an unordered, no-retransmit data channel; a receiver
-// peer hands packets to the playout engine (./lyra/playout.js), which decides when to decode or
+// peer hands packets to the playout engine (./playout.js), which decides when to decode or
 // conceal each slot and how to stretch it, and feeds the AudioWorklet.
-import { openLoopback } from "../lib/rtc-link.js";
-import { GilbertElliott } from "../lib/gilbert.js";
-import { frameMessage, parseMessage, HEADER_BYTES } from "../lib/jitter-buffer.js";
-import { PlayoutEngine, DEFAULTS, playoutSamples } from "./lyra/playout.js";
-import { concat } from "../lib/wav.js";
+import { openLoopback } from "./rtc-link.js";
+import { GilbertElliott } from "./gilbert.js";
+import { frameMessage, parseMessage, HEADER_BYTES } from "./jitter-buffer.js";
+import { PlayoutEngine, DEFAULTS, playoutSamples } from "./playout.js";
+import { concat } from "./wav.js";
 
 export const FRAME_MS = 20;
 

@@ -1,8 +1,8 @@
 // The speech panel's DOM: sources, live controls, figures, the after-stream card.
-import { el } from "../lib/ui.js";
-import { dropzone } from "../lib/dropzone.js";
-import { HEADER_BYTES } from "../lib/jitter-buffer.js";
-import { PLAYBACK_RATE, FRAME_MS } from "./speech-stream.js";
+import { el } from "../../lib/ui.js";
+import { dropzone } from "../../lib/dropzone.js";
+import { HEADER_BYTES } from "./jitter-buffer.js";
+import { PLAYBACK_RATE, FRAME_MS } from "./stream.js";
 
 const BITRATES = [
   { bps: 3200, label: "3.2 kbps · 8-byte packets" },

@@ -1,6 +1,6 @@
 // The speech panel's audio: the 16 kHz stream player (AudioWorklet), A/B clip playback,
 // file decoding by the browser and microphone capture (AudioWorklet).
-import { PLAYBACK_RATE } from "./speech-stream.js";
+import { PLAYBACK_RATE } from "./stream.js";
 
 export const SOURCE_RATE = 48000; // clips are decoded (and the microphone captured) at 48 kHz; Python resamples to 16 kHz
 
@@ -22,7 +22,7 @@ export class AudioEngine {
   async player() {
     if (!this.node) {
       this.streamContext = new AudioContext({ sampleRate: PLAYBACK_RATE, latencyHint: "interactive" });
-      await this.streamContext.audioWorklet.addModule(new URL("../worklets/lyra-player.js", import.meta.url));
+      await this.streamContext.audioWorklet.addModule(new URL("./player-worklet.js", import.meta.url));
       this.node = new AudioWorkletNode(this.streamContext, "lyra-player", { numberOfInputs: 0, outputChannelCount: [1] });
       this.node.connect(this.streamContext.destination);
     }
@@ -69,7 +69,7 @@ export class AudioEngine {
     }
     const context = this.#main();
     await context.resume();
-    await context.audioWorklet.addModule(new URL("../worklets/lyra-capture.js", import.meta.url));
+    await context.audioWorklet.addModule(new URL("./capture-worklet.js", import.meta.url));
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, "lyra-capture", { numberOfOutputs: 0, channelCount: 1, channelCountMode: "explicit" });
     source.connect(node);

@@ -1,13 +1,13 @@
 // Attention-first progressive JPEG XL: drop a JXL (or a PNG/JPEG, encoded here with libjxl),
 // predict the attention centre, rewrite the file so the groups around it come first
 // (codeclab.jxl.service.reorder, lossless), and compare how both orders load byte by byte.
-import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../lib/ui.js";
-import { dropzone } from "../lib/dropzone.js";
-import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./jxl-codec.js";
-import { LoadSimulator } from "./jxl-sim.js";
-import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare } from "./jxl-plan.js";
-import { drawGrid, drawCurves } from "./jxl-draw.js";
-import { SPEEDS, orderView, figure, progressLine, tocTable } from "./jxl-ui.js";
+import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
+import { dropzone } from "../../lib/dropzone.js";
+import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
+import { LoadSimulator } from "./sim.js";
+import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare } from "./plan.js";
+import { drawGrid, drawCurves } from "./draw.js";
+import { SPEEDS, orderView, figure, progressLine, tocTable } from "./ui.js";
 
 const ORIGINAL_COLOR = "#4cc9f0";
 const FIRST_COLOR = "#ff6b35";
@@ -21,7 +21,17 @@ const NOTE = "Chromium's own decoder gets the first N bytes of each file. As mea
 // The play button never takes less than this, however fast the connection: slower is shown as slow motion.
 const MIN_PLAY_SECONDS = 4;
 
-export async function mountJxl(card, app) {
+export async function mount(panel, app) {
+  panel.append(
+    el("h2", { text: "Attention-first progressive JPEG XL" }),
+    el("p", { text: "JPEG XL can store an image's 256×256 groups in any order: codeclab rewrites a JXL so the groups around the point people look at first arrive first, without re-encoding a single pixel." }),
+  );
+  const card = el("div", { class: "card", id: "jxl-card" });
+  panel.append(card);
+  await mountCard(card, app);
+}
+
+async function mountCard(card, app) {
   const ui = buildCard(card);
   let busy = false;
   let queued = null; // a file dropped while another is being processed: handled next

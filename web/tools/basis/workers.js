@@ -41,8 +41,8 @@ class WorkerClient {
   }
 }
 
-const transcodeWorker = new WorkerClient(new URL("./textures-transcode-worker.js", import.meta.url));
-const encodeWorker = new WorkerClient(new URL("./textures-encode-worker.js", import.meta.url), { type: "module" });
+const transcodeWorker = new WorkerClient(new URL("./transcode-worker.js", import.meta.url));
+const encodeWorker = new WorkerClient(new URL("./encode-worker.js", import.meta.url), { type: "module" });
 
 /**
  * Transcode every mip level of image 0 of a .ktx2/.basis file to `format` (a

@@ -1,5 +1,5 @@
 // About: versions and licences of everything bundled, runtime facts, model status.
-import { el, showError, clearError } from "../lib/ui.js";
+import { el, showError, clearError } from "../../lib/ui.js";
 
 export async function mount(panel, app) {
   const info = app.buildInfo || {};

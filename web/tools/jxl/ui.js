@@ -1,5 +1,5 @@
 // The JPEG XL card's DOM: controls, the side-by-side views and the figures. No Python, no decoding.
-import { el, formatBytes } from "../lib/ui.js";
+import { el, formatBytes } from "../../lib/ui.js";
 
 export const SPEEDS = [
   { id: "slow3g", label: "Slow 3G · 0.4 Mbps", mbps: 0.4 },

@@ -1,0 +1,91 @@
+"""The static server for dist/: the MIME types the app needs and, by default, COOP/COEP.
+
+Cross-origin isolation (COOP + COEP) lets onnxruntime-web use threads; ``isolate=False`` serves like
+a plain static host (GitHub Pages), where the app runs single-threaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import sys
+import threading
+from pathlib import Path
+
+MIME_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".jxl": "image/jxl",
+    ".ktx2": "image/ktx2",
+    ".basis": "application/octet-stream",
+    ".lyra": "application/octet-stream",
+    ".onnx": "application/octet-stream",
+    ".npy": "application/octet-stream",
+    ".npz": "application/octet-stream",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".wav": "audio/wav",
+}
+
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the MIME types the app needs and, optionally, cross-origin isolation."""
+
+    isolate = True
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+
+    def end_headers(self) -> None:
+        if self.isolate:
+            # COOP + COEP make the page cross-origin isolated, so onnxruntime-web may use threads.
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (signature from the base class)
+        if os.environ.get("CODECLAB_SERVE_LOG"):
+            super().log_message(format, *args)
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A browser closing a connection mid-transfer is not an error worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
+def make_server(root: Path, port: int = 0, isolate: bool = True) -> QuietServer:
+    handler = functools.partial(type("Handler", (SiteHandler,), {"isolate": isolate}), directory=str(root))
+    return QuietServer(("127.0.0.1", port), handler)
+
+
+def serve(root: Path, port: int, isolate: bool) -> None:
+    """Serve ``root`` on 127.0.0.1:``port`` until Ctrl+C."""
+    server = make_server(root, port, isolate)
+    host, bound = server.server_address[:2]
+    print(f"codeclab is served at http://{host}:{bound}/  (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+class BackgroundSite:
+    """``root`` served on a free loopback port from a daemon thread (tests and benchmarks)."""
+
+    def __init__(self, root: Path, isolate: bool = True):
+        self.server = make_server(root, 0, isolate)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
