@@ -43,20 +43,20 @@ DATA_VERSION = 1
 
 
 def _skimage(name: str) -> np.ndarray:
-    import skimage.data  # noqa: PLC0415
+    import skimage.data
 
     return getattr(skimage.data, name)()
 
 
 def _sklearn(name: str) -> np.ndarray:
-    from sklearn.datasets import load_sample_image  # noqa: PLC0415
+    from sklearn.datasets import load_sample_image
 
     return load_sample_image(f"{name}.jpg")
 
 
 def _matplotlib(name: str) -> np.ndarray:
-    import matplotlib  # noqa: PLC0415
-    from PIL import Image  # noqa: PLC0415
+    import matplotlib
+    from PIL import Image
 
     folder = Path(matplotlib.get_data_path()) / "sample_data"
     match = next(path for path in folder.iterdir() if path.stem == name)
@@ -102,7 +102,7 @@ def split() -> tuple[list[str], list[str]]:
 # ---------------------------------------------------------------- augmentation
 
 def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BICUBIC))
 
@@ -250,7 +250,7 @@ def cached_split(which: str, count: int, seed: int, model_dir: Path, log=print) 
     path = CACHE / f"{which}-v{DATA_VERSION}-n{count}-s{seed}.npz"
     if path.is_file():
         return Samples.load(path)
-    from codeclab.onnx_bridge import OnnxRunner  # noqa: PLC0415
+    from codeclab.onnx_bridge import OnnxRunner
 
     runner = OnnxRunner(model_dir=model_dir, num_threads=int(os.environ.get("RIGL_TEACHER_THREADS", "1")))
     log(f"labelling {count} {which} images with the teacher ({model_dir}/attention_center.onnx)")

@@ -46,15 +46,15 @@ def errors_of(predictions: list[tuple[float, float]], samples: Samples) -> np.nd
 
 
 def centre_baseline(samples: Samples) -> list[tuple[float, float]]:
-    import codeclab.attention.geometry as geometry  # noqa: PLC0415
-    from codeclab.attention.preprocess import pad_geometry  # noqa: PLC0415
+    import codeclab.attention.geometry as geometry
+    from codeclab.attention.preprocess import pad_geometry
 
     return [geometry.original_to_frame((w - 1) / 2, (h - 1) / 2, pad_geometry(int(w), int(h))) for w, h in samples.sizes]
 
 
 def evaluate_student(packed: bytes, images: list[np.ndarray]) -> tuple[list[tuple[float, float]], float]:
-    from codeclab.attention import lite  # noqa: PLC0415
-    from codeclab.onnx_bridge import OnnxRunner  # noqa: PLC0415
+    from codeclab.attention import lite
+    from codeclab.onnx_bridge import OnnxRunner
 
     weights = lite.unpack(packed)
     graph = build_graph({name: list(t.shape) for name, t in weights.tensors.items()}).SerializeToString()
@@ -68,8 +68,8 @@ def evaluate_student(packed: bytes, images: list[np.ndarray]) -> tuple[list[tupl
 
 
 def teacher_time(images: list[np.ndarray], count: int = 12) -> float:
-    from codeclab.attention.predict import predict_pixels  # noqa: PLC0415
-    from codeclab.onnx_bridge import OnnxRunner  # noqa: PLC0415
+    from codeclab.attention.predict import predict_pixels
+    from codeclab.onnx_bridge import OnnxRunner
 
     runner = OnnxRunner(model_dir=MODEL_DIR, num_threads=1)
     times = [predict_pixels(image, runner, "model").timings["inference_ms"] for image in images[:count]]
@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m models.rigl.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    import torch  # noqa: PLC0415
+    import torch
 
-    from codeclab.attention import lite  # noqa: PLC0415
+    from codeclab.attention import lite
 
     torch.set_num_threads(1)
     samples = cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR)

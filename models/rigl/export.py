@@ -33,7 +33,7 @@ EXPORT_VERSION = "1"
 
 def _lite_module():
     sys.path.insert(0, str(REPO / "pysrc"))
-    from codeclab.attention import lite  # noqa: PLC0415
+    from codeclab.attention import lite
 
     return lite
 
@@ -42,7 +42,7 @@ def _lite_module():
 
 def folded_tensors(model) -> tuple[dict[str, np.ndarray], set[str]]:
     """Conv + batch norm -> conv weight and bias per layer (float32); the names of the sparse ones."""
-    from .student import ARCHITECTURE  # noqa: PLC0415
+    from .student import ARCHITECTURE
 
     tensors: dict[str, np.ndarray] = {}
     for spec in ARCHITECTURE:
@@ -62,7 +62,7 @@ def folded_tensors(model) -> tuple[dict[str, np.ndarray], set[str]]:
 
 def pack_run(run: dict, extra_meta: dict | None = None) -> bytes:
     """A training run's saved dict (weights, masks, record) -> the packed checkpoint bytes."""
-    from .student import Student  # noqa: PLC0415
+    from .student import Student
 
     model = Student()
     model.load_state_dict(run["state_dict"])
@@ -81,10 +81,10 @@ def pack_run(run: dict, extra_meta: dict | None = None) -> bytes:
 
 def build_graph(shapes: dict[str, list[int]]):
     """The student as an ONNX graph: image NHWC [1, 120, 160, 3] + weights -> center [1, 2], weights [1, 15, 20]."""
-    import onnx  # noqa: PLC0415
-    from onnx import TensorProto, helper  # noqa: PLC0415
+    import onnx
+    from onnx import TensorProto, helper
 
-    from .student import BACKBONE, CELL, CONTEXT, FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH, HEAD  # noqa: PLC0415
+    from .student import BACKBONE, CELL, CONTEXT, FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH, HEAD
 
     nodes = [helper.make_node("Transpose", ["image"], ["x0"], perm=[0, 3, 1, 2])]
     counter = iter(range(1, 1000))
@@ -141,7 +141,7 @@ def build_graph(shapes: dict[str, list[int]]):
 
 def build_lite(out_dir: Path, checkpoint: Path = CHECKPOINT) -> dict:
     """Write attention_lite.onnx + attention_lite.rigl into ``out_dir``; returns the manifest entry."""
-    import onnx  # noqa: PLC0415
+    import onnx
 
     packed = Path(checkpoint).read_bytes()
     weights = _lite_module().unpack(packed)
@@ -169,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=CHECKPOINT)
     parser.add_argument("--meta", type=Path, help="JSON of figures to record in the checkpoint header")
     args = parser.parse_args(argv)
-    import torch  # noqa: PLC0415
+    import torch
 
-    from .train import RUNS  # noqa: PLC0415
+    from .train import RUNS
 
     run = torch.load(RUNS / f"{args.run}.pt", weights_only=False)
     extra = json.loads(args.meta.read_text()) if args.meta else {}

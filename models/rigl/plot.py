@@ -20,10 +20,10 @@ def _style(name: str, record: dict) -> dict:
 
 
 def curves(runs: dict, out: Path) -> None:
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for name, record in runs.items():
@@ -44,10 +44,10 @@ def curves(runs: dict, out: Path) -> None:
 
 
 def heldout(results: dict, out: Path) -> None:
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.6))
     for row in results["rows"]:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import math
 
 import pytest
-
 import torch  # a dev requirement (requirements-dev.txt)
 
-from models.rigl.sparsity import (  # noqa: E402
-    SparseSchedule, apply_masks, erk_densities, init_sparse, mask_gradients, random_mask, rewire,
-    sparse_parameters, update_mask,
+from models.rigl.sparsity import (
+    SparseSchedule,
+    apply_masks,
+    erk_densities,
+    init_sparse,
+    mask_gradients,
+    random_mask,
+    rewire,
+    sparse_parameters,
+    update_mask,
 )
 
 

@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, ModelUnavailableError
+from ..errors import ModelUnavailableError
 from ..onnx_bridge import has_model, run_model
+from .errors import LiteWeightsError
 from .geometry import frame_to_original, original_to_frame, upstream_center
 from .predict import Prediction, heatmap_over_image
 from .preprocess import MODEL_HEIGHT, MODEL_WIDTH, pad_geometry, resize_with_pad
@@ -86,25 +87,25 @@ def pack(tensors: dict[str, np.ndarray], sparse: set[str], meta: dict[str, Any] 
 
 
 def unpack(data: bytes) -> LiteWeights:
-    """The packed bytes -> dense float32 tensors.  Malformed input raises :class:`FormatError`."""
+    """The packed bytes -> dense float32 tensors.  Malformed input raises :class:`LiteWeightsError` (a ``FormatError``)."""
     try:
         raw = zlib.decompress(bytes(data))
     except zlib.error as err:
-        raise FormatError(f"lite weights are not zlib data: {err}", offset=0) from err
+        raise LiteWeightsError(f"lite weights are not zlib data: {err}", offset=0) from err
     if raw[:4] != MAGIC:
-        raise FormatError(f"lite weights start with {raw[:4]!r}, expected {MAGIC!r}", offset=0, field="magic")
+        raise LiteWeightsError(f"lite weights start with {raw[:4]!r}, expected {MAGIC!r}", offset=0, field="magic")
     if len(raw) < 8:
-        raise FormatError("lite weights end inside the header length", offset=4, field="header_length")
+        raise LiteWeightsError("lite weights end inside the header length", offset=4, field="header_length")
     (head_length,) = struct.unpack_from("<I", raw, 4)
     if 8 + head_length > len(raw):
-        raise FormatError(f"header of {head_length} bytes runs past the end ({len(raw)} bytes)", offset=4,
+        raise LiteWeightsError(f"header of {head_length} bytes runs past the end ({len(raw)} bytes)", offset=4,
                           field="header_length")
     try:
         header = json.loads(raw[8:8 + head_length])
     except ValueError as err:
-        raise FormatError(f"header is not JSON: {err}", offset=8, field="header") from err
+        raise LiteWeightsError(f"header is not JSON: {err}", offset=8, field="header") from err
     if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise FormatError(f"not {FORMAT} version {VERSION}", offset=8, field="format")
+        raise LiteWeightsError(f"not {FORMAT} version {VERSION}", offset=8, field="format")
     offset = 8 + head_length
     tensors: dict[str, np.ndarray] = {}
     for index, entry in enumerate(header.get("tensors", [])):
@@ -112,7 +113,7 @@ def unpack(data: bytes) -> LiteWeights:
         try:
             name, shape, nonzeros = str(entry["name"]), [int(n) for n in entry["shape"]], entry["nonzeros"]
         except (KeyError, TypeError, ValueError) as err:
-            raise FormatError(f"bad tensor entry: {err}", offset=8, field=where) from err
+            raise LiteWeightsError(f"bad tensor entry: {err}", offset=8, field=where) from err
         size = math.prod(shape)
         if nonzeros is None:
             values, offset = _take(raw, offset, size * 2, f"{where} ({name}) values")
@@ -121,20 +122,20 @@ def unpack(data: bytes) -> LiteWeights:
         mask_bytes, offset = _take(raw, offset, (size + 7) // 8, f"{where} ({name}) mask")
         mask = np.unpackbits(np.frombuffer(mask_bytes, np.uint8), count=size).astype(bool)
         if int(mask.sum()) != int(nonzeros):
-            raise FormatError(f"{name}: mask has {int(mask.sum())} ones, header says {nonzeros}",
+            raise LiteWeightsError(f"{name}: mask has {int(mask.sum())} ones, header says {nonzeros}",
                               offset=offset - len(mask_bytes), field=f"{where}.nonzeros")
         values, offset = _take(raw, offset, int(nonzeros) * 2, f"{where} ({name}) values")
         dense = np.zeros(size, np.float32)
         dense[mask] = np.frombuffer(values, np.float16)
         tensors[name] = dense.reshape(shape)
     if offset != len(raw):
-        raise FormatError(f"{len(raw) - offset} bytes after the last tensor", offset=offset, field="end")
+        raise LiteWeightsError(f"{len(raw) - offset} bytes after the last tensor", offset=offset, field="end")
     return LiteWeights(tensors=tensors, meta=dict(header.get("meta") or {}))
 
 
 def _take(raw: bytes, offset: int, count: int, what: str) -> tuple[bytes, int]:
     if offset + count > len(raw):
-        raise FormatError(f"{what}: needs {count} bytes, {len(raw) - offset} left", offset=offset, field=what)
+        raise LiteWeightsError(f"{what}: needs {count} bytes, {len(raw) - offset} left", offset=offset, field=what)
     return raw[offset:offset + count], offset + count
 
 
