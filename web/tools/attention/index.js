@@ -3,6 +3,7 @@
 // the model runs in the worker through onnxruntime-web (one session, created on first use and reused).
 import { el, formatMs, setResult, download } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
+import { installLite, liteOverlay, liteText, modelSelect, offerLite } from "./lite.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
@@ -31,6 +32,8 @@ async function mountCard(card, app) {
   const predictor = el("select", { id: "attention-predictor", "data-testid": "attention-predictor" },
     el("option", { value: "auto", text: "model (fallback if not installed)" }),
     el("option", { value: "fallback", text: "fallback: spectral residual saliency" }));
+  const models = modelSelect();
+  let lite = null;
   const summary = el("p", { class: "muted attention-summary", "data-testid": "attention-summary" });
   const grid = el("div", { class: "attention-grid", "data-testid": "attention-result" });
   const exportJson = el("button", { class: "secondary", disabled: true, text: "Export JSON", "data-testid": "attention-export-json" });
@@ -48,6 +51,7 @@ async function mountCard(card, app) {
     el("div", { class: "row attention-controls" },
       el("label", { for: "attention-heat" }, heatToggle, " show weighting map"),
       el("label", { for: "attention-predictor" }, "predictor ", predictor),
+      el("label", { for: "attention-models" }, "model ", models),
       exportJson, exportCsv, clear),
     summary, grid,
   );
@@ -77,6 +81,13 @@ async function mountCard(card, app) {
       ? MODEL_TEXT
       : `Fallback predictor: spectral-residual saliency (codeclab's own, not Google's model). The attention-center model is not installed: ${app.modelsReason()}.`;
     status.dataset.predictor = app.modelAvailable("attention_center") ? "model" : "fallback";
+    return installLite(app).then((found) => {
+      lite = found;
+      if (!lite) return;
+      offerLite(models, lite);
+      status.append(liteText(lite));
+      status.dataset.lite = lite.label;
+    }, (err) => addError("lite model", err));
   }).catch(() => { status.textContent = "Python failed to start: this tool is unavailable."; });
   document.addEventListener("model-progress", (e) => {
     if (e.detail.label !== "attention_center") return;
@@ -103,12 +114,14 @@ async function mountCard(card, app) {
     card.classList.add("busy");
     for (const file of files) {
       try {
-        const result = await predictFile(app, file, predictor.value);
+        const result = await predictFile(app, file, predictor.value, models.value);
         results.push(result);
-        grid.append(renderResult(file, result));
+        grid.append(renderResult(file, result, lite));
         setResult(grid, {
           x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms,
           model: result.model, predictor: result.predictor, file: result.file, count: results.length,
+          lite: result.lite ? { x: result.lite.x, y: result.lite.y, model: result.lite.model,
+            ms: result.lite.timings.inference_ms, distance: result.lite_distance } : null,
         });
         update();
       } catch (err) {
@@ -123,7 +136,9 @@ async function mountCard(card, app) {
 
 function exported(r) {
   return { file: r.file, width: r.width, height: r.height, x: r.x, y: r.y, model: r.model, predictor: r.predictor,
-    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, timings: r.timings };
+    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, timings: r.timings,
+    ...(r.lite ? { lite: { x: r.lite.x, y: r.lite.y, frame_x: r.lite.frame_x, frame_y: r.lite.frame_y, model: r.lite.model,
+      timings: r.lite.timings }, lite_distance: r.lite_distance } : {}) };
 }
 
 function toCsv(results) {
@@ -132,7 +147,7 @@ function toCsv(results) {
   return rows.map((row) => row.map((v) => `"${String(v).replaceAll('"', '""')}"`).join(",")).join("\n");
 }
 
-async function predictFile(app, file, predictor) {
+async function predictFile(app, file, predictor, models) {
   if (file.size > MAX_FILE_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; codeclab takes images up to ${MAX_FILE_BYTES / 1e6} MB`);
   const started = performance.now();
   const size = await imageSize(file).catch(() => null);
@@ -154,12 +169,12 @@ async function predictFile(app, file, predictor) {
       throw new Error(`the image is ${size.width}×${size.height} (${Math.round((size.width * size.height) / 1e6)} MP), too large for this browser to decode`);
     }
     reply = await app.python.call("attention.predict",
-      { rgba, width: w, height: h, name: file.name, original_width: size.width, original_height: size.height, predictor },
+      { rgba, width: w, height: h, name: file.name, original_width: size.width, original_height: size.height, predictor, models },
       [rgba.buffer]);
     reply.downscaled = `${w}×${h}`;
   } else {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const args = { data: bytes, name: file.name, predictor };
+    const args = { data: bytes, name: file.name, predictor, models };
     if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
       // JPEG: Python still checks the file, but takes the pixels from the browser's libjpeg-turbo
       // decode, which matches upstream's (see codeclab.attention.service._decode).
@@ -194,12 +209,14 @@ function imageSize(file) {
   });
 }
 
-function renderResult(file, r) {
+function renderResult(file, r, lite) {
   const height = Math.max(1, Math.round((PREVIEW_WIDTH * r.height) / r.width));
   const canvas = el("canvas", { class: "attention-photo", width: PREVIEW_WIDTH, height });
   const heat = el("canvas", { class: "heat" });
   const marker = el("div", { class: "attention-marker", style: `left:${((r.x + 0.5) / r.width) * 100}%;top:${((r.y + 0.5) / r.height) * 100}%` });
-  const figure = el("div", { class: "attention-figure", style: `aspect-ratio:${r.width}/${r.height}` }, canvas, heat, marker);
+  const second = liteOverlay(r, lite);
+  const figure = el("div", { class: "attention-figure", style: `aspect-ratio:${r.width}/${r.height}` }, canvas, heat, marker,
+    ...(second.marker ? [second.marker] : []));
   const fallback = r.predictor === "fallback";
   const caption = el("figcaption", {},
     el("strong", { text: file.name }),
@@ -207,7 +224,8 @@ function renderResult(file, r) {
       `(${r.x.toFixed(1)}, ${r.y.toFixed(1)})`, el("span", { class: "muted", text: ` of ${r.width}×${r.height}` })),
     el("div", { class: "muted" }, `inference ${formatMs(r.ms)} · total ${formatMs(r.total_ms)}`,
       r.downscaled ? ` · sent to Python as ${r.downscaled}` : ""),
-    el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : "attention-center model" }));
+    el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : r.predictor === "lite" ? r.model : "attention-center model" }),
+    ...(second.line ? [second.line] : []));
   const shot = el("figure", { class: "attention-shot", dataset: { x: r.x, y: r.y, predictor: r.predictor } }, figure, caption);
   shot.title = r.model;
   drawPreview(file, canvas).catch(() => {});
