@@ -29,7 +29,7 @@ from .export import build_graph, pack_run
 from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, RUNS
 
 RESULTS = REPO / "docs" / "rigl" / "results.json"
-ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95"]
+ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long"]
 
 
 def held_out_images(samples: Samples) -> list[np.ndarray]:
@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         run = torch.load(path, weights_only=False)
         packed = pack_run(run)
+        (RUNS.parent / "packed").mkdir(parents=True, exist_ok=True)
+        (RUNS.parent / "packed" / f"{name}.rigl").write_bytes(packed)  # for tests/bench/bench_attention_lite.py
         points, ms = evaluate_student(packed, images)
         errors = errors_of(points, samples)
         record = run["record"]

@@ -35,8 +35,9 @@ def curves(runs: dict, out: Path) -> None:
             axes[2].plot(history["step"], [100 * m / max(1, history["moved"][-1]) for m in history["moved"]],
                          color=style["color"], linestyle=style["linestyle"], alpha=0.35)
     axes[0].set(title="distillation loss (KL + centre), training batches", xlabel="step", yscale="log")
-    axes[1].set(title="centre error on training batches (640x480 px)", xlabel="step", yscale="log")
-    axes[2].set(title="sparsity % (solid); connections moved, % of final (faint)", xlabel="step", ylim=(-2, 102))
+    axes[1].set(title="centre error on training batches (640x480 px)", xlabel="step")
+    axes[2].set(title="sparsity % (flat lines); cumulative connections moved,\n% of the run's total (faint: RigL/SET)",
+                xlabel="step", ylim=(-2, 102))
     axes[0].legend(fontsize=8, ncol=2)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -44,34 +45,31 @@ def curves(runs: dict, out: Path) -> None:
 
 
 def heldout(results: dict, out: Path) -> None:
-    import matplotlib
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    for row in results["rows"]:
-        if row["kind"] in ("teacher", "baseline"):
-            continue
+    rows = [row for row in results["rows"] if row["kind"] not in ("teacher", "baseline")]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.8))
+    for i, row in enumerate(rows):
         colour = COLOURS[row["kind"]]
-        size = row["download_bytes"] / 1024
-        ax.errorbar([size], [row["median_px"]], yerr=[[0], [row["p90_px"] - row["median_px"]]], fmt="o",
-                    color=colour, capsize=3)
-        ax.annotate(row["name"], (size, row["median_px"]), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax.barh(i, row["p90_px"], color=colour, alpha=0.25, height=0.7)
+        ax.barh(i, row["median_px"], color=colour, height=0.7)
+        ax.annotate(f"{row['median_px']:.1f} / {row['p90_px']:.1f} px   {row['download_bytes'] / 1024:.1f} KiB",
+                    (row["p90_px"], i), textcoords="offset points", xytext=(5, -3), fontsize=8)
+    ax.set_yticks(range(len(rows)), [f"{row['name']} ({100 * row.get('sparsity', 0):.0f} %)" for row in rows])
+    ax.invert_yaxis()
     baseline = next(row for row in results["rows"] if row["kind"] == "baseline")
-    ax.axhline(baseline["median_px"], color="grey", linestyle="--", linewidth=1)
-    ax.annotate(f"'image centre' predictor: median {baseline['median_px']} px", (0.02, baseline["median_px"]),
-                xycoords=("axes fraction", "data"), textcoords="offset points", xytext=(0, 4), fontsize=8,
-                color="grey")
-    ax.axhline(20, color="tab:orange", linestyle=":", linewidth=1)
-    ax.annotate("quality bar: median 20 px", (0.02, 20), xycoords=("axes fraction", "data"),
-                textcoords="offset points", xytext=(0, -11), fontsize=8, color="tab:orange")
+    ax.axvline(baseline["median_px"], color="grey", linestyle="--", linewidth=1,
+               label=f"'image centre' predictor, median {baseline['median_px']} px")
+    ax.axvline(20, color="tab:orange", linestyle=":", linewidth=1.5, label="quality bar: median 20 px")
     teacher = next(row for row in results["rows"] if row["kind"] == "teacher")
-    ax.set(xscale="log", xlabel="download, KiB (packed: nonzeros float16 + bitmask, zlib; + graph)",
-           ylabel="centre error vs teacher, 640x480 px",
-           title=f"held-out: {results['held_out_images']} images of {len(results['held_out_photos'])} unseen photos "
-                 f"(dot: median, bar: to p90); teacher {teacher['download_bytes'] / 2 ** 20:.1f} MiB")
-    ax.set_ylim(bottom=0)
+    ax.set(xlabel="centre error vs teacher, 640x480 frame px (solid: median, light: p90)", xlim=(0, 190),
+           title=f"held-out: {results['held_out_images']} images of {len(results['held_out_photos'])} unseen photos; "
+                 f"download = packed weights + graph (teacher: {teacher['download_bytes'] / 2 ** 20:.2f} MiB)")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.title.set_fontsize(10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

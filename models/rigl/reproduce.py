@@ -21,8 +21,10 @@ import time
 from .data import cached_split
 from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, TRAIN_COUNT, TRAIN_SEED
 
-RUNS = {"dense": ("dense", 0.0), "rigl80": ("rigl", 0.8), "rigl90": ("rigl", 0.9), "rigl95": ("rigl", 0.95),
-        "set90": ("set", 0.9), "static90": ("static", 0.9), "set95": ("set", 0.95), "static95": ("static", 0.95)}
+# name: (method, sparsity, multiple of --steps)
+RUNS = {"dense": ("dense", 0.0, 1), "rigl80": ("rigl", 0.8, 1), "rigl90": ("rigl", 0.9, 1), "rigl95": ("rigl", 0.95, 1),
+        "set90": ("set", 0.9, 1), "static90": ("static", 0.9, 1), "set95": ("set", 0.95, 1),
+        "static95": ("static", 0.95, 1), "rigl90-long": ("rigl", 0.9, 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,9 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     running: list[subprocess.Popen] = []
     while pending or running:
         while pending and len(running) < args.parallel:
-            method, sparsity = RUNS[pending.pop(0)]
+            name = pending.pop(0)
+            method, sparsity, multiple = RUNS[name]
             running.append(subprocess.Popen([sys.executable, "-m", "models.rigl.train", "--method", method,
-                                             "--sparsity", str(sparsity), "--steps", str(args.steps)]))
+                                             "--sparsity", str(sparsity), "--steps", str(args.steps * multiple),
+                                             "--name", name]))
         time.sleep(2)
         for process in [p for p in running if p.poll() is not None]:
             running.remove(process)

@@ -111,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delta-t", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--name", help="run name (default: method + sparsity, e.g. rigl90)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     samples = cached_split("train", TRAIN_COUNT, TRAIN_SEED, MODEL_DIR)
-    name = run_name(args.method, args.sparsity)
+    name = args.name or run_name(args.method, args.sparsity)
     print(f"{name}: {len(samples)} training images, {args.steps} steps of {args.batch}", file=sys.stderr)
     model, result = train(samples, args.method, args.sparsity, args.steps, args.batch, delta_t=args.delta_t,
                           seed=args.seed, log=lambda m: print(m, file=sys.stderr))
