@@ -45,10 +45,10 @@ def curves(runs: dict, out: Path) -> None:
 
 
 def heldout(results: dict, out: Path) -> None:
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     rows = [row for row in results["rows"] if row["kind"] not in ("teacher", "baseline")]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.8))

@@ -65,7 +65,10 @@ class LiteWeights:
     @property
     def label(self) -> str:
         percent = round(100 * self.sparsity)
-        return f"attention-lite (RigL, {percent} % sparse)" if percent else "attention-lite (dense)"
+        if not percent:
+            return "attention-lite (dense)"
+        method = {"set": "SET", "static": "static mask"}.get(str(self.meta.get("method")), "RigL")
+        return f"attention-lite ({method}, {percent} % sparse)"
 
 
 def pack(tensors: dict[str, np.ndarray], sparse: set[str], meta: dict[str, Any] | None = None) -> bytes:
