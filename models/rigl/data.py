@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "pysrc"))
 from codeclab.attention.geometry import frame_to_original, original_to_frame  # noqa: E402
 from codeclab.attention.preprocess import pad_geometry, resize_with_pad  # noqa: E402
 
-from .student import FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH  # noqa: E402
+from .architecture import FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH  # noqa: E402
 
 TEACHER_HEIGHT, TEACHER_WIDTH = 480, 640
 HELD_OUT = ("matplotlib:grace_hopper", "sklearn:flower", "skimage:coffee", "skimage:camera")

@@ -42,7 +42,7 @@ def _lite_module():
 
 def folded_tensors(model) -> tuple[dict[str, np.ndarray], set[str]]:
     """Conv + batch norm -> conv weight and bias per layer (float32); the names of the sparse ones."""
-    from .student import ARCHITECTURE
+    from .architecture import ARCHITECTURE
 
     tensors: dict[str, np.ndarray] = {}
     for spec in ARCHITECTURE:
@@ -84,7 +84,7 @@ def build_graph(shapes: dict[str, list[int]]):
     import onnx
     from onnx import TensorProto, helper
 
-    from .student import BACKBONE, CELL, CONTEXT, FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH, HEAD
+    from .architecture import BACKBONE, CELL, CONTEXT, FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH, HEAD
 
     nodes = [helper.make_node("Transpose", ["image"], ["x0"], perm=[0, 3, 1, 2])]
     counter = iter(range(1, 1000))

@@ -77,3 +77,23 @@ def test_onnx_graph_matches_the_torch_student():
     np.testing.assert_allclose(centre, expected.numpy(), atol=1e-3)
     np.testing.assert_allclose(weights, log_map.exp().numpy(), atol=1e-5)
     assert weights.shape == (1, 15, 20) and abs(float(weights.sum()) - 1.0) < 1e-4
+
+
+def test_the_build_step_needs_no_torch(tmp_path):
+    """build_lite runs where only numpy + onnx are installed (torch is for training only)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from models.rigl.export import build_lite\n"
+            f"entry = build_lite({str(tmp_path)!r})\n"
+            "print(entry['meta']['sparsity'], entry['weights_bytes'])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(repo / "pysrc")})
+    assert done.returncode == 0, done.stderr
+    sparsity, size = done.stdout.split()
+    assert 0.5 < float(sparsity) < 1.0 and int(size) == (tmp_path / "attention_lite.rigl").stat().st_size
+    session = ort.InferenceSession(str(tmp_path / "attention_lite.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()][0] == "image"
