@@ -95,6 +95,7 @@ def test_lite_model_beside_the_full_one(app_page, dist, pictures):
     assert abs(last["lite"]["distance"] - expected["lite_distance"]) < 1.0
     assert 0 < last["lite"]["ms"] < 5000 and last["ms"] > 0  # timings: measured, bounded (shared machine)
 
+    assert label in page.inner_text('[data-testid="attention-model"]')  # still said after the runs
     _drop(page, pictures[:1], "lite")
     last = json.loads(page.get_attribute('[data-testid="attention-result"]', "data-result"))
     assert last["predictor"] == "lite" and last["model"] == label and last["lite"] is None

@@ -130,7 +130,7 @@ async function mountCard(card, app) {
     }
     card.classList.remove("busy");
     progress.hidden = true;
-    if (app.modelAvailable("attention_center")) status.textContent = MODEL_TEXT;
+    if (app.modelAvailable("attention_center")) status.textContent = MODEL_TEXT + (lite ? liteText(lite) : "");
   }
 }
 
