@@ -89,6 +89,8 @@ def set_loss(page, percent: float, burst: float = 1.0, seed: int = 1234) -> None
 
 
 def stream_file(page, path: Path) -> tuple[dict, dict]:
+    # A summary left by an earlier stream of this page must not be taken for this stream's.
+    page.evaluate("delete document.querySelector('[data-testid=lyra-result]').dataset.result")
     page.set_input_files('[data-testid="lyra-input"]', str(path))
     result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     return result, page.evaluate("window.codeclab.lyra.export()")
@@ -509,6 +511,7 @@ def test_a_new_stream_clears_the_last_summary_and_a_newer_file_wins(lyra_page, s
     page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
     page.wait_for_function("window.codeclab.lyra.session !== null", timeout=30_000)
     assert summary.inner_text() == "", "the previous stream's summary stayed under the new one"
+    page.wait_for_function("window.codeclab.lyra.session === null", timeout=STREAM_TIMEOUT_MS)
     wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     # A long .lyra (slow to decode), then at once a bad one: the bad one's message stays.
     long_lyra = tmp_path / "long.lyra"
