@@ -2,10 +2,11 @@
 """Build, serve, test and benchmark codeclab.
 
     python3 build.py [build] [--upstream DIR]   build dist/ (a static, self-contained site)
-    python3 build.py serve [--port N]           build if needed, serve dist/ on 127.0.0.1
+    python3 build.py serve [--port N]           build if dist/ is not current, serve it on 127.0.0.1
     python3 build.py test [pytest args]         build, then run the whole test suite (node + pytest)
     python3 build.py bench                      run the benchmarks and print a table
     python3 build.py screenshot                 build if needed, write docs/screenshot.png from the page
+    python3 build.py fuzz [--minutes N] [--format F]  fuzz every parser (devkit/fuzz.py)
 
 A thin command line over ``devkit/`` (the build steps, the server, the Chromium flags).
 Standard library only.
@@ -18,41 +19,58 @@ import os
 import subprocess
 import sys
 
-from devkit.build import build, dist_is_current
+from devkit.build import build, describe, stale_reasons
 from devkit.jstests import run_js_tests
 from devkit.paths import DIST, REPO, BuildError, resolve_upstream
 from devkit.server import serve
 
 
+def build_if_stale(upstream, rebuild: bool) -> None:
+    """Rebuild dist/ when asked to or when its recorded inputs differ from the checkout's, saying why."""
+    reasons = ["--rebuild given"] if rebuild else stale_reasons(upstream, DIST)
+    if reasons:
+        print(f"build.py: building dist/ ({'; '.join(reasons)})", flush=True)
+        build(upstream)
+    else:
+        print("build.py: dist/ is current (same sources, upstream files, converter and dependencies)", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "test", "bench", "screenshot"])
+    parser.add_argument("command", nargs="?", default="build", choices=["build", "serve", "test", "bench", "screenshot", "fuzz"])
     parser.add_argument("--upstream", help="folder of the published upstream files, laid out like ../shared/upstream "
-                        "(default: $CODECLAB_UPSTREAM, else download by pinned URL)")
+                        "(default: $CODECLAB_UPSTREAM, else ../shared/upstream beside the checkout if it exists, else download "
+                        "by pinned URL)")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
     parser.add_argument("--no-isolation", action="store_true",
                         help="serve: omit COOP/COEP headers, like a plain static host")
     parser.add_argument("--rebuild", action="store_true", help="serve/test: rebuild even if dist/ is current")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "fuzz":  # its own options: python3 build.py fuzz [--minutes N] [--format F] ...
+        from devkit.fuzz import main as fuzz_main  # noqa: PLC0415 (only this command needs it)
+
+        return fuzz_main(rest)
     if rest and args.command not in ("test", "bench"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         upstream = resolve_upstream(args.upstream)
         if args.command == "build":
             build(upstream)
+            print(f"build.py: dist/ built {describe(DIST)}")
         elif args.command == "serve":
-            if args.rebuild or not dist_is_current():
-                build(upstream)
+            build_if_stale(upstream, args.rebuild)
+            print(f"build.py: serving dist/ {describe(DIST)}", flush=True)
             serve(DIST, args.port, isolate=not args.no_isolation)
         elif args.command == "screenshot":
             from devkit.screenshot import take_screenshot  # noqa: PLC0415 (needs Playwright, only here)
 
-            if args.rebuild or not dist_is_current():
-                build(upstream)
+            build_if_stale(upstream, args.rebuild)
             print(f"wrote {take_screenshot(DIST)}")
         elif args.command in ("test", "bench"):
-            if args.command == "test" or args.rebuild or not dist_is_current():
+            if args.command == "test":
                 build(upstream)
+            else:
+                build_if_stale(upstream, args.rebuild)
             env = dict(os.environ, CODECLAB_DIST=str(DIST))
             if upstream is not None:
                 env["CODECLAB_UPSTREAM"] = str(upstream)

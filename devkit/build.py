@@ -18,6 +18,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from . import fingerprint
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 
 PYODIDE_VERSION = "0.27.7"
@@ -46,6 +47,17 @@ VENDOR = {
         "codec/dec/jxl_dec.js",
         "codec/dec/jxl_dec.wasm",
     ]),
+    # LiteRT.js (runs Lyra's upstream .tflite files): its module, and the wasm builds the worker picks
+    # from (threaded when the page is cross-origin isolated, else single-threaded; both need relaxed
+    # SIMD, without which Lyra falls back to onnxruntime-web, so the 9 MB baseline build is not shipped).
+    "litert": ("@litertjs/core", "Apache-2.0", [
+        "dist/index.js",
+        "wasm/litert_wasm_internal.js",
+        "wasm/litert_wasm_internal.wasm",
+        "wasm/litert_wasm_threaded_internal.js",
+        "wasm/litert_wasm_threaded_internal.wasm",
+    ]),
+    "litert-wasm-utils": ("@litertjs/wasm-utils", "Apache-2.0", ["dist/index.js"]),
     "ktx2": ("ktx2-encoder", "MIT (encoder: Apache-2.0, Binomial LLC)", [
         "dist/basis/basis_encoder.js",
         "dist/basis/basis_encoder.wasm",
@@ -54,6 +66,12 @@ VENDOR = {
         "dist/utils.js",
         "dist/enum.js",
     ]),
+}
+
+# Bare module specifiers inside vendored ES modules, pointed at their vendored copy (a worker has
+# no import map). Each must occur, so that a package update cannot silently leave one unresolved.
+VENDOR_IMPORTS = {
+    ("litert", "index.js"): {'from "@litertjs/wasm-utils"': 'from "../litert-wasm-utils/index.js"'},
 }
 
 def log(message: str) -> None:
@@ -201,6 +219,7 @@ def build_vendor(out: Path) -> list[dict]:
         target.mkdir(parents=True, exist_ok=True)
         for rel in files:
             shutil.copy2(NODE_MODULES / package / rel, target / Path(rel).name)
+            _resolve_vendor_imports(folder, target / Path(rel).name)
         version = json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
         packages.append({"name": package, "version": version, "license": licence})
     return packages
@@ -208,22 +227,60 @@ def build_vendor(out: Path) -> list[dict]:
 
 # ---------------------------------------------------------------- models
 
-def build_model_files(upstream: Path | None, out: Path) -> dict:
-    """Convert the upstream models into dist/models, or say why they are unavailable."""
+def _resolve_vendor_imports(folder: str, path: Path) -> None:
+    rewrites = VENDOR_IMPORTS.get((folder, path.name))
+    if not rewrites:
+        return
+    text = path.read_text()
+    for bare, local in rewrites.items():
+        if bare not in text:
+            raise BuildError(f"vendor/{folder}/{path.name}: expected the import {bare!r} (package changed?)")
+        text = text.replace(bare, local)
+    path.write_text(text)
+
+
+# What the page says when a build found no upstream files and could not download them: what is missing
+# and how to fix it (the download error itself is kept as "details" in build-info.json, never shown).
+NO_UPSTREAM_REASON = ("the build had no upstream model files and could not download them; rebuild with "
+                      "`python3 build.py build --upstream DIR` (a folder laid out like ../shared/upstream)")
+
+
+def build_model_files(upstream: Path | None, out: Path, dependencies: dict[str, bool] | None = None) -> dict:
+    """Convert the upstream models into dist/models, or say in plain words why they are unavailable.
+
+    With an upstream folder (--upstream, $CODECLAB_UPSTREAM or ../shared/upstream) the models are wanted, so a
+    missing converter dependency or a failed conversion is a BuildError. Without one the site still builds;
+    the reason is shown by the page (``reason``: what is missing and how to fix it; ``details``: the error).
+    """
     out.mkdir(parents=True, exist_ok=True)
+    present = fingerprint.converter_dependencies() if dependencies is None else dependencies
+    install = fingerprint.missing_dependency_command(present)
+    if install is not None:
+        missing = ", ".join(name for name, ok in present.items() if not ok)
+        if upstream is not None:
+            raise BuildError(f"the model converter needs {missing}, which this Python ({sys.executable}) cannot "
+                             f"import; the upstream files in {upstream} cannot be converted without it. "
+                             f"Install it with: {install}")
+        return {"available": False,
+                "reason": f"the build had no upstream model files and its model converter lacks {missing} "
+                          f"(install it with `{install}`, then `python3 build.py build --upstream DIR`)"}
     sys.path.insert(0, str(REPO))
-    try:
-        from models import build_models as model_builder  # noqa: PLC0415 (needs onnx, only at build time)
-    except ImportError as err:
-        return {"available": False, "reason": f"model converter unavailable: {err}"}
+    from models import build_models as model_builder  # noqa: PLC0415 (needs onnx, only at build time)
+
     try:
         if upstream is None:
-            upstream = CACHE / "upstream"
-            log("no --upstream given: fetching the upstream model files by pinned URL")
-            model_builder.fetch_upstream(upstream)
-        model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
-    except Exception as err:  # noqa: BLE001 (the site still builds, and the page says which tools lack their model)
-        return {"available": False, "reason": f"{type(err).__name__}: {err}"}
+            cache = CACHE / "upstream"
+            log("no upstream folder (--upstream, $CODECLAB_UPSTREAM or ../shared/upstream): "
+                "fetching the model files by pinned URL")
+            try:
+                model_builder.fetch_upstream(cache)
+            except model_builder.ModelBuildError as err:
+                return {"available": False, "reason": NO_UPSTREAM_REASON, "details": str(err)}
+            model_builder.build_models(cache, BUILD / "models", CACHE / "models", log=log)
+        else:
+            model_builder.build_models(upstream, BUILD / "models", CACHE / "models", log=log)
+    except model_builder.ModelBuildError as err:
+        raise BuildError(f"models: {err}") from err
     for path in (BUILD / "models").rglob("*"):
         if path.is_file():
             target = out / path.relative_to(BUILD / "models")
@@ -232,7 +289,22 @@ def build_model_files(upstream: Path | None, out: Path) -> dict:
     # The worker's runner names are the model names (file stems): "attention_center", "lyragan", …
     index = {path.stem: path.relative_to(out).as_posix() for path in sorted(out.rglob("*.onnx"))}
     (out / "index.json").write_text(json.dumps(index, indent=1))
-    return {"available": True, "manifest": "models/manifest.json", "models": sorted(index)}
+    litert = litert_index(json.loads((out / "manifest.json").read_text()))
+    (out / "litert.json").write_text(json.dumps(litert, indent=1))
+    return {"available": True, "manifest": "models/manifest.json", "models": sorted(index),
+            "litert_models": sorted(litert)}
+
+
+def litert_index(manifest: dict) -> dict:
+    """Runner name -> the upstream .tflite file LiteRT.js runs, with its pinned sha256 and the
+    canonical names of its one input and one output (as the Python side and the ONNX files call them)."""
+    index = {}
+    for entry in manifest.get("models", []):
+        shipped = entry.get("shipped_source")
+        if shipped:
+            index[entry["name"]] = {"file": shipped["file"], "sha256": shipped["sha256"],
+                                    "input": next(iter(entry["inputs"])), "output": next(iter(entry["outputs"]))}
+    return index
 
 
 # ---------------------------------------------------------------- build
@@ -240,6 +312,7 @@ def build_model_files(upstream: Path | None, out: Path) -> dict:
 def build(upstream: Path | None, out: Path = DIST) -> Path:
     started = time.perf_counter()
     ensure_node_modules()
+    inputs = fingerprint.compute(upstream)
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(REPO / "web", out)
@@ -247,12 +320,14 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
     packages = build_pyodide(out / "pyodide")
     log("codeclab package")
     build_python_package(out / "py")
-    log("vendored wasm (onnxruntime-web, Basis transcoder, JPEG XL codec, KTX2 encoder)")
+    log("vendored wasm (onnxruntime-web, LiteRT.js, Basis transcoder, JPEG XL codec, KTX2 encoder)")
     vendored = build_vendor(out / "vendor")
     log("models")
-    models = build_model_files(upstream, out / "models")
+    models = build_model_files(upstream, out / "models", inputs["dependencies"])
     if not models["available"]:
         log(f"  models unavailable: {models['reason']} (the page will say so; fallbacks still work)")
+        if models.get("details"):
+            log(f"  ({models['details']})")
     info = {
         "codeclab": _codeclab_version(),
         "built": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -262,6 +337,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
         "models": models,
     }
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
+    fingerprint.write(out, inputs)
     log(f"dist ready in {time.perf_counter() - started:.1f} s: {out}")
     return out
 
@@ -273,17 +349,17 @@ def _codeclab_version() -> str:
     return "unknown"
 
 
-def _newest_mtime(*roots: Path) -> float:
-    newest = 0.0
-    for root in roots:
-        for path in root.rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts:
-                newest = max(newest, path.stat().st_mtime)
-    return newest
+def stale_reasons(upstream: Path | None, out: Path = DIST) -> list[str]:
+    """Why ``out`` is not what a build with ``upstream`` would make now ([] when it is current)."""
+    return fingerprint.differences(fingerprint.read_stored(out), fingerprint.compute(upstream))
 
 
-def dist_is_current(out: Path = DIST) -> bool:
-    info = out / "build-info.json"
-    if not info.exists():
-        return False
-    return info.stat().st_mtime >= _newest_mtime(REPO / "web", REPO / "pysrc", REPO / "models")
+def describe(out: Path = DIST) -> str:
+    """One line on what a built dist holds: the models and, when they are absent, why."""
+    info = json.loads((out / "build-info.json").read_text())
+    models = info.get("models", {})
+    inputs = fingerprint.read_stored(out) or {}
+    source = inputs.get("upstream") or "no upstream folder"
+    if models.get("available"):
+        return f"with models {', '.join(models.get('models', []))} (converted from {source})"
+    return f"WITHOUT models: {models.get('reason', 'unknown reason')}"

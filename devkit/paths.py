@@ -17,8 +17,9 @@ class BuildError(Exception):
     """A build step failed in a way the user can act on."""
 
 
-def resolve_upstream(arg: str | None) -> Path | None:
-    """--upstream DIR, else $CODECLAB_UPSTREAM, else None (the build then fetches by pinned URL)."""
+def resolve_upstream(arg: str | None, default: Path = DEFAULT_UPSTREAM) -> Path | None:
+    """--upstream DIR, else $CODECLAB_UPSTREAM, else the upstream folder beside the checkout
+    (../shared/upstream) when it exists, else None (the build then fetches by pinned URL)."""
     if arg:
         path = Path(arg).expanduser().resolve()
         if not path.is_dir():
@@ -26,5 +27,10 @@ def resolve_upstream(arg: str | None) -> Path | None:
         return path
     env = os.environ.get("CODECLAB_UPSTREAM")
     if env:
-        return Path(env).expanduser().resolve()
+        path = Path(env).expanduser().resolve()
+        if not path.is_dir():
+            raise BuildError(f"CODECLAB_UPSTREAM={env}: no such folder")
+        return path
+    if default.is_dir():
+        return default.resolve()
     return None

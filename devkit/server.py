@@ -23,6 +23,7 @@ MIME_TYPES = {
     ".basis": "application/octet-stream",
     ".lyra": "application/octet-stream",
     ".onnx": "application/octet-stream",
+    ".tflite": "application/octet-stream",
     ".npy": "application/octet-stream",
     ".npz": "application/octet-stream",
     ".zip": "application/zip",

@@ -10,6 +10,7 @@ TFLite→ONNX converter (or extracts the RVQ codebooks), and writes into
     lyra/soundstream_encoder.onnx   lyra/soundstream_encoder.state_init.npz
     lyra/lyragan.onnx               lyra/lyragan.state_init.npz
     lyra/quantizer_codebooks.npy
+    lyra/soundstream_encoder.tflite lyra/lyragan.tflite   (the upstream files as they are: ``ship_source``)
     manifest.json
 
 Results are cached in ``cache_dir`` under a key made of the source sha256 and
@@ -128,8 +129,26 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
+_SHIPPING_KEYS = ("ship_source", "why_ship_source")
+
+
+def _ship_source(manifest: dict, source: Path, out_dir: Path, entry: dict) -> dict:
+    """Copy the (sha256-checked) upstream file itself into ``out_dir`` when the manifest says the
+    page runs it as it is (``ship_source``: its path under ``out_dir``); the entry then pins it."""
+    target = manifest.get("ship_source")
+    if not target:
+        return entry
+    path = out_dir / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, path)  # not copy2: the upstream folder may be read-only
+    return {**entry, "shipped_source": {"file": target, "sha256": manifest["source"]["sha256"],
+                                        "bytes": path.stat().st_size, "license": manifest["source"].get("license")}}
+
+
 def _cache_key(manifest: dict) -> str:
-    recipe = json.dumps({k: v for k, v in manifest.items() if k not in ("description",)}, sort_keys=True)
+    # Shipping the source file beside the conversion does not change the conversion.
+    recipe = json.dumps({k: v for k, v in manifest.items() if k not in ("description", *_SHIPPING_KEYS)},
+                        sort_keys=True)
     digest = hashlib.sha256((recipe + _converter_version() + _code_digest()).encode()).hexdigest()[:16]
     return f"{manifest['name']}-{manifest['source']['sha256'][:16]}-{digest}"
 
@@ -164,7 +183,7 @@ def build_models(upstream: Path, out_dir: Path, cache_dir: Path, log=_log_defaul
                 target = out_dir / path.relative_to(cached)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
-        entries.append(entry)
+        entries.append(_ship_source(manifest, source, out_dir, entry))
     entries.append(_build_lite_attention(out_dir, log))
     manifest = {"converter": f"codeclab-tflite2onnx {_converter_version()}", "models": entries}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -20,9 +20,13 @@ const fill = boot.querySelector(".progress-fill");
 const stageText = boot.querySelector(".boot-stage");
 const startedAt = performance.now();
 
-// `?threads=N` on the page is handed to the worker (onnxruntime-web threads; see worker.js).
-const threadsParam = new URLSearchParams(location.search).get("threads");
-const python = new PythonWorker(new URL(`./worker.js${/^\d+$/.test(threadsParam || "") ? `?threads=${threadsParam}` : ""}`, import.meta.url));
+// `?threads=N` (model threads) and `?lyra-runtime=onnx` (Lyra on onnxruntime-web instead of
+// LiteRT.js) on the page are handed to the worker (see worker.js).
+const pageParams = new URLSearchParams(location.search);
+const workerParams = new URLSearchParams();
+if (/^\d+$/.test(pageParams.get("threads") || "")) workerParams.set("threads", pageParams.get("threads"));
+if (pageParams.get("lyra-runtime") === "onnx") workerParams.set("lyra-runtime", "onnx");
+const python = new PythonWorker(new URL(`./worker.js${workerParams.size ? `?${workerParams}` : ""}`, import.meta.url));
 const app = {
   python,
   buildInfo: null,
@@ -63,6 +67,10 @@ python.on((message) => {
     setProgress(1, `Python failed to start: ${message.message}`);
     boot.classList.add("failed");
     rejectReady(new Error(message.message));
+  } else if (message.type === "watchdog") {
+    // The stuck call's own panel shows its error; this says what happened to Python as a whole.
+    root.dataset.watchdogRestarts = String(message.restarts);
+    toast("Python was busy for too long and has been restarted. Everything else keeps working.", "error");
   } else if (message.type === "model-progress") {
     document.dispatchEvent(new CustomEvent("model-progress", { detail: message }));
   }

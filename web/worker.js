@@ -5,12 +5,13 @@
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import * as ort from "./vendor/ort/ort.wasm.min.mjs";
+import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
 
 let adapter = null;
-let modelIndex = { available: false, reason: "not loaded yet", files: {}, runtime: {} };
+let modelIndex = { available: false, reason: "not loaded yet", files: {}, runtime: {}, litert: {} };
 const sessions = new Map();
 
 ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
@@ -21,6 +22,9 @@ ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
 // `?threads=N` in the worker URL overrides, for the models' hints too (the Lyra receiver asks for 1).
 const requestedThreads = Number(new URL(import.meta.url).searchParams.get("threads")) || 0;
 const cores = navigator.hardwareConcurrency || 1;
+// Lyra's streaming models run on LiteRT.js (the upstream .tflite files) unless the worker URL says
+// `?lyra-runtime=onnx` (onnxruntime-web on our ONNX conversion, the second runtime).
+const lyraRuntimeRequested = new URL(import.meta.url).searchParams.get("lyra-runtime") === "onnx" ? "onnx" : "litert";
 ort.env.wasm.numThreads = !self.crossOriginIsolated ? 1
   : requestedThreads || Math.max(1, Math.min(4, cores - 1));
 
@@ -72,9 +76,15 @@ const modelBridge = {
         // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
         const threads = requestedThreads || modelIndex.runtime[name]?.intra_op_threads;
         if (threads) options.intraOpNumThreads = Math.min(threads, ort.env.wasm.numThreads);
-        const session = await ort.InferenceSession.create(bytes, options);
-        await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
-        return session;
+        try {
+          const session = await ort.InferenceSession.create(bytes, options);
+          await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
+          return session;
+        } finally {
+          // Whoever asked for the model (the JPEG XL card asks for attention's), every card showing
+          // "Preparing the model…" learns that preparing is over.
+          post({ type: "model-progress", label: name, ready: true });
+        }
       })());
     }
     try {
@@ -108,7 +118,34 @@ const modelBridge = {
     list.push(ms);
     this.timings.set(name, list);
   },
+  litert: null, // the LiteRtRunner, once the model index is read
+  litertFailure: null, // why LiteRT.js cannot run here (Lyra then uses onnxruntime-web)
+  /** Whether model `name`'s streams run on LiteRT.js; decided once, on the first stream (LiteRT.js loaded). */
+  async onLiteRt(name) {
+    if (lyraRuntimeRequested !== "litert" || !this.litert?.has(name) || this.litertFailure) return false;
+    try {
+      await this.litert.load();
+      return true;
+    } catch (err) {
+      this.litertFailure = String(err?.message || err);
+      console.warn(`LiteRT.js cannot run here, Lyra uses onnxruntime-web: ${this.litertFailure}`);
+      return false;
+    }
+  },
+  async lyraRuntime() {
+    const litert = await this.onLiteRt("lyragan");
+    return {
+      requested: lyraRuntimeRequested,
+      active: litert ? "litert" : "onnx",
+      reason: this.litertFailure,
+      threads: litert ? this.litert.threads("lyragan")
+        : Math.min(requestedThreads || modelIndex.runtime.lyragan?.intra_op_threads || ort.env.wasm.numThreads, ort.env.wasm.numThreads),
+      threaded_build: litert ? this.litert.threaded : null,
+      compiles: this.litert?.compiles ?? 0,
+    };
+  },
   async runStream(name, streamId, feeds, init) {
+    if (await this.onLiteRt(name)) return this.litert.runStream(name, streamId, feeds, init);
     const session = await this.session(name);
     const key = `${name}#${streamId}`;
     let state = init ? null : this.streams.get(key);
@@ -147,9 +184,11 @@ async function loadModelIndex() {
       const manifest = await (await fetch("./models/manifest.json")).json();
       for (const entry of manifest.models || []) runtime[entry.name] = entry.runtime || {};
     } catch { /* hints only */ }
-    return { available: true, reason: null, files, runtime };
+    // models/litert.json: the upstream .tflite files LiteRT.js runs (Lyra's), by runner name.
+    const litert = await fetch("./models/litert.json").then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+    return { available: true, reason: null, files, runtime, litert };
   } catch (err) {
-    return { available: false, reason: `could not read the model manifest: ${err}`, files: {}, runtime: {} };
+    return { available: false, reason: `could not read the model manifest: ${err}`, files: {}, runtime: {}, litert: {} };
   }
 }
 
@@ -173,6 +212,18 @@ async function boot() {
   adapter.install(modelBridge);
   progress("models", 0.9, "Reading the model manifest");
   modelIndex = await loadModelIndex();
+  modelBridge.litert = new LiteRtRunner({
+    vendor: new URL("./vendor/litert/", import.meta.url),
+    models: new URL("./models/", import.meta.url),
+    index: modelIndex.litert,
+    // One thread per model, as the Lyra models' hint says. `?threads=2` is not passed on: with
+    // numThreads 2, LiteRT.js 2.5.3's threaded build never returned from the first stream in
+    // this Chromium on 2 cores (the benchmark's threads_on page hung), while 1 thread is exact.
+    threads: () => 1,
+    warmupRuns: (name) => modelIndex.runtime[name]?.warmup_runs || 0,
+    recordRun: (name, ms) => modelBridge.recordRun(name, ms),
+    fetchBytes: fetchWithProgress,
+  });
   progress("ready", 1, "Ready");
   post({
     type: "ready",
@@ -180,6 +231,7 @@ async function boot() {
     crossOriginIsolated: self.crossOriginIsolated,
     threads: ort.env.wasm.numThreads,
     models: modelIndex,
+    lyraRuntime: lyraRuntimeRequested,
   });
 }
 
@@ -223,10 +275,18 @@ self.onmessage = async (event) => {
       modelBridge.timings.clear();
       return;
     }
+    if (method === "worker.lyra_runtime") {
+      post({ id, ok: true, result: await modelBridge.lyraRuntime() });
+      return;
+    }
     const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : adapter.dispatch_now(method, args ?? {});
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
-    post({ id, ok: false, error: { type: "WorkerError", message: String(err?.message || err), expected: false } });
+    // Plain words for the page (never a traceback or a class name: those go to the console).
+    const text = String(err?.message || err);
+    const last = text.trim().split("\n").pop().replace(/^[A-Za-z_.]*(Error|Exception): /, "");
+    post({ id, ok: false, error: { type: "WorkerError", message: "the Python worker could not answer this request", details: last,
+      expected: false, traceback: text } });
   }
 };
 

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from . import ops_f32 as f32
 from . import ops_int8 as q8
 from .errors import ConversionError, UnsupportedOperatorError
 from .graph import NHWC_AXIS_IN_NCHW, NHWC_TO_NCHW, GraphBuilder, Value
 from .reader import Operator, Subgraph, Tensor, TfliteModel, read_tflite
 
-CONVERTER_VERSION = "1.0.0"
+CONVERTER_VERSION = "1.1.0"  # 1.1: float convolutions summed in XNNPACK's order (bit-identical Lyra)
 OPSET = 17
 F32 = np.float32
 
@@ -324,10 +325,20 @@ class Converter:
         b = self.optional(op, 2)
         weights = np.transpose(np.asarray(w.const, F32), (0, 3, 1, 2))  # OHWI -> OIHW
         group = x.shape[3] // w.shape[3]
+        if x.quant is None and f32.supports(w.shape[2], x.shape[2], op.options.get("Padding", 1) == 1):
+            self._float_conv_kh1(op, x, np.asarray(w.const, F32), None if b is None else np.asarray(b.const, F32))
+            return
         bias = None
         if b is not None:
             bias = q8.bias_as_float(b, w.shape[0]) if x.quant is not None else np.asarray(b.const, F32)
         self._conv_common(op, x, weights, bias, w.shape[1:3], group)
+
+    def _float_conv_kh1(self, op: Operator, x: Value, weights: np.ndarray, bias: np.ndarray | None) -> None:
+        """A float (kh x 1) convolution summed in XNNPACK's order (ops_f32), so bit-identical to TFLite."""
+        hint, opts = self.hint(op), op.options
+        out = f32.conv_kh1(self.g, self.g.in_layout(x, "nchw", hint), x.shape, weights, bias, opts.get("StrideH", 1),
+                           opts.get("DilationHFactor", 1), self.tensor(op.outputs[0]).shape, hint)
+        self.set_out(op, self.fused(out, opts.get("FusedActivationFunction", 0), hint), "nchw")
 
     def op_DEPTHWISE_CONV_2D(self, op: Operator) -> None:
         x, w = self.value(op.inputs[0]), self.value(op.inputs[1])
@@ -356,6 +367,13 @@ class Converter:
             pads_end.append(total - before)
         if min(pads_end) < 0:
             raise ConversionError("TRANSPOSE_CONV needs output padding, which these models do not use")
+        if x.quant is None and f32.supports(w.shape[2], x.shape[2], True) and max(pads_begin + pads_end) == 0:
+            out = f32.transpose_conv_kh1(self.g, self.g.in_layout(x, "nchw", self.hint(op)), x.shape,
+                                         np.asarray(w.const, F32), None if b is None else np.asarray(b.const, F32),
+                                         strides[0], out_t.shape, self.hint(op))
+            if out is not None:
+                self.set_out(op, self.fused(out, opts.get("FusedActivationFunction", 0), self.hint(op)), "nchw")
+                return
         weights = np.transpose(np.asarray(w.const, F32), (3, 0, 1, 2))  # OHWI -> IOHW
         bias = None
         if b is not None:

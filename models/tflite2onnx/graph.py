@@ -72,11 +72,12 @@ class GraphBuilder:
         return f"{clean}__{self._counter}"
 
     # -------------------------------------------------------------- constants
-    def constant(self, array: np.ndarray, hint: str = "const") -> str:
+    def constant(self, array: np.ndarray, hint: str = "const", share: bool = False) -> str:
+        """An initializer; small ones (and any with ``share``) are stored once however often asked for."""
         array = np.ascontiguousarray(array)
         if array.dtype == np.float64:
             array = array.astype(np.float32)
-        key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 64 else None
+        key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 64 or share else None
         if key is not None and key in self._const_cache:
             return self._const_cache[key]
         name = self.fresh(hint)

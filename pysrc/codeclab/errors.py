@@ -18,12 +18,18 @@ class FormatError(CodeclabError):
     def __init__(self, message: str, *, offset: int | None = None, field: str | None = None):
         self.offset = offset
         self.field = field
-        where = []
-        if field is not None:
-            where.append(f"field {field}")
-        if offset is not None:
-            where.append(f"byte offset {offset}")
-        super().__init__(f"{message} ({', '.join(where)})" if where else message)
+        self.plain_message = message  # what a person reads; the page shows where() on a smaller details line
+        where = self.where()
+        super().__init__(f"{message} ({where})" if where else message)
+
+    def where(self) -> str:
+        """"field F, byte offset N" (the parts that are known), or "" when neither is."""
+        parts = []
+        if self.field is not None:
+            parts.append(f"field {self.field}")
+        if self.offset is not None:
+            parts.append(f"byte offset {self.offset}")
+        return ", ".join(parts)
 
 
 class UnsupportedError(CodeclabError):

@@ -103,3 +103,13 @@ def test_cli_reports_errors(tmp_path):
     assert proc.returncode == 2 and "truncated" in proc.stderr and "byte offset" in proc.stderr
     missing = run_cli("info", str(tmp_path / "missing.basis"))
     assert missing.returncode == 2 and "error" in missing.stderr
+
+
+def test_cli_info_batch_goes_on_past_bad_files(texture_dir, tmp_path):
+    bad = tmp_path / "bad.ktx2"
+    bad.write_bytes(b"\xabKTX 20\xbb\r\n\x1a\n" + bytes(10))
+    good = texture_dir / "uastc_zstd_512a.ktx2"
+    proc = run_cli("info", str(bad), str(good), "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith(f"error: {bad}: ")
+    assert json.loads(proc.stdout)["width"] == 512

@@ -1,11 +1,15 @@
-"""Lyra in the page: encode and decode time per 20 ms frame (Python + onnxruntime-web in the
-worker, timed on the main thread, so the worker round trip is included), threads on
-(cross-origin isolated site) and off (plain static host), and the real-time factor."""
+"""Lyra in the page: encode and decode time per 20 ms frame (Python + the model runtime in the
+worker, timed on the main thread, so the worker round trip is included), on LiteRT.js (the
+default) and on onnxruntime-web (`?lyra-runtime=onnx`), threads on (cross-origin isolated site)
+and off (plain static host); each divided by CPython's whole codec on the TFLite interpreter; and
+a live stream with one core kept busy by another process (real-time factor, underruns)."""
 
 from __future__ import annotations
 
 import json
 import statistics
+import subprocess
+import sys
 
 FRAMES = 150  # 3 s of audio per measurement
 WARMUP = 10
@@ -44,7 +48,8 @@ async ({frames, warmup, bitrate}) => {
     await app.python.call('lyra.packet_info', { packet: new Uint8Array(15) });
     rpc.push(performance.now() - t);
   }
-  return { enc, dec, rpc, models, threads: app.runtime.threads, isolated: app.runtime.crossOriginIsolated };
+  const runtime = await app.python.call('worker.lyra_runtime', {});
+  return { enc, dec, rpc, models, runtime, isolated: app.runtime.crossOriginIsolated };
 }
 """
 
@@ -58,7 +63,7 @@ def _p90(values):
     return ordered[int(0.9 * (len(ordered) - 1))]
 
 
-def _cpython_rows(Row, label: str, models) -> list:
+def _cpython_rows(Row, label: str, models) -> tuple[list, float, float]:
     """Per-frame encode / decode through codeclab.lyra in CPython (codec logic + the model runner)."""
     import time
 
@@ -83,7 +88,7 @@ def _cpython_rows(Row, label: str, models) -> list:
             enc.append((t1 - t0) * 1e3)
             dec.append((t2 - t1) * 1e3)
     note = f"CPython, 1 thread, codeclab.lyra over {label}, median of {FRAMES} frames at 6 kbps"
-    return [
+    return _median(enc), _median(dec), [
         Row("lyra", f"CPython encode per 20 ms frame ({label})", f"{_median(enc):.2f} ms", note),
         Row("lyra", f"CPython decode per 20 ms frame ({label})", f"{_median(dec):.2f} ms", note),
         Row("lyra", f"CPython real-time factor ({label})", f"{(_median(enc) + _median(dec)) / 20:.3f}", "(encode + decode) / 20 ms"),
@@ -113,19 +118,22 @@ def _model_only_rows(Row, models) -> list:
     return out
 
 
-def _reference_rows(Row, ctx) -> list:
-    """The native reference: the upstream .tflite files in the TFLite interpreter, and our ONNX in onnxruntime."""
+def _reference_rows(Row, ctx) -> tuple[list, tuple[float, float] | None]:
+    """The native reference: the upstream .tflite files in the TFLite interpreter, and our ONNX in
+    onnxruntime; with the reference's (encode, decode) medians per frame."""
     from codeclab.lyra.models import load_models
 
-    rows = []
+    rows, reference = [], None
     if ctx.upstream is not None and (ctx.upstream / "lyra" / "soundstream_encoder.tflite").exists():
         models = load_models(ctx.upstream / "lyra", backend="tflite")
         rows += _model_only_rows(Row, models)
-        rows += _cpython_rows(Row, "TFLite interpreter (reference)", models)
+        enc, dec, codec_rows = _cpython_rows(Row, "TFLite interpreter (reference)", models)
+        rows += codec_rows
+        reference = (enc, dec)
     folder = ctx.dist / "models" / "lyra"
     if (folder / "lyragan.onnx").exists():
-        rows += _cpython_rows(Row, "onnxruntime", load_models(folder, backend="onnx"))
-    return rows
+        rows += _cpython_rows(Row, "onnxruntime", load_models(folder, backend="onnx"))[2]
+    return rows, reference
 
 
 def convolutions_only(path):
@@ -228,42 +236,102 @@ def _floor_rows(Row, ctx, browser) -> list:
     return rows
 
 
-def rows(ctx):
-    from run import Row
+# (label, runtime, URL suffix, isolated): the page on each runtime, cross-origin isolated (the
+# default: threaded builds, the models' one-thread hint), with 2 threads (onnxruntime-web only:
+# LiteRT.js runs one thread, see worker.js), and on a plain static host.
+PAGES = (
+    ("LiteRT.js, site", "LiteRT.js", "", True),
+    ("onnxruntime-web, site", "onnxruntime-web", "?lyra-runtime=onnx", True),
+    ("onnxruntime-web, threads_on", "onnxruntime-web", "?lyra-runtime=onnx&threads=2", True),
+    ("LiteRT.js, plain_site", "LiteRT.js", "", False),
+    ("onnxruntime-web, plain_site", "onnxruntime-web", "?lyra-runtime=onnx", False),
+)
 
-    reference = _reference_rows(Row, ctx)
-    index = ctx.dist / "models" / "index.json"
-    names = json.loads(index.read_text()) if index.exists() else {}
-    wanted = ("soundstream_encoder", "lyragan")
-    if not all(any(k == n or k.endswith("/" + n) for k in names) for n in wanted):
-        return reference + [Row("lyra", "page encode/decode per frame", "–", "Lyra models are not in dist/ (build with --upstream)")]
-    browser = ctx.browser()
+# One core kept busy by another process, as a loaded laptop would be.
+HOG = "import os\ntry: os.sched_setaffinity(0, {0})\nexcept (AttributeError, OSError): pass\nwhile True: pass\n"
+
+
+def _page_rows(Row, ctx, browser, reference) -> list:
     results = []
-    # site: the default (cores - 1 threads, and the models' one-thread hint); threads_on: 2 threads for the
-    # runtime and the models (?threads=2, cross-origin isolated); plain_site: no isolation, so no threads.
-    for label, url in (("site", ctx.site_url), ("threads_on", ctx.site_url + "?threads=2"), ("plain_site", ctx.plain_url)):
+    for label, runtime, suffix, isolated in PAGES:
         context = browser.new_context()
         page = context.new_page()
-        page.goto(url)
+        page.goto((ctx.site_url if isolated else ctx.plain_url) + suffix)
         page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
         measured = page.evaluate(MEASURE, {"frames": FRAMES, "warmup": WARMUP, "bitrate": 6000})
         context.close()
-        threads = f"{measured['threads']} thread{'s' if measured['threads'] != 1 else ''}"
+        active = {"litert": "LiteRT.js", "onnx": "onnxruntime-web"}[measured["runtime"]["active"]]
+        if active != runtime:
+            results.append(Row("lyra", f"page per frame ({label})", "–", f"the page ran {active}: {measured['runtime']['reason']}"))
+            continue
+        count = measured["runtime"]["threads"]
+        threads = f"{count} thread{'s' if count != 1 else ''}"
         enc, dec = measured["enc"], measured["dec"]
-        note = (f"{label}: {threads}, median of {FRAMES} frames at 6 kbps (p90 {{:.2f}} ms); "
-                "main thread -> worker -> Python + ORT-web -> main thread")
+        note = (f"{threads}, median of {FRAMES} frames at 6 kbps (p90 {{:.2f}} ms); "
+                f"main thread -> worker -> Python + {runtime} -> main thread")
         results.append(Row("lyra", f"page encode per 20 ms frame ({label})", f"{_median(enc):.2f} ms", note.format(_p90(enc))))
         results.append(Row("lyra", f"page decode per 20 ms frame ({label})", f"{_median(dec):.2f} ms", note.format(_p90(dec))))
+        if reference is not None:
+            for what, values, ref in (("encode", enc, reference[0]), ("decode", dec, reference[1])):
+                results.append(Row("lyra", f"page {what} ÷ CPython TFLite codec ({label})", f"{_median(values) / ref:.2f}",
+                                   f"median page {what} per frame (incl. Python and the round trip) ÷ median CPython "
+                                   f"codeclab.lyra {what} per frame on ai-edge-litert ({ref:.3f} ms); goal ≤ 2.0 on LiteRT.js"))
         for model, what in (("soundstream_encoder", "encoder"), ("lyragan", "decoder (LyraGAN)")):
             runs = measured["models"].get(model) or []
             if runs:
-                results.append(Row("lyra", f"page {what} model alone, per frame ({label})", f"{_median(runs):.2f} ms",
-                                    f"onnxruntime-web session.run in the worker, median of {len(runs)} frames (part of the rows above)"))
+                results.append(Row("lyra", f"page {what} model alone, per frame ({label})", f"{_median(runs):.3f} ms",
+                                   f"{runtime} run in the worker, median of {len(runs)} frames (part of the rows above)"))
         results.append(Row("lyra", f"page worker round trip, no work ({label})", f"{_median(measured['rpc']):.2f} ms",
                            "median of 50 calls of lyra.packet_info (a plain function): the messaging floor under the rows above"))
         rtf = (_median(enc) + _median(dec)) / 20.0
         results.append(Row("lyra", f"page real-time factor, encode + decode ({label})", f"{rtf:.3f}",
                            "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time "
                            "(a live stream gives the receiver its own worker)"))
+    return results
+
+
+def _hog_rows(Row, ctx, browser) -> list:
+    """A live stream in the Speech tab (real time, WebRTC, jitter buffer, AudioWorklet playback) while
+    a busy loop in another process holds one core: the page's real-time factor and underruns."""
+    if ctx.upstream is None or not (ctx.upstream / "lyra" / "testdata" / "sample1_16kHz.wav").exists():
+        return [Row("lyra", "live stream with one core busy", "–", "needs the upstream test speech")]
+    clip = ctx.upstream / "lyra" / "testdata" / "sample1_16kHz.wav"
+    rows = []
+    for runtime, suffix in (("LiteRT.js", ""), ("onnxruntime-web", "?lyra-runtime=onnx")):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(ctx.site_url + suffix + "#lyra")
+        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        page.click('[data-testid="tab-lyra"]')
+        hog = subprocess.Popen([sys.executable, "-c", HOG])
+        try:
+            page.set_input_files('[data-testid="lyra-input"]', str(clip))
+            page.wait_for_function("Boolean(document.querySelector('[data-testid=lyra-result]')?.dataset.result)",
+                                   timeout=120_000)
+            summary = json.loads(page.get_attribute('[data-testid="lyra-result"]', "data-result"))
+        finally:
+            hog.kill()
+            hog.wait()
+            context.close()
+        rows.append(Row("lyra", f"live stream, one core busy ({runtime}): real-time factor", f"{summary['real_time_factor']:.3f}",
+                        f"{summary['duration_s']} s clip streamed in the Speech tab while a busy-loop process holds core 0; "
+                        f"(encode + decode mean per frame) / 20 ms = ({summary['encode_ms_per_frame']} + "
+                        f"{summary['decode_ms_per_frame']}) / 20; runtime reported: {summary.get('lyra_runtime')}"))
+        rows.append(Row("lyra", f"live stream, one core busy ({runtime}): playback underruns", str(summary["underruns"]),
+                        f"{summary['frames_played']} frames played, {summary['concealed']} concealed, {summary['late']} late"))
+    return rows
+
+
+def rows(ctx):
+    from run import Row
+
+    reference_rows, reference = _reference_rows(Row, ctx)
+    index = ctx.dist / "models" / "litert.json"
+    names = json.loads(index.read_text()) if index.exists() else {}
+    if not {"soundstream_encoder", "lyragan"} <= set(names):
+        return reference_rows + [Row("lyra", "page encode/decode per frame", "–", "Lyra models are not in dist/ (build with --upstream)")]
+    browser = ctx.browser()
+    results = _page_rows(Row, ctx, browser, reference)
+    results += _hog_rows(Row, ctx, browser)
     results += _floor_rows(Row, ctx, browser)
-    return reference + results
+    return reference_rows + results

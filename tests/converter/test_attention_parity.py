@@ -47,9 +47,35 @@ def test_at_least_ten_varied_images(centres):
     assert np.ptp(points[:, 0]) > 20 and np.ptp(points[:, 1]) > 20, "the images must move the centre around"
 
 
-def test_centre_within_half_a_pixel_of_tflite(centres):
+# Not bit-exact, and why: the model is float throughout (fp16 weights), with 2-D convolutions, hard-swish,
+# resize, sigmoid and a final einsum that sums 480 x 640 = 307,200 weighted pixels.  XNNPACK sums that
+# einsum as one float32 chain, whose own rounding puts TFLite's centre up to 0.29 px from the exact
+# (float64) moment of TFLite's own sigmoid map; onnxruntime sums in blocks (ours is within 0.03 px of
+# the exact moment of its map).  Reproducing a 307,200-term chain, XNNPACK's sigmoid/hard-swish
+# polynomials and its 2-D convolution order in ONNX would cost far more than the model itself.
+# So the bar is the measured worst (0.314 px, synthetic 607x1080) with 10 % headroom, and the sigmoid
+# map, where the two runtimes are compared before that sum, is held to a few float32 ulps.
+CENTRE_BOUND_PX = 0.35
+WEIGHTS_BOUND = 2e-6  # measured worst 8.4e-7 (values in 0..1)
+
+
+def test_centre_within_the_measured_bound_of_tflite(centres):
     worst = {name: float(np.max(np.abs(have - want))) for name, (want, have, _) in centres.items()}
-    assert max(worst.values()) <= 0.5, worst
+    assert max(worst.values()) <= CENTRE_BOUND_PX, worst
+
+
+def test_sigmoid_map_within_a_few_ulps_of_tflite(upstream, tflite_files, centres):
+    from models.tflite2onnx.reader import read_tflite
+
+    from .test_operators import run_tflite, with_output
+
+    path = tflite_files["attention_center"]
+    sigmoid = next(t.index for t in read_tflite(path).subgraphs[0].tensors if t.name == "Sigmoid")
+    blob = with_output(path.read_bytes(), sigmoid)
+    frames = varied_images(upstream)
+    worst = {name: float(np.abs(run_tflite(blob, [frames[name]]).reshape(-1) - weights.reshape(-1)).max())
+             for name, (_, _, weights) in centres.items()}
+    assert max(worst.values()) <= WEIGHTS_BOUND, worst
 
 
 def test_bee_matches_the_upstream_readme(centres):

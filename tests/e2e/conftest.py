@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from devkit import chromium
-from devkit.build import build
-from devkit.paths import DIST
+from devkit.build import NO_UPSTREAM_REASON, build
+from devkit.paths import DIST, resolve_upstream
 from devkit.server import BackgroundSite
 from tests.needs import missing
 
@@ -25,8 +25,7 @@ from tests.needs import missing
 def dist() -> Path:
     path = Path(os.environ.get("CODECLAB_DIST", DIST))
     if not (path / "build-info.json").exists():
-        upstream = os.environ.get("CODECLAB_UPSTREAM")
-        build(Path(upstream) if upstream else None, path)
+        build(resolve_upstream(None), path)  # as build.py does: $CODECLAB_UPSTREAM, else ../shared/upstream
     return path
 
 
@@ -37,7 +36,8 @@ def dist_without_models(dist: Path, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dist-without-models") / "dist"
     shutil.copytree(dist, root, ignore=shutil.ignore_patterns("models"))
     info = json.loads((root / "build-info.json").read_text())
-    info["models"] = {"available": False, "reason": "model files not found: no --upstream folder and no network"}
+    info["models"] = {"available": False, "reason": NO_UPSTREAM_REASON,
+                      "details": "cannot download https://example.invalid/center.tflite: <urlopen error [Errno -2]>"}
     (root / "build-info.json").write_text(json.dumps(info, indent=1))
     return root
 

@@ -16,6 +16,8 @@ from PIL import Image
 
 from tests.needs import missing
 
+from .conftest import open_app
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
@@ -168,3 +170,78 @@ def test_heatmap_toggle_and_exports(app_page, images):
     lines = Path(info.value.path()).read_text().splitlines()
     assert lines[0].startswith('"file","width"') and len(lines) == 3
     page.screenshot(path=str(REPO / "build" / "attention-e2e.png") if (REPO / "build").is_dir() else None, full_page=False)
+
+
+def test_the_watchdog_restarts_a_stuck_python_and_the_page_keeps_working(app_page, images, tmp_path):
+    """A file that keeps Python busy past the watchdog's limit: the worker is stopped and started again,
+    the user is told in plain words, and the next file works. The limit is lowered for the test (a
+    12-megapixel photo takes Pyodide over a second to prepare; the page's own limit is 60 s)."""
+    page, watch = open_attention(app_page)
+    slow = tmp_path / "slow12mp.jpg"
+    _picture(4000, 3000, 6).save(slow, quality=85)
+    page.evaluate("window.codeclab.python.watchdogMs = 400")
+    drop(page, [slow], predictor="fallback")
+    error = page.locator('[data-testid="attention-error"]')
+    assert "took longer than" in error.inner_text()
+    assert "Error" not in error.inner_text().replace("error", "")  # no exception class names
+    page.wait_for_function("document.documentElement.dataset.watchdogRestarts === '1'", timeout=10_000)
+    page.evaluate("window.codeclab.python.watchdogMs = 60000")
+    info = page.evaluate("window.codeclab.python.call('platform.info')")  # the new worker answers
+    assert info["numpy"]
+    drop(page, [images / "tall.png"], predictor="fallback")
+    assert "tall.png" in page_points(page)
+    assert not watch.foreign_requests()
+
+
+def test_a_6000x4000_photo_is_shown_before_python_answers(app_page, images):
+    """Issue 18: the card of a large photo was a black box with only the heat overlay for seconds."""
+    big = images / "big24mp.jpg"
+    if not big.exists():
+        _picture(6000, 4000, 6).save(big, quality=85)
+    page, _ = open_attention(app_page)
+    page.select_option('[data-testid="attention-predictor"]', "fallback")
+    page.set_input_files('[data-testid="attention-input"]', str(big))
+    # The card is there at once, with the browser's decode of the photo, while Python is still working.
+    page.locator(".attention-pending").wait_for(timeout=10_000)
+    assert "finding the attention center" in page.inner_text(".attention-pending")
+    page.wait_for_function("document.querySelector('.attention-shot')", timeout=240_000)
+    shown = page.evaluate("""() => {
+        const img = document.querySelector('.attention-shot img[data-testid=attention-preview]');
+        const shot = document.querySelector('.attention-shot');
+        return {width: img.naturalWidth, height: img.naturalHeight, shownAt: Number(img.dataset.shownAt),
+                resultAt: Number(shot.dataset.resultAt)};
+    }""")
+    assert (shown["width"], shown["height"]) == (6000, 4000)
+    assert 0 < shown["shownAt"] < shown["resultAt"], shown  # the photo was decoded and shown before the point came
+    assert page.locator(".attention-pending").count() == 0
+
+
+def test_attention_card_is_ready_after_the_jxl_card_loaded_the_model(app_page, images, dist):
+    """Issue 18: after the JPEG XL card loaded the attention model, this card stayed on "Preparing the model…"."""
+    if not (dist / "models" / "attention_center.onnx").exists():
+        missing(f"{dist}/models/attention_center.onnx not built (needs the converter and the upstream model)")
+    page, _ = app_page
+    page.click('[data-testid="tab-jxl"]')
+    page.set_input_files('[data-testid="jxl-input"]', str(images / "wide.png"))
+    page.wait_for_function("document.querySelector('[data-testid=jxl-result]').dataset.result", timeout=240_000)
+    page.click('[data-testid="tab-attention"]')
+    status = page.locator('[data-testid="attention-model"]')
+    assert status.inner_text().startswith("Model: Google attention-center"), status.inner_text()
+    assert page.locator(".attention-progress").is_hidden()
+
+
+def test_without_models_the_card_says_what_is_missing_and_how_to_fix_it(browser, site_without_models):
+    """Issue 18: the card showed `ModelBuildError: cannot download https://…: <urlopen error …>`."""
+    page, _ = open_app(browser, site_without_models.url)
+    try:
+        page.click('[data-testid="tab-attention"]')
+        status = page.inner_text('[data-testid="attention-model"]')
+        assert "could not download them" in status and "python3 build.py build --upstream DIR" in status
+        for leak in ("Error", "http", "urlopen", "Traceback"):
+            assert leak not in status, status
+        page.click('[data-testid="tab-about"]')
+        page.wait_for_function("document.querySelector('[data-testid=about-models]').textContent !== '…'")
+        about = page.inner_text('[data-testid="about-models"]')
+        assert "Not installed" in about and "http" not in about and "Error" not in about
+    finally:
+        page.context.close()

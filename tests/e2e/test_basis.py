@@ -20,6 +20,7 @@ import io
 import json
 import struct
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -649,3 +650,59 @@ def test_a_file_that_is_not_an_image_fails_to_encode_clearly(basis_page, texture
     assert "could not decode this image" in error.inner_text()
     assert drop(page, texture_dir / "e_64x48a_mip.basis")["encoded"] is False
 
+
+
+# ---------------------------------------------------------------- issue 18: figures, errors, large images
+
+def test_rgba32_says_same_size_not_one_times_smaller(basis_page, texture_dir):
+    page, _ = basis_page
+    drop(page, texture_dir / "e_61x37a_mip.basis")
+    force(page, "RGBA32")
+    assert page.inner_text('[data-testid="basis-ratio"]') == "same size"
+    assert "smaller" not in page.inner_text('[data-testid="basis-result"]')
+    force(page, "auto")
+
+
+def test_after_an_error_the_previous_texture_and_figures_are_gone(basis_page, texture_dir):
+    page, _ = basis_page
+    drop(page, texture_dir / "e_61x37a_mip.basis")
+    assert page.locator('[data-testid="basis-result"]').is_visible()
+    drop_bad(page, "notes.ktx2", b"this is not a texture at all, just some words")
+    assert page.locator('[data-testid="basis-result"]').is_hidden()
+    assert page.locator(".basis-details").is_hidden()
+    assert page.locator(".basis-placeholder").is_visible()
+    assert page.evaluate("window.codeclab.basis.current()") is None
+    assert page.eval_on_selector('[data-testid="basis-target"]', "n => n.options.length") == 0
+    assert drop(page, texture_dir / "e_61x37a_mip.basis")["name"] == "e_61x37a_mip.basis"  # and it comes back
+    assert page.locator('[data-testid="basis-result"]').is_visible()
+
+
+@pytest.fixture(scope="module")
+def photo_6000x4000(tmp_path_factory) -> Path:
+    """A generated 24-megapixel photo-like JPEG (smooth gradients and a few shapes)."""
+    ys, xs = np.mgrid[0:4000, 0:6000].astype(np.float32)
+    rgb = np.stack([xs / 6000 * 230, ys / 4000 * 200, 120 + 80 * np.sin(xs / 300) * np.cos(ys / 250)], -1)
+    path = tmp_path_factory.mktemp("big") / "big.jpg"
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(path, quality=85)
+    return path
+
+
+def test_a_6000x4000_photo_is_refused_at_once_and_a_smaller_copy_encodes(basis_page, photo_6000x4000):
+    page, _ = basis_page
+    page.select_option('[data-testid="basis-mode"]', "etc1s")
+    page.uncheck('[data-testid="basis-mipmaps"]')
+    page.locator('[data-testid="basis-result"]').evaluate("n => delete n.dataset.result")
+    started = time.monotonic()
+    page.set_input_files('[data-testid="basis-input"]', str(photo_6000x4000))
+    offer = page.locator('[data-testid="basis-downscale"]')
+    offer.wait_for(timeout=30_000)
+    assert time.monotonic() - started < 30  # at once: before any encoding
+    message = page.inner_text('[data-testid="basis-error"]')
+    assert "6000×4000" in message and "12.6 MP" in message
+    assert "4344×2896" in offer.inner_text()
+    offer.click()
+    result = wait_result(page, "basis-result", 300_000)
+    assert (result["width"], result["height"]) == (4344, 2896)
+    assert result["encoded"] is True and result["downscaled_from"] == "6000×4000"
+    assert page.locator('[data-testid="basis-error"]').is_hidden()
+    page.check('[data-testid="basis-mipmaps"]')

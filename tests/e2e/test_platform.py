@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from .conftest import open_app
 
@@ -25,18 +26,36 @@ def test_boots_to_ready_with_python_and_numpy(app_page):
     assert watch.console_errors == []
 
 
-def test_python_error_reaches_page_and_app_keeps_working(app_page):
+def test_a_bad_file_gets_a_plain_error_and_the_app_keeps_working(app_page, tmp_path):
+    """A real error path (a text file given to a tool) reads as plain words: no Python repr, no class name,
+    the byte offset on the smaller details line; the worker keeps answering. The About panel has no
+    "Test error reporting" button any more (issue 18)."""
     page, _ = app_page
     page.click('[data-testid="tab-about"]')
-    page.click('[data-testid="about-test-error"]')
-    error = page.locator('[data-testid="about-error"]')
-    error.wait_for(state="visible")
-    assert "Test error from Python" in error.inner_text()
+    assert page.locator('[data-testid="about-test-error"]').count() == 0
+    assert "Test error" not in page.inner_text("#panel-about")
+    notes = tmp_path / "notes.png"
+    notes.write_bytes(b"this is a text file, not a picture\n")
+    page.click('[data-testid="tab-attention"]')
+    page.set_input_files('[data-testid="attention-input"]', str(notes))
+    line = page.locator('[data-testid="attention-error"] > div').first
+    line.wait_for(timeout=60_000)
+    text = line.inner_text()
+    details = line.locator('[data-testid="error-details"]').inner_text()
+    assert details == "byte offset 0"
+    main = text.replace(details, "")
+    assert "not an image file codeclab can read" in main and "byte offset" not in main
+    for leak in ("b'", "Error", "Traceback", "(starts with"):
+        assert leak not in text, text
     # An unknown method is a readable error too, and the worker still answers afterwards.
     message = page.evaluate("window.codeclab.python.call('nosuch.tool').then(() => 'no error', e => e.message)")
     assert "unknown method" in message
-    info = page.evaluate("window.codeclab.python.call('platform.info')")
-    assert info["codeclab"]
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(good)
+    page.select_option('[data-testid="attention-predictor"]', "fallback")
+    page.set_input_files('[data-testid="attention-input"]', str(good))
+    page.locator(".attention-shot").wait_for(timeout=60_000)
+    assert page.evaluate("window.codeclab.python.call('platform.info')")["codeclab"]
 
 
 def test_no_request_leaves_the_origin(browser, site):

@@ -8,6 +8,7 @@
 // counts an underrun for every quantum it cannot fill, reports every 2 quanta.
 // `stalls`: [startMs, endMs) spans in which the receiver's thread does nothing (a CPU hog, a GC).
 import { PlayoutEngine, FRAME_MS } from "../../web/tools/lyra/playout.js";
+import { seededRandom } from "../../web/tools/lyra/gilbert.js";
 
 const QUANTUM = 128;
 const QUANTUM_MS = 8;
@@ -76,14 +77,5 @@ export function simulate({
   return { engine, player, startedAt, underrunTimes, delays, endedAt: t, snapshot: engine.snapshot() };
 }
 
-/** A seeded generator (mulberry32) for traces. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator for traces: the page's own mulberry32 (the loss model's generator). */
+export const rng = seededRandom;

@@ -197,3 +197,19 @@ def test_corpus_exercises_every_entropy_coder(corpus):
     assert ("toc.permutation", "ans", False) in seen
     assert ("toc.permutation", "prefix", False) in seen
     assert any(field == "icc" and lz77 for field, _, lz77 in seen)
+
+
+def test_cli_info_batch_goes_on_past_bad_files(corpus, tmp_path):
+    """A bad file in a batch gets one line on stderr; the rest are still described; exit 2 at the end."""
+    from tests.jxl import crafted
+
+    src = corpus.path("vardct_scanline")
+    hostile = tmp_path / "hostile.jxl"
+    hostile.write_bytes(crafted.huge_default_frame())
+    out = _cli("info", hostile, tmp_path / "missing.jxl", src, "--json")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines == [f"error: {hostile}: frame of 215000x215000 needs 716627 sections (at most 65536) "
+                     "(field frame.toc, byte offset 8)",
+                     f"error: {tmp_path / 'missing.jxl'}: No such file or directory"]
+    assert json.loads(out.stdout)["frames"][0]["num_groups"] == 30

@@ -66,3 +66,20 @@ def test_rvq_errors(codebooks):
     with pytest.raises(LyraError, match="shape"):
         rvq.load_codebooks(np.zeros((46, 16, 63), np.float32))
     assert np.all(rvq.decode([-1] * 46, codebooks) == 0)
+
+
+def test_decode_sums_the_stages_in_order_bit_for_bit():
+    """The vectorised decode is the stage-by-stage float32 sum, exactly (unused stages skipped)."""
+    rng = np.random.default_rng(3)
+    books = rng.normal(0, 10, rvq.CODEBOOK_SHAPE).astype(np.float32)
+    for count in (16, 30, 46, 46):
+        indices = rng.integers(0, 16, count).astype(np.int32)
+        indices[rng.integers(0, count, 4)] = -1
+        expected = np.zeros(64, np.float32)
+        for stage, index in enumerate(indices):
+            if index != -1:
+                expected += books[stage, index]
+        assert np.array_equal(rvq.decode(indices, books), expected)
+    assert np.array_equal(rvq.decode(-np.ones(46, np.int32), books), np.zeros(64, np.float32))
+    with pytest.raises(LyraError, match="index 16 at stage 2"):
+        rvq.decode(np.array([0, 1, 16, 3]), books)

@@ -70,11 +70,19 @@ def test_24_and_8_bit_pcm():
     np.testing.assert_array_equal(read_wav(_wav(1, 1, bytes([128, 255, 0]))).samples, [0, 127 << 8, -32768])
 
 
-def test_float_wav_is_unsupported():
+def test_16_bit_float_wav_is_unsupported():
     data = bytearray(_wav(1, 2, b"\0\0" * 4))
     fmt = data.index(b"fmt ") + 8
-    data[fmt:fmt + 2] = struct.pack("<H", 3)  # WAVE_FORMAT_IEEE_FLOAT
-    with pytest.raises(UnsupportedError, match="IEEE float"):
+    data[fmt:fmt + 2] = struct.pack("<H", 3)  # WAVE_FORMAT_IEEE_FLOAT with 16-bit samples
+    with pytest.raises(UnsupportedError, match="16-bit float WAV samples are not supported"):
+        read_wav(bytes(data))
+
+
+def test_compressed_wav_is_unsupported():
+    data = bytearray(_wav(1, 2, b"\0\0" * 4))
+    fmt = data.index(b"fmt ") + 8
+    data[fmt:fmt + 2] = struct.pack("<H", 7)
+    with pytest.raises(UnsupportedError, match=r"WAV format code 7 \(mu-law\) is not supported"):
         read_wav(bytes(data))
 
 

@@ -28,11 +28,23 @@ export function formatMs(ms) {
   return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Show an error in a panel's error area (and keep the app usable). */
+/**
+ * Show an error in a panel's error area (and keep the app usable): the plain message, and under it a
+ * smaller details line (byte offset and field, or what failed) when there is one. Never a class name or
+ * a traceback: those go to the console.
+ */
 export function showError(area, err) {
   const message = err?.message || String(err);
+  const details = err?.details || "";
   area.hidden = false;
-  area.replaceChildren(el("strong", { text: err?.expected === false ? "Something went wrong: " : "Cannot use this file: " }), message);
+  area.replaceChildren(...[
+    el("strong", { text: err?.expected === false ? "Something went wrong: " : "Cannot use this file: " }),
+    message,
+    details ? el("small", { class: "error-details", "data-testid": "error-details", text: details }) : null,
+    // A way forward when there is one (e.g. "Encode a 4242×2828 copy"): {label, testid, run}.
+    err?.action ? el("button", { type: "button", class: "error-action", "data-testid": err.action.testid,
+      text: err.action.label, onclick: () => { clearError(area); err.action.run(); } }) : null,
+  ].filter(Boolean));
   if (err?.traceback) console.error(err.traceback);
   else console.error(err);
 }

@@ -98,7 +98,7 @@ def predict_command(args: argparse.Namespace) -> int:
             data = path.read_bytes()
             image = decode_rgb(data)
             decode_ms = (time.perf_counter() - started) * 1000.0
-            prediction = predict_pixels(image.pixels, runner=runner, predictor="fallback" if runner is None else "model")
+            prediction = predict_pixels(image.source, runner=runner, predictor="fallback" if runner is None else "model")
         except OSError as err:
             print(f"error: {name}: {err.strerror or err}", file=sys.stderr)
             failures += 1

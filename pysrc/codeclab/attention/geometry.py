@@ -83,7 +83,10 @@ def upstream_center(u: float, v: float, width: int, height: int,
         left, top, right, bottom = start, 0, valid + start - 1, frame_height
     else:
         left, top, right, bottom = 0, 0, frame_width, frame_height
-    if not (left <= u <= right and top <= v <= bottom):
-        return width // 2, height // 2  # upstream's fallback: the middle of the image
+    if not (left <= u <= right and top <= v <= bottom) or bottom == top:
+        # upstream's fallback: the middle of the image.  (A box of zero height -- a 600x1 image,
+        # whose one resized row gives bottom == top -- makes upstream divide by zero; we report
+        # its fallback instead.)
+        return width // 2, height // 2
     scale = height / (bottom - top)
     return int((u - left) * scale), int((v - top) * scale)

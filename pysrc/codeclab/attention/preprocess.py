@@ -39,7 +39,7 @@ import numpy as np
 MODEL_HEIGHT = 480
 MODEL_WIDTH = 640
 _F = np.float32
-_STRIP_COLUMNS = 512  # columns converted to float32 at a time in the vertical pass
+_STRIP_COLUMNS = 256  # columns converted to float32 at a time in the vertical pass (~25 MB a strip at 8000 rows)
 
 
 @dataclass(frozen=True)

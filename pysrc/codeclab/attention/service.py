@@ -29,8 +29,8 @@ def _decode(data: Any, rgba: Any, width: Any, height: Any) -> DecodedImage:
             # bit-identical on the bee photo), while Pyodide's Pillow 10.2 uses another libjpeg
             # whose +-1 differences move this input-sensitive model by ~1 % of the image.
             browser = rgba_to_rgb(rgba, width, height)
-            if browser.pixels.shape == image.pixels.shape:
-                return DecodedImage(pixels=browser.pixels, format=image.format, mode=image.mode,
+            if (browser.width, browser.height) == (image.width, image.height):
+                return DecodedImage(source=browser.source, format=image.format, mode=image.mode,
                                     orientation=image.orientation)
         return image
     if rgba is not None:
@@ -78,14 +78,14 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
     if original == (image.width, image.height):
         original = None
     if models == "lite":
-        prediction = await lite_model.predict_lite_pixels(image.pixels, runner)
+        prediction = await lite_model.predict_lite_pixels(image.source, runner)
     else:
-        prediction = await predict_pixels_async(image.pixels, runner=runner, predictor=predictor)
+        prediction = await predict_pixels_async(image.source, runner=runner, predictor=predictor)
     if original:
         _to_original_size(prediction, original)
     result = prediction.to_dict()
     if models == "both":
-        second = await lite_model.predict_lite_pixels(image.pixels, runner)
+        second = await lite_model.predict_lite_pixels(image.source, runner)
         if original:
             _to_original_size(second, original)
         result["lite"] = second.to_dict(heatmap=False)

@@ -1,4 +1,4 @@
-"""CLI: ``python -m codeclab.basis info FILE [--json]`` and
+"""CLI: ``python -m codeclab.basis info FILE... [--json]`` and
 ``python -m codeclab.basis plan FILE [--ext NAME ...] [--force TARGET] [--json]``."""
 
 from __future__ import annotations
@@ -55,26 +55,38 @@ def format_plan(d: dict) -> str:
     return _table(rows)
 
 
+def _info_batch(files: list[Path], as_json: bool) -> int:
+    """Every file is described; a bad one gets a one-line error and the rest still run (exit 2 at the end)."""
+    failures = 0
+    for path in files:
+        try:
+            result = inspect(path.read_bytes(), path.name)
+        except (CodeclabError, OSError) as err:
+            print(f"error: {path}: {err.strerror if isinstance(err, OSError) and err.strerror else err}",
+                  file=sys.stderr)
+            failures += 1
+            continue
+        print(json.dumps(result) if as_json else format_info(result))
+    return 2 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codeclab.basis", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    info_p = sub.add_parser("info", help="describe a .ktx2 or .basis file")
-    info_p.add_argument("file", type=Path)
-    info_p.add_argument("--json", action="store_true", help="print one JSON object")
+    info_p = sub.add_parser("info", help="describe .ktx2 or .basis files")
+    info_p.add_argument("files", type=Path, nargs="+", metavar="file")
+    info_p.add_argument("--json", action="store_true", help="one JSON object a file")
     plan_p = sub.add_parser("plan", help="choose the transcode target for given WebGL extensions")
     plan_p.add_argument("file", type=Path)
     plan_p.add_argument("--ext", action="append", default=[], help="a WebGL extension name (repeatable)")
     plan_p.add_argument("--force", help="force a target, e.g. RGBA32 or BC7_RGBA")
     plan_p.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "info":
+        return _info_batch(args.files, args.json)
     try:
-        data = args.file.read_bytes()
-        if args.command == "info":
-            result = inspect(data, args.file.name)
-            print(json.dumps(result) if args.json else format_info(result))
-        else:
-            result = plan(data, args.ext, args.force)
-            print(json.dumps(result) if args.json else format_plan(result))
+        result = plan(args.file.read_bytes(), args.ext, args.force)
+        print(json.dumps(result) if args.json else format_plan(result))
     except (CodeclabError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

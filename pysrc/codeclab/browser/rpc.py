@@ -17,6 +17,7 @@ import importlib
 import inspect
 import itertools
 import platform
+import re
 import sys
 import traceback
 from collections.abc import Callable, Coroutine
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeclab import __version__
-from codeclab.errors import CodeclabError, ModelUnavailableError
+from codeclab.errors import CodeclabError, FormatError, ModelUnavailableError
 
 #: Tools whose ``service`` module the page may call.
 TOOLS = ("attention", "jxl", "lyra", "basis")
@@ -54,11 +55,6 @@ def platform_info() -> dict:
     return info
 
 
-def raise_error(message: str = "This is a test error raised on purpose") -> None:
-    """Raise a user-facing error (the About panel's "test error reporting" button)."""
-    raise CodeclabError(message)
-
-
 async def run_model(name: str, feeds: dict[str, Any], runner: Any = None) -> dict[str, Any]:
     """Run one model once on the given inputs (diagnostics: lets the page and the tests check a model)."""
     if runner is None:
@@ -78,7 +74,6 @@ async def run_model(name: str, feeds: dict[str, Any], runner: Any = None) -> dic
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     "platform.info": platform_info,
-    "platform.raise_error": raise_error,
     "platform.run_model": run_model,
 }
 
@@ -216,18 +211,51 @@ class Driver:
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
-    """What the page shows: the human message for input errors, a labelled one otherwise."""
+    """What the page shows: a plain ``message`` a person can act on, and a smaller ``details`` line.
+
+    Input errors keep their human message, with the byte offset and field moved to ``details``; anything
+    else says in plain words that codeclab failed (never a class name or traceback: those go to the
+    console through ``traceback``).
+    """
     if isinstance(exc, CodeclabError):
-        return {"type": type(exc).__name__, "message": str(exc), "expected": True}
-    if isinstance(exc, TypeError) and "argument" in str(exc):
-        message = f"Bad request: {exc}"
-    elif isinstance(exc, MemoryError):
-        message = "Out of memory: the input is too large to process in the browser"
+        text, where = (exc.plain_message, exc.where()) if isinstance(exc, FormatError) else (str(exc), "")
+        message, technical = plain_words(text)
+        details = ", ".join(part for part in (technical, where) if part)
+        return {"type": type(exc).__name__, "message": message, "details": details, "expected": True}
+    if isinstance(exc, MemoryError):
+        message = "Out of memory: the input is too large to process in the browser. Try a smaller file."
+    elif isinstance(exc, TypeError) and "argument" in str(exc):
+        message = "The page sent codeclab a request it does not understand (a bug in the page)."
     else:
-        message = f"Internal error ({type(exc).__name__}): {exc}"
+        message = "codeclab failed on this input (a bug, not your file's fault); the app keeps working."
     return {
         "type": type(exc).__name__,
         "message": message,
+        "details": str(exc),
         "expected": False,
         "traceback": "".join(traceback.format_exception(exc)),
     }
+
+
+
+# A Python class name leading a reason ("IndexError: …"), and a bytes repr (b'IHDR').
+_CLASS_NAME = re.compile(r"\b[A-Za-z_][\w.]*(?:Error|Exception|Warning): ")
+_BYTES_REPR = re.compile(r"\bb(['\"])(.*?)\1")
+
+
+def plain_words(message: str) -> tuple[str, str]:
+    """Split an error message into what a person reads and the technical rest, for the details line.
+
+    Messages are "what is wrong: why" chains, and the why may be a library's own words ("the PNG data is
+    corrupt: IndexError: list index out of range", "…: PNG: bad header checksum in b'IHDR'"). The first
+    part stays the message as long as none of the parts after it carries a class name or a bytes repr;
+    otherwise those parts go to details, without class names, with bytes shown as plain quotes."""
+    parts = message.split(": ")
+    technical = next((i for i, part in enumerate(parts) if i > 0 and (
+        _CLASS_NAME.match(part + ": ") or _BYTES_REPR.search(part))), None)
+    if technical is None:
+        return message, ""
+    cut = max(1, technical - 1) if technical > 1 and not _CLASS_NAME.match(parts[technical] + ": ") else technical
+    rest = ": ".join(parts[cut:])
+    rest = _BYTES_REPR.sub(lambda found: f"'{found.group(2)}'", _CLASS_NAME.sub("", rest))
+    return ": ".join(parts[:cut]), rest

@@ -1,4 +1,4 @@
-"""CLI: ``python -m codeclab.jxl info FILE [--json]`` and
+"""CLI: ``python -m codeclab.jxl info FILE... [--json]`` and
 ``python -m codeclab.jxl reorder IN OUT (--center X,Y | --scanline | --attention)``.
 """
 
@@ -66,11 +66,29 @@ def _attention_center(path: Path, model: str | None) -> list[float]:
     return [float(prediction.x), float(prediction.y)]
 
 
+def _info_batch(files: list[Path], as_json: bool) -> int:
+    """Every file is inspected; a bad one gets a one-line error and the rest still run (exit 2 at the end)."""
+    failures = 0
+    for path in files:
+        try:
+            info = service.inspect(path.read_bytes(), path.name)
+        except (CodeclabError, OSError) as err:
+            print(f"error: {path}: {err.strerror if isinstance(err, OSError) and err.strerror else err}",
+                  file=sys.stderr)
+            failures += 1
+            continue
+        if as_json:
+            print(json.dumps(info, indent=1))
+        else:
+            _print_info(info)
+    return 2 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codeclab.jxl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p_info = sub.add_parser("info", help="headers, frames and TOC of a JPEG XL file")
-    p_info.add_argument("file", type=Path)
+    p_info = sub.add_parser("info", help="headers, frames and TOC of JPEG XL files")
+    p_info.add_argument("files", type=Path, nargs="+", metavar="file")
     p_info.add_argument("--json", action="store_true")
     p_re = sub.add_parser("reorder", help="rewrite the group order losslessly")
     p_re.add_argument("input", type=Path)
@@ -83,12 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "info":
-            info = service.inspect(args.file.read_bytes(), args.file.name)
-            if args.json:
-                print(json.dumps(info, indent=1))
-            else:
-                _print_info(info)
-            return 0
+            return _info_batch(args.files, args.json)
         data = args.input.read_bytes()
         if args.scanline:
             result = service.reorder(data, order="scanline")

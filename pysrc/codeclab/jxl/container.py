@@ -7,6 +7,7 @@ unknown boxes) is kept as raw bytes so a rewrite can reproduce it exactly.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from .errors import JxlFormatError
@@ -45,15 +46,27 @@ class JxlFile:
 
     def file_offset(self, cs_offset: int) -> int:
         """File offset of codestream byte ``cs_offset`` (== file size for the end)."""
-        pos = 0
-        for start, end in self.ranges:
-            length = end - start
-            if cs_offset < pos + length:
-                return start + (cs_offset - pos)
-            pos += length
-        if self.ranges:
-            return self.ranges[-1][1] + (cs_offset - pos)
-        return cs_offset
+        if not self.ranges:
+            return cs_offset
+        starts = self._codestream_starts()
+        # the last part whose codestream start is <= cs_offset (O(log parts): a file may have
+        # thousands of jxlp boxes and a frame 65,536 sections)
+        part = max(bisect_right(starts, cs_offset) - 1, 0)
+        # past the end, the last part's offsets continue (an empty part has the next one's start,
+        # and bisect_right lands on the last part of equal starts)
+        return self.ranges[part][0] + (cs_offset - starts[part])
+
+    def _codestream_starts(self) -> list[int]:
+        """Codestream offset where each range begins (cached; ranges are fixed once parsed)."""
+        cached = self.__dict__.get("_starts")
+        if cached is None or cached[0] is not self.ranges or len(cached[1]) != len(self.ranges):
+            starts, pos = [], 0
+            for start, end in self.ranges:
+                starts.append(pos)
+                pos += end - start
+            cached = (self.ranges, starts)
+            self.__dict__["_starts"] = cached
+        return cached[1]
 
     def file_end(self, cs_end: int) -> int:
         """File offset just past codestream byte ``cs_end - 1`` (0 stays 0)."""
@@ -96,6 +109,8 @@ def parse_boxes(data: bytes) -> list[Box]:
 def open_jxl(data: bytes) -> JxlFile:
     """Splits a file into boxes (if a container) and gathers the codestream."""
     data = bytes(data)
+    if not data:
+        raise JxlFormatError("the file is empty (0 bytes)", offset=0)
     if data[:2] == CODESTREAM_SIGNATURE:
         return JxlFile(data, False, [], data, [(0, len(data))])
     if data[:12] != CONTAINER_SIGNATURE:

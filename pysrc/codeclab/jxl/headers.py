@@ -434,7 +434,7 @@ def read_frame_header(br: BitReader, metadata: ImageMetadata, size: SizeHeader) 
     if br.bool("frame.all_default"):
         fh.blending = BlendingInfo()
         fh.ec_blending = tuple(BlendingInfo() for _ in range(num_extra))
-        return fh
+        return _checked_frame_size(br, fh)
     fh.frame_type = br.read(2, "frame.frame_type")
     fh.encoding = br.read(1, "frame.encoding")
     fh.flags = br.u64("frame.flags")
@@ -488,8 +488,24 @@ def read_frame_header(br: BitReader, metadata: ImageMetadata, size: SizeHeader) 
     fh.restoration_filter = read_restoration_filter(br, fh.encoding == 1)
     fh.extension_bits = read_extensions(br, "frame")
     br.skip(fh.extension_bits, "frame.extensions")
+    return _checked_frame_size(br, fh)
+
+
+MAX_SECTIONS = 1 << 16
+#: A TOC entry is a U32 of at least 2 selector bits + 10 value bits.
+MIN_TOC_ENTRY_BITS = 12
+
+
+def _checked_frame_size(br: BitReader, fh: FrameHeader) -> FrameHeader:
+    """Every frame header (all-default or not) passes here: its section count is bounded by
+    libjxl's limit and by what the remaining bytes can hold, so later work is linear in the file."""
     if fh.width == 0 or fh.height == 0:
-        raise br.error("frame has zero width or height", "frame.width")
-    if fh.num_toc_entries > 65536:
-        raise br.error(f"frame needs {fh.num_toc_entries} sections", "frame.toc")
+        raise br.error(f"frame has zero width or height ({fh.width}x{fh.height})", "frame.width")
+    entries = fh.num_toc_entries
+    if entries > MAX_SECTIONS:
+        raise br.error(f"frame of {fh.width}x{fh.height} needs {entries} sections (at most {MAX_SECTIONS})",
+                       "frame.toc")
+    if entries * MIN_TOC_ENTRY_BITS > br.bits_left():
+        raise br.error(f"a TOC of {entries} entries needs at least {entries * MIN_TOC_ENTRY_BITS // 8} bytes, "
+                       f"only {br.bits_left() // 8} remain", "frame.toc")
     return fh

@@ -10,6 +10,10 @@ from .errors import JxlFormatError
 
 ICC_CONTEXTS = 41
 MAX_ICC_SIZE = 1 << 22
+#: Symbols decoded before the work budget below is checked (and the size allowed whatever the file length).
+ICC_FREE_SYMBOLS = 1 << 16
+#: Most ICC bytes one input bit may yield (512:1 on a 64 KiB window; real profiles are far below).
+ICC_MAX_BYTES_PER_BIT = 64
 
 
 def _byte_kind1(b: int) -> int:
@@ -54,14 +58,20 @@ def read_icc_stream(br: BitReader) -> bytes:
     enc_size = br.u64("icc.enc_size")
     if enc_size > MAX_ICC_SIZE:
         raise JxlFormatError(f"ICC stream of {enc_size} bytes is implausibly large", offset=start, field="icc.enc_size")
-    # The encoded ICC is far smaller than the rest of the codestream; this bounds the loop on bad input
-    # (a zero-bit code could otherwise "decode" millions of bytes from nothing).
-    if enc_size > max(4096, br.bits_left() * 4):
-        raise JxlFormatError(f"ICC stream of {enc_size} bytes cannot fit in the remaining data", offset=start, field="icc.enc_size")
+    # Work budget tied to the input: the stream can be no longer than the rest of the codestream
+    # has bits (a real profile compresses to far less), and the entropy decoder must keep consuming
+    # input (a one-symbol prefix code "decodes" any number of bytes from no bits at all).
+    if enc_size > max(ICC_FREE_SYMBOLS, br.bits_left()):
+        raise JxlFormatError(f"ICC stream of {enc_size} bytes cannot fit in the remaining {br.bits_left() // 8} bytes",
+                       offset=start, field="icc.enc_size")
     decoder = EntropyDecoder(br, ICC_CONTEXTS, "icc")
+    data_start = br.pos
     out = bytearray()
     b1 = b2 = 0
     for i in range(enc_size):
+        if i and i % ICC_FREE_SYMBOLS == 0 and (br.pos - data_start) * ICC_MAX_BYTES_PER_BIT < i:
+            raise br.error(f"ICC stream decodes {i} bytes from {br.pos - data_start} bits: "
+                           f"more than {ICC_MAX_BYTES_PER_BIT} bytes a bit is not a real profile", "icc.data")
         value = decoder.read(br, icc_context(i, b1, b2))
         if value > 255:
             raise br.error(f"ICC byte value {value} > 255", "icc.data")

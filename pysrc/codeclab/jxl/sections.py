@@ -14,6 +14,15 @@ from .icc import decode_icc, read_icc_stream
 from .toc import Toc, read_toc
 
 MAX_FRAMES = 1 << 16
+#: Frames allowed whatever the file size; beyond them every frame must average this many bytes.
+#: (A frame is at least 7 bytes -- header, TOC, a non-empty LfGlobal -- and real animation frames
+#: are far larger; this keeps the parse of a hostile file of tiny frames linear with a small constant.)
+FREE_FRAMES = 4096
+MIN_AVERAGE_FRAME_BYTES = 32
+
+
+def frame_budget(codestream_size: int) -> int:
+    return min(MAX_FRAMES, FREE_FRAMES + codestream_size // MIN_AVERAGE_FRAME_BYTES)
 
 
 @dataclass
@@ -104,6 +113,11 @@ def read_frame(br: BitReader, index: int, metadata: ImageMetadata, size: SizeHea
     if toc.end > limit:
         raise JxlFormatError(f"frame {index} sections end at byte {toc.end}, past the codestream end {limit}",
                        offset=toc.data_start, field=f"frame[{index}].toc")
+    first_section = toc.sizes[toc.permutation[0]]
+    if first_section == 0:
+        # LfGlobal (or the only section) always holds at least one bit, so libjxl cannot decode this
+        raise JxlFormatError(f"frame {index} has an empty {'LfGlobal' if len(toc.sizes) > 1 else 'data'} section",
+                       offset=toc.data_start, field=f"frame[{index}].toc")
     frame = Frame(index, fh, start, toc)
     frame.sections = section_map(fh, toc)
     return frame
@@ -125,9 +139,12 @@ def parse_codestream(cs: bytes) -> Codestream:
         preview = read_frame(br, -1, metadata, metadata.preview, len(cs))
         br = _reader_at(cs, preview.end)
     frames: list[Frame] = []
+    max_frames = frame_budget(len(cs))
     while True:
-        if len(frames) >= MAX_FRAMES:
-            raise JxlFormatError("too many frames", offset=br.byte_offset, field="frame")
+        if len(frames) >= max_frames:
+            raise JxlFormatError(f"more than {max_frames} frames in a {len(cs)}-byte codestream (at most {FREE_FRAMES} "
+                           f"+ one per {MIN_AVERAGE_FRAME_BYTES} bytes, and {MAX_FRAMES})",
+                           offset=br.byte_offset, field=f"frame[{len(frames)}]")
         frame = read_frame(br, len(frames), metadata, size, len(cs))
         frames.append(frame)
         br = _reader_at(cs, frame.end)

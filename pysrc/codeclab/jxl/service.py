@@ -1,4 +1,4 @@
-"""What the page calls (through codeclab.browser.adapter): inspect, reorder, load_plan.
+"""What the page calls (through codeclab.browser.adapter): inspect, truncation, reorder, load_plan.
 
 Plain Python in, JSON-able dicts (and bytes) out; offsets are FILE offsets
 (container-aware) so the page can slice the file it holds.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 
-from .errors import JxlUnsupportedError
+from .errors import JxlFormatError, JxlUnsupportedError
 from .headers import BLEND_MODES
 from .order import center_first_permutation, clamp_center, implied_center_group
 from .orientation import display_size, pixel_to_codestream, rect_to_display
+from .partial import truncation_summary
 from .sections import Frame, ParsedFile, parse_file
 from .writer import rebuild_file, rewrite_codestream
 
@@ -86,6 +87,24 @@ def _inspect_parsed(parsed: ParsedFile, name: str | None = None) -> dict:
 
 def inspect(data: bytes, name: str | None = None) -> dict:
     return _inspect_parsed(parse_file(bytes(data)), name)
+
+
+def truncation(data: bytes) -> dict:
+    """``{"truncated": False}`` for a whole file; for a file cut off part-way, what its bytes hold (the groups
+    that are complete, the size the TOC promises: ``partial.truncation_summary``). Any other malformation
+    raises the whole-file parser's error."""
+    data = bytes(data)
+    try:
+        parse_file(data)
+    except JxlFormatError as whole_file_error:
+        try:
+            summary = truncation_summary(data)
+        except JxlFormatError:
+            raise whole_file_error from None
+        if not summary["truncated"]:
+            raise
+        return summary
+    return {"truncated": False, "size": len(data)}
 
 
 def frame_center_permutation(frame: Frame, center: tuple[float, float]) -> list[int] | None:
@@ -171,11 +190,17 @@ def load_plan(data: bytes, center: list[float]) -> dict:
     global_kinds = ("lf_global", "lf_group", "hf_global")
     lf_complete = max([jxl.file_end(s.start + s.size) for s in frame.sections if s.kind in global_kinds] + [before,
                       jxl.file_offset(frame.toc.data_start)])
+    # one pass over the sections (a frame may have 65,536 of them): each group's last byte and rectangle
+    group_end: dict[int, int] = {}
+    group_rect: dict[int, tuple[int, int, int, int]] = {}
+    for sec in frame.sections:
+        if sec.kind in ("pass_group", "single"):
+            group_end[sec.group] = max(group_end.get(sec.group, 0), jxl.file_end(sec.start + sec.size))
+            group_rect.setdefault(sec.group, sec.rect)
     groups = []
     for g in range(fh.num_groups):
-        secs = [s for s in frame.sections if s.group == g and s.kind in ("pass_group", "single")]
-        done = max(jxl.file_end(s.start + s.size) for s in secs)
-        groups.append({"group": g, "rect": rect_to_display(secs[0].rect, size.width, size.height, orientation),
+        done = group_end[g]
+        groups.append({"group": g, "rect": rect_to_display(group_rect[g], size.width, size.height, orientation),
                        "complete_at": max(done, lf_complete),
                        "sections_end": done})
     cx, cy = clamp_center((center[0] - fh.x0) / fh.upsampling, (center[1] - fh.y0) / fh.upsampling,

@@ -50,18 +50,66 @@ class Toc:
         return [(offsets[p], offsets[p] + self.sizes[p]) for p in self.permutation]
 
 
+class _PresenceTree:
+    """A Fenwick tree over 0..n-1 marking which values are still unused: rank and k-th
+    lookups in O(log n), so a Lehmer code of n entries costs O(n log n), not O(n^2)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.tree = [0] * (n + 1)
+        for i in range(1, n + 1):  # linear build of the all-present tree
+            self.tree[i] += 1
+            parent = i + (i & -i)
+            if parent <= n:
+                self.tree[parent] += self.tree[i]
+        self.top = 1 << n.bit_length() if n else 0
+
+    def remove(self, value: int) -> None:
+        i = value + 1
+        while i <= self.n:
+            self.tree[i] -= 1
+            i += i & -i
+
+    def count_below(self, value: int) -> int:
+        """How many unused values are smaller than ``value``."""
+        total, i = 0, value
+        while i > 0:
+            total += self.tree[i]
+            i -= i & -i
+        return total
+
+    def kth(self, k: int) -> int:
+        """The unused value with ``k`` unused values below it (0-based)."""
+        pos, step = 0, self.top
+        while step:
+            nxt = pos + step
+            if nxt <= self.n and self.tree[nxt] <= k:
+                pos = nxt
+                k -= self.tree[nxt]
+            step >>= 1
+        return pos
+
+
 def decode_lehmer(lehmer: list[int]) -> list[int]:
-    remaining = list(range(len(lehmer)))
-    return [remaining.pop(code) for code in lehmer]
+    """The permutation of 0..n-1 whose Lehmer code is ``lehmer`` (entries already range-checked)."""
+    unused = _PresenceTree(len(lehmer))
+    out = []
+    for code in lehmer:
+        value = unused.kth(code)
+        unused.remove(value)
+        out.append(value)
+    return out
 
 
 def encode_lehmer(order: list[int]) -> list[int]:
-    remaining = sorted(order)
+    """The Lehmer code of a permutation of 0..n-1."""
+    if sorted(order) != list(range(len(order))):
+        raise ValueError("a Lehmer code needs a permutation of 0..n-1")
+    unused = _PresenceTree(len(order))
     codes = []
     for value in order:
-        index = remaining.index(value)
-        codes.append(index)
-        del remaining[index]
+        codes.append(unused.count_below(value))
+        unused.remove(value)
     return codes
 
 

@@ -7,6 +7,7 @@ preview frame and trailing bytes are copied byte-for-byte.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from .bitreader import BitWriter
@@ -72,13 +73,17 @@ def rewrite_codestream(cs: bytes, parsed: Codestream, permutations: dict[int, li
     return bytes(out), segments
 
 
-def map_offset(segments: list[Segment], old: int) -> int:
-    """Where an old codestream offset lands; inside a rewritten frame -> that frame's end."""
-    for seg in segments:
-        if seg.old_start == old:  # a boundary exactly at a frame start stays at its (new) start
-            return seg.new_start
-        if seg.old_start <= old < seg.old_end:
-            return seg.new_end if seg.changed else seg.new_start + (old - seg.old_start)
+def map_offset(segments: list[Segment], old: int, starts: list[int] | None = None) -> int:
+    """Where an old codestream offset lands; inside a rewritten frame -> that frame's end.
+    Segments are contiguous and in order, so this is a binary search (``starts``: their
+    old_start values, precomputed when mapping many offsets)."""
+    starts = [seg.old_start for seg in segments] if starts is None else starts
+    at = bisect_left(starts, old)
+    if at < len(segments) and starts[at] == old:  # a boundary exactly at a frame start stays at its (new) start
+        return segments[at].new_start
+    seg = segments[at - 1] if at else None
+    if seg is not None and seg.old_start <= old < seg.old_end:
+        return seg.new_end if seg.changed else seg.new_start + (old - seg.old_start)
     return segments[-1].new_end
 
 
@@ -90,5 +95,6 @@ def rebuild_file(jxl: JxlFile, new_cs: bytes, segments: list[Segment]) -> bytes:
     for start, end in jxl.ranges:
         pos += end - start
         ends.append(pos)
-    split_points = [map_offset(segments, e) if e < len(jxl.codestream) else len(new_cs) for e in ends]
+    starts = [seg.old_start for seg in segments]
+    split_points = [map_offset(segments, e, starts) if e < len(jxl.codestream) else len(new_cs) for e in ends]
     return rebuild(jxl, new_cs, split_points)

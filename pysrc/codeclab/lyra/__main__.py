@@ -55,8 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_wav_warning(path: str):
+    """read_wav, with the file's header warnings (sizes that disagree with the file) on stderr."""
+    audio = read_wav(path)
+    for warning in audio.warnings:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    return audio
+
+
 def _encode(args) -> int:
-    audio = read_wav(args.input)
+    audio = _read_wav_warning(args.input)
     models = load_models(args.model_dir, args.backend, args.threads)
     encoder = LyraEncoder(audio.sample_rate, args.bitrate, models)
     start = time.perf_counter()
@@ -90,8 +98,8 @@ def _decode(args) -> int:
 
 
 def _score(args) -> int:
-    reference = read_wav(args.reference)
-    decoded = read_wav(args.decoded)
+    reference = _read_wav_warning(args.reference)
+    decoded = _read_wav_warning(args.decoded)
     other = decoded.samples.astype(np.float64)
     if decoded.sample_rate != reference.sample_rate:
         other = resample(other, decoded.sample_rate, reference.sample_rate)

@@ -1,14 +1,13 @@
 // About: versions and licences of everything bundled, runtime facts, model status.
-import { el, showError, clearError } from "../../lib/ui.js";
+import { el, showError } from "../../lib/ui.js";
 
 export async function mount(panel, app) {
   const info = app.buildInfo || {};
   const runtimeList = el("dl", { class: "facts", "data-testid": "about-runtime" });
   const errorArea = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "about-error" });
-  const testButton = el("button", { class: "secondary", "data-testid": "about-test-error", text: "Test error reporting" });
   panel.append(
     el("h2", { text: "About codeclab" }),
-    el("p", { text: "codeclab runs Google's perceptual compression research entirely in this browser tab: Python (Pyodide) is the brain, neural models run in onnxruntime-web, codecs run as WebAssembly. No file you open leaves your machine, and the page loads nothing from any other site." }),
+    el("p", { text: "codeclab runs Google's perceptual compression research entirely in this browser tab: Python (Pyodide) is the brain, neural models run in onnxruntime-web (Lyra's in LiteRT.js, on Google's own .tflite files), codecs run as WebAssembly. No file you open leaves your machine, and the page loads nothing from any other site." }),
     el("h3", { text: "Runtime" }), runtimeList,
     el("h3", { text: "Models" }), el("p", { "data-testid": "about-models", text: "…" }),
     el("h3", { text: "Bundled software" }),
@@ -16,14 +15,9 @@ export async function mount(panel, app) {
       el("thead", {}, el("tr", {}, el("th", { text: "Package" }), el("th", { text: "Version" }), el("th", { text: "Licence" }))),
       el("tbody", {}, (info.vendor || []).map((v) => el("tr", {}, el("td", { text: v.name }), el("td", { text: v.version }), el("td", { text: v.license }))))),
     el("p", { class: "muted", text: `Pyodide packages: ${(info.pyodide_packages || []).join(", ")}. Built ${info.built || "?"}.` }),
-    el("p", { class: "muted", text: "Models: attention-center and Lyra v2 are © Google, Apache-2.0; converted to ONNX at build time by codeclab's own converter." }),
-    testButton, errorArea,
+    el("p", { class: "muted", text: "Models: attention-center and Lyra v2 are © Google, Apache-2.0; converted to ONNX at build time by codeclab's own converter; Lyra's .tflite files also ship as published, for LiteRT.js." }),
+    errorArea,
   );
-  testButton.addEventListener("click", async () => {
-    clearError(errorArea);
-    try { await app.python.call("platform.raise_error", { message: "Test error from Python: the page caught it and keeps working." }); }
-    catch (err) { showError(errorArea, err); }
-  });
   try {
     const runtime = await app.ready;
     const py = await app.python.call("platform.info");

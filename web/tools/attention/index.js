@@ -10,7 +10,6 @@ import { installLite, liteOverlay, liteText, modelSelect, offerLite } from "./li
 const MAX_PIXELS_TO_PYTHON = 24e6;
 // Files above this size are refused outright (no image we can use is that large once compressed).
 const MAX_FILE_BYTES = 256e6;
-const PREVIEW_WIDTH = 480;
 const MODEL_TEXT = "Model: Google attention-center (TFLite → ONNX by codeclab), run by onnxruntime-web in this tab.";
 
 export async function mount(panel, app) {
@@ -34,6 +33,7 @@ async function mountCard(card, app) {
     el("option", { value: "fallback", text: "fallback: spectral residual saliency" }));
   const models = modelSelect();
   let lite = null;
+  const modelText = () => MODEL_TEXT + (lite ? liteText(lite) : "");
   const summary = el("p", { class: "muted attention-summary", "data-testid": "attention-summary" });
   const grid = el("div", { class: "attention-grid", "data-testid": "attention-result" });
   const exportJson = el("button", { class: "secondary", disabled: true, text: "Export JSON", "data-testid": "attention-export-json" });
@@ -59,7 +59,9 @@ async function mountCard(card, app) {
   exportJson.addEventListener("click", () => download(JSON.stringify(results.map(exported), null, 1), "attention-centers.json", "application/json"));
   exportCsv.addEventListener("click", () => download(toCsv(results), "attention-centers.csv", "text/csv"));
   clear.addEventListener("click", () => {
-    results.length = 0; grid.replaceChildren(); delete grid.dataset.result; clearErrors(); update();
+    results.length = 0;
+    for (const shot of grid.children) shot.revokePreview?.();
+    grid.replaceChildren(); delete grid.dataset.result; clearErrors(); update();
   });
 
   const update = () => {
@@ -72,7 +74,8 @@ async function mountCard(card, app) {
   const clearErrors = () => { error.hidden = true; error.replaceChildren(); };
   const addError = (fileName, err) => {
     error.hidden = false;
-    error.append(el("div", {}, el("strong", { text: `${fileName}: ` }), err?.message || String(err)));
+    error.append(el("div", {}, el("strong", { text: `${fileName}: ` }), err?.message || String(err),
+      err?.details ? el("small", { class: "error-details", "data-testid": "error-details", text: err.details }) : null));
     if (err?.traceback) console.warn(err.traceback);
   };
 
@@ -91,7 +94,12 @@ async function mountCard(card, app) {
   }).catch(() => { status.textContent = "Python failed to start: this tool is unavailable."; });
   document.addEventListener("model-progress", (e) => {
     if (e.detail.label !== "attention_center") return;
-    const { received, total, compiling } = e.detail;
+    const { received, total, compiling, ready } = e.detail;
+    if (ready) {
+      progress.hidden = true;
+      status.textContent = app.modelAvailable("attention_center") ? modelText() : status.textContent;
+      return;
+    }
     progress.hidden = false;
     if (compiling) {
       status.textContent = "Preparing the model…";
@@ -113,10 +121,13 @@ async function mountCard(card, app) {
     try { await app.ready; } catch { addError("Python", new Error("Python failed to start")); return; }
     card.classList.add("busy");
     for (const file of files) {
+      // The card and the browser's own decode of the photo appear at once; the point comes when Python answers.
+      const shot = renderPending(file);
+      grid.append(shot);
       try {
         const result = await predictFile(app, file, predictor.value, models.value);
         results.push(result);
-        grid.append(renderResult(file, result, lite));
+        fillResult(shot, file, result, lite);
         setResult(grid, {
           x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms,
           model: result.model, predictor: result.predictor, file: result.file, count: results.length,
@@ -125,12 +136,13 @@ async function mountCard(card, app) {
         });
         update();
       } catch (err) {
+        shot.remove();
         addError(file.name, err);
       }
     }
     card.classList.remove("busy");
     progress.hidden = true;
-    if (app.modelAvailable("attention_center")) status.textContent = MODEL_TEXT + (lite ? liteText(lite) : "");
+    if (app.modelAvailable("attention_center")) status.textContent = modelText();
   }
 }
 
@@ -209,16 +221,42 @@ function imageSize(file) {
   });
 }
 
-function renderResult(file, r, lite) {
-  const height = Math.max(1, Math.round((PREVIEW_WIDTH * r.height) / r.width));
-  const canvas = el("canvas", { class: "attention-photo", width: PREVIEW_WIDTH, height });
+/**
+ * A card for a file Python has not answered for yet: the photo itself, as soon as the browser has decoded
+ * it (an <img> on the file: no canvas redraw, no wait for Python), and "finding the attention center…".
+ * It becomes an .attention-shot when the result comes (fillResult).
+ */
+function renderPending(file) {
+  const url = URL.createObjectURL(file);
+  const photo = el("img", { class: "attention-photo", alt: file.name, decoding: "async", "data-testid": "attention-preview" });
+  photo.addEventListener("load", () => { photo.dataset.shownAt = String(performance.now()); }, { once: true });
+  photo.addEventListener("error", () => { photo.replaceWith(unreadablePreview()); URL.revokeObjectURL(url); }, { once: true });
+  photo.src = url;
+  const figure = el("div", { class: "attention-figure", style: "aspect-ratio:3/2" }, photo);
+  photo.addEventListener("load", () => {
+    figure.style.aspectRatio = `${photo.naturalWidth}/${photo.naturalHeight}`;
+  }, { once: true });
+  const caption = el("figcaption", {}, el("strong", { text: file.name }),
+    el("div", { class: "muted", "data-testid": "attention-pending", text: "finding the attention center…" }));
+  const shot = el("figure", { class: "attention-pending" }, figure, caption);
+  shot.revokePreview = () => URL.revokeObjectURL(url);
+  return shot;
+}
+
+function unreadablePreview() {
+  return el("div", { class: "attention-photo attention-unreadable", text: "(this browser cannot display the file; Python read it)" });
+}
+
+/** Turn a pending card into the result: the point, the weighting map and the figures. */
+function fillResult(shot, file, r, lite) {
+  const figure = shot.querySelector(".attention-figure");
+  figure.style.aspectRatio = `${r.width}/${r.height}`;
   const heat = el("canvas", { class: "heat" });
   const marker = el("div", { class: "attention-marker", style: `left:${((r.x + 0.5) / r.width) * 100}%;top:${((r.y + 0.5) / r.height) * 100}%` });
   const second = liteOverlay(r, lite);
-  const figure = el("div", { class: "attention-figure", style: `aspect-ratio:${r.width}/${r.height}` }, canvas, heat, marker,
-    ...(second.marker ? [second.marker] : []));
+  figure.append(heat, marker, ...(second.marker ? [second.marker] : []));
   const fallback = r.predictor === "fallback";
-  const caption = el("figcaption", {},
+  shot.querySelector("figcaption").replaceChildren(
     el("strong", { text: file.name }),
     el("div", { class: "attention-coords", "data-testid": "attention-coords" },
       `(${r.x.toFixed(1)}, ${r.y.toFixed(1)})`, el("span", { class: "muted", text: ` of ${r.width}×${r.height}` })),
@@ -226,25 +264,11 @@ function renderResult(file, r, lite) {
       r.downscaled ? ` · sent to Python as ${r.downscaled}` : ""),
     el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : r.predictor === "lite" ? r.model : "attention-center model" }),
     ...(second.line ? [second.line] : []));
-  const shot = el("figure", { class: "attention-shot", dataset: { x: r.x, y: r.y, predictor: r.predictor } }, figure, caption);
+  shot.className = "attention-shot";
+  Object.assign(shot.dataset, { x: r.x, y: r.y, predictor: r.predictor, resultAt: String(performance.now()) });
   shot.title = r.model;
-  drawPreview(file, canvas).catch(() => {});
   if (r.heatmap && r.heatmap_shape && r.heatmap_box) drawHeat(heat, r);
   else heat.remove();
-  return shot;
-}
-
-async function drawPreview(file, canvas) {
-  const ctx = canvas.getContext("2d");
-  try {
-    const bitmap = await createImageBitmap(file, { resizeWidth: canvas.width, resizeHeight: canvas.height, resizeQuality: "high" });
-    ctx.drawImage(bitmap, 0, 0);
-    bitmap.close();
-  } catch {
-    ctx.fillStyle = "#2a2f3a"; ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.fillStyle = "#8a93a6"; ctx.font = "14px sans-serif";
-    ctx.fillText("(this browser cannot display the file; Python read it)", 12, 24);
-  }
 }
 
 function drawHeat(canvas, r) {

@@ -9,9 +9,12 @@ import { el, showError, clearError, setResult, formatBytes, formatMs, download }
 import { dropzone } from "../../lib/dropzone.js";
 import { TextureView } from "./view.js";
 import { transcode, encodeKtx2 } from "./workers.js";
+import { imageSize, downscaledPng, tooLargeError } from "../../lib/downscale.js";
 
 const TEXTURE_NAME = /\.(ktx2|basis)$/i;
 const IMAGE_TYPE = /^image\/(png|jpeg)$/;
+// The Basis encoder's own source limit (v2.5; encode-worker.js refuses above it too).
+const MAX_TEXELS = 12 * 1024 * 1024;
 
 function toBase64(bytes) {
   let text = "";
@@ -153,9 +156,44 @@ export async function mount(panel, app) {
       lastImage = null;
       await showTexture(bytes, file.name, null);
     } else {
+      const size = await imageSize(file).catch(() => null); // undecodable: the encoder worker says so
+      if (size && size.width * size.height > MAX_TEXELS) {
+        // Refused at once, with a way forward, rather than after a decode in the worker.
+        lastImage = null;
+        forgetTexture();
+        showError(error, tooLargeError({
+          ...size, maxPixels: MAX_TEXELS, what: "the Basis Universal encoder", why: "its own source-image limit",
+          testid: "basis-downscale", run: () => encodeDownscaled(file, size),
+        }));
+        return;
+      }
       lastImage = { bytes, name: file.name, type: file.type, size: file.size };
       await encodeImage();
     }
+  }
+
+  async function encodeDownscaled(file, size) {
+    showProgress(0.02, `Scaling ${size.width}×${size.height} down to at most ${(MAX_TEXELS / 1e6).toFixed(1)} MP`);
+    try {
+      const copy = await downscaledPng(file, MAX_TEXELS);
+      const stem = file.name.replace(/\.[^.]*$/, "");
+      lastImage = { bytes: copy.bytes, name: `${stem}-${copy.width}x${copy.height}.png`, type: "image/png", size: file.size,
+        downscaledFrom: `${size.width}×${size.height}` };
+      await encodeImage();
+    } catch (err) { hideProgress(); showError(error, err); }
+  }
+
+  /** After an error nothing of the previous texture stays on screen as if it were this file's result. */
+  function forgetTexture() {
+    current = null;
+    view.clear();
+    placeholder.hidden = false;
+    result.hidden = true;
+    details.hidden = true;
+    downloadButton.hidden = true;
+    target.replaceChildren();
+    level.replaceChildren();
+    busy(false);
   }
 
   function encodeSettings() {
@@ -178,7 +216,7 @@ export async function mount(panel, app) {
       const name = image.name.replace(/\.[^.]*$/, "") + ".ktx2";
       await showTexture(ktx2, name, { original: image, encodeMs: encoded.encodeMs, settings }, mine);
     } catch (err) {
-      if (mine === generation) { hideProgress(); busy(false); showError(error, err); }
+      if (mine === generation) { hideProgress(); forgetTexture(); showError(error, err); }
     }
   }
 
@@ -197,7 +235,7 @@ export async function mount(panel, app) {
       const next = { bytes, name, container: info.container, info, plan: null, autoPlan: plan, encoded };
       await transcodeAndShow(next, plan, mine);
     } catch (err) {
-      if (mine === generation) { hideProgress(); busy(false); showError(error, err); }
+      if (mine === generation) { hideProgress(); forgetTexture(); showError(error, err); }
     }
   }
 
@@ -214,6 +252,7 @@ export async function mount(panel, app) {
     texture.transcoded = transcoded;
     current = texture;
     placeholder.hidden = true;
+    result.hidden = false;
     fillMenus(sameTexture);
     showFigures();
     hideProgress();
@@ -234,7 +273,7 @@ export async function mount(panel, app) {
       if (mine !== generation) return;
       await transcodeAndShow(texture, plan, mine);
     } catch (err) {
-      if (mine === generation) { hideProgress(); busy(false); showError(error, err); }
+      if (mine === generation) { hideProgress(); forgetTexture(); showError(error, err); }
     }
   }
 
@@ -269,13 +308,19 @@ export async function mount(panel, app) {
     if (encoded) {
       const kind = encoded.original.type === "image/png" ? "PNG" : "JPEG";
       figures.original.value.textContent = formatBytes(encoded.original.size);
-      figures.original.note.textContent = `original ${kind} (KTX2 is ${(info.file_size / encoded.original.size).toFixed(2)}×)`;
+      figures.original.note.textContent = `original ${kind} (KTX2 is ${(info.file_size / encoded.original.size).toFixed(2)}×)`
+        + (encoded.original.downscaledFrom ? `, encoded from a copy scaled down from ${encoded.original.downscaledFrom}` : "");
       figures.encode.value.textContent = formatMs(encoded.encodeMs);
     }
     figures.gpu.value.textContent = formatBytes(plan.gpu_bytes);
     figures.gpu.note.textContent = `on the GPU as ${plan.target_format}`;
     figures.rgba.value.textContent = formatBytes(plan.rgba_bytes);
-    figures.ratio.value.textContent = `${(plan.rgba_bytes / plan.gpu_bytes).toFixed(1)}×`;
+    // RGBA32/RGBA8 targets hold as many bytes as RGBA8: "1.0× smaller" would be nonsense.
+    const ratio = plan.rgba_bytes / plan.gpu_bytes;
+    const sameSize = Math.abs(ratio - 1) < 0.05;
+    figures.ratio.value.textContent = sameSize ? "same size" : `${ratio.toFixed(1)}×`;
+    figures.ratio.note.textContent = sameSize ? "as RGBA8 in GPU memory (an uncompressed format)"
+      : ratio > 1 ? "smaller than RGBA8 in GPU memory" : "of RGBA8 in GPU memory";
     figures.time.value.textContent = formatMs(transcoded.ms);
     figures.time.note.textContent = `transcode, ${plan.level_count} level${plan.level_count > 1 ? "s" : ""} (wasm)`;
 
@@ -323,6 +368,7 @@ export async function mount(panel, app) {
       encoded: Boolean(encoded),
       original_size: encoded ? encoded.original.size : null,
       encode_ms: encoded ? Math.round(encoded.encodeMs) : null,
+      downscaled_from: encoded?.original.downscaledFrom ?? null,
     });
   }
 

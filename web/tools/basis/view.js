@@ -163,6 +163,15 @@ export class TextureView {
     if (firstTexture || !sameSize) this.fit(); else this.render();
   }
 
+  /** Forget the texture (after an error: the previous one must not stay on screen as if it were the answer). */
+  clear() {
+    if (this.texture) this.gl.deleteTexture(this.texture);
+    this.texture = null;
+    this.levels = [];
+    this.level = 0;
+    this.render();
+  }
+
   setLevel(level) { this.level = level; this.render(); }
   setAlpha(on) { this.alpha = on; this.render(); }
 

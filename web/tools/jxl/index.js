@@ -4,6 +4,8 @@
 import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
 import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
+import { fitWithin, tooLargeError } from "../../lib/downscale.js";
+import { showTruncated } from "./truncated.js";
 import { LoadSimulator } from "./sim.js";
 import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare } from "./plan.js";
 import { drawGrid, drawCurves } from "./draw.js";
@@ -14,6 +16,10 @@ const FIRST_COLOR = "#ff6b35";
 const SCANLINE_COLOR = "#9aa3b2";
 // Pixels handed to the attention predictor (it works on a small frame anyway).
 const MAX_ATTENTION_PIXELS = 4e6;
+// The most pixels the page gives libjxl (the @jsquash/jxl wasm, whose heap cannot grow past 2 GB). Measured with
+// tests/jxl/jsquash_encode.mjs at the page's settings (quality 85, effort 3, progressive): 4000×3000 encodes
+// (1.2 GB peak), 5400×3600 and 6000×4000 abort. Larger images are refused at once with a smaller copy offered.
+const MAX_ENCODE_PIXELS = 12e6;
 // Views are drawn at most this wide (canvas pixels); the LF image is still 1:8 of the real image.
 const VIEW_PIXELS = 720;
 // What the two rows of views show (the Chromium claims are checked by tests/e2e/test_jxl.py).
@@ -36,7 +42,8 @@ async function mountCard(card, app) {
   let busy = false;
   let queued = null; // a file dropped while another is being processed: handled next
 
-  ui.onFile = async (file) => {
+  // downscaleTo: encode a copy of at most this many pixels (the user accepted the offer of a smaller copy).
+  ui.onFile = async (file, { downscaleTo = 0 } = {}) => {
     if (busy) { queued = file; return; }
     busy = true;
     clearError(ui.error);
@@ -44,7 +51,7 @@ async function mountCard(card, app) {
     ui.clearResult();
     try {
       await app.ready;
-      ui.show(await load(app, file, ui));
+      ui.show(await load(app, file, ui, { downscaleTo, retry: (pixels) => ui.onFile(file, { downscaleTo: pixels }) }));
     } catch (err) {
       showError(ui.error, Object.assign(err, { message: `${file.name}: ${err.message}` }));
     } finally {
@@ -56,7 +63,7 @@ async function mountCard(card, app) {
 }
 
 /** Everything the card needs about one dropped file. Throws with a readable message. */
-async function load(app, file, ui) {
+async function load(app, file, ui, { downscaleTo = 0, retry = null } = {}) {
   let bytes = new Uint8Array(await file.arrayBuffer());
   const kind = sniff(bytes);
   const isJxl = kind === "jxl" || (!kind && /\.jxl$/i.test(file.name));
@@ -65,18 +72,46 @@ async function load(app, file, ui) {
   if (isJxl) {
     // Python first: a malformed file gets codeclab's JxlError (with byte offset and field).
     ui.progress.start("Reading the JPEG XL codestream…");
+    const cut = await call(app, "jxl.truncation", { data: bytes });
+    if (cut.truncated) return { name: file.name, data: bytes, truncated: cut }; // shown for what it holds
     state.info = await call(app, "jxl.inspect", { data: bytes, name: file.name });
     ui.progress.start("Decoding…");
     bitmap = await decodeToBitmap(bytes, "image/jxl");
   } else {
     ui.progress.start("Decoding…");
     bitmap = await decodeToBitmap(bytes, file.type || `image/${kind || "png"}`);
+    let downscaledFrom = null;
+    const limit = downscaleTo || MAX_ENCODE_PIXELS;
+    if (bitmap.width * bitmap.height > limit) {
+      // libjxl in wasm has a 2 GB heap: refuse at once, in plain words, and offer a smaller copy.
+      if (!downscaleTo) {
+        const { width, height } = bitmap;
+        bitmap.close();
+        throw tooLargeError({ width, height, maxPixels: limit, what: "the JPEG XL encoder (libjxl in wasm)",
+          why: "its memory is limited to 2 GB", testid: "jxl-downscale", run: () => retry(limit) });
+      }
+      downscaledFrom = `${bitmap.width}×${bitmap.height}`;
+      const fit = fitWithin(bitmap.width, bitmap.height, limit);
+      ui.progress.start(`Scaling ${downscaledFrom} down to ${fit.width}×${fit.height}…`);
+      const smaller = await createImageBitmap(bitmap, { resizeWidth: fit.width, resizeHeight: fit.height, resizeQuality: "high" });
+      bitmap.close();
+      bitmap = smaller;
+    }
     const settings = { ...encodeSettings(bitmap.width, bitmap.height), ...ui.encodeOptions() };
     ui.progress.start(`Encoding ${bitmap.width}×${bitmap.height} to JPEG XL with libjxl (wasm): ${settings.lossless ? "lossless" : `quality ${settings.quality}`}, effort ${settings.effort}, progressive…`);
     const { rgba, width, height } = rgbaOf(bitmap);
-    const encoded = await encodeJxl(rgba, width, height, settings);
+    let encoded;
+    try {
+      encoded = await encodeJxl(rgba, width, height, settings);
+    } catch (err) {
+      if (!/Aborted\(|out of memory|memory access out of bounds/i.test(err.message)) throw err;
+      // Under the limit and still too much for its heap (content-dependent): the same way forward, halved.
+      const half = Math.floor((width * height) / 2);
+      throw tooLargeError({ width, height, maxPixels: half, what: "the JPEG XL encoder (libjxl in wasm)",
+        why: "it ran out of its 2 GB of memory on this image", testid: "jxl-downscale", run: () => retry(half) });
+    }
     bytes = encoded.bytes;
-    state.encoded = { ms: encoded.ms, settings, inputBytes: file.size };
+    state.encoded = { ms: encoded.ms, settings, inputBytes: file.size, downscaledFrom };
     state.info = await call(app, "jxl.inspect", { data: bytes, name: `${state.name}.jxl` });
   }
   state.data = bytes;
@@ -162,7 +197,7 @@ function buildCard(card) {
         el("span", { class: "muted", text: "progressive, effort 7 (5 above 1 MP, 3 above 4 MP)" }))),
     ui.progress.node, ui.error, result,
   );
-  ui.show = (state) => showState(ui, result, state);
+  ui.show = (state) => (state.truncated ? showTruncated(result, state) : showState(ui, result, state));
   ui.clearResult = () => { result.hidden = true; result.replaceChildren(); delete result.dataset.result; };
   ui.stopPlay = () => ui.player?.stop();
   return ui;
@@ -203,7 +238,8 @@ function showState(ui, result, state) {
     for (const stage of [v.nativeStage, v.simStage]) {
       stage.addEventListener("mousemove", (event) => { stage.title = groupTooltip(v, event, stage, width, height, sizes, mbps()); });
       stage.style.aspectRatio = `${width} / ${height}`;
-      stage.style.width = `min(100%, ${Math.round((380 * width) / height)}px)`;
+      // At most 380 px high, and low enough that the slider and both panes of a view fit a 900 px window.
+      stage.style.width = `min(100%, calc(${(width / height).toFixed(4)} * min(380px, (100vh - 250px) / 2)))`;
     }
   }
 
@@ -259,6 +295,7 @@ function showState(ui, result, state) {
     bytes_to_center_original: state.original.plan.bytes_to_center,
     width, height, source: state.source, model: state.attention.model,
     center_group: state.first.plan.center_group,
+    downscaled_from: state.encoded?.downscaledFrom ?? null,
   });
 }
 
@@ -282,6 +319,11 @@ function figurePanel(state, mbps) {
     fFirst.set(`${formatBytes(a)} · ${formatSeconds(secondsAt(a, s))}`);
     fScan.set(`${formatBytes(b)} · ${formatSeconds(secondsAt(b, s))}`);
     fRatio.set(`×${(b / Math.max(1, a)).toFixed(2)}`);
+    // With 4 groups or fewer the centre's group is among the first anyway: reordering gains nothing, and a
+    // permuted table of contents is a few bytes longer, so attention-first can even be a few bytes later.
+    fRatio.note(state.first.plan.groups.length <= 4
+      ? `no gain possible: this image has only ${state.first.plan.groups.length} group${state.first.plan.groups.length === 1 ? "" : "s"} of 256×256, so the centre's group comes within the first few anyway (and a reordered table of contents costs a few bytes)`
+      : null);
     fLf.set(`${formatBytes(state.first.previewAt)} · ${formatSeconds(secondsAt(state.first.previewAt, s))}`);
     fHalf.set(`${formatBytes(bytesToShare(state.first.curve, 0.5))} / ${formatBytes(bytesToShare(state.scanline.curve, 0.5))}`);
   };
@@ -306,6 +348,7 @@ function factsLine(state) {
   const enc = state.encoded;
   return el("p", { class: "muted jxl-facts", "data-testid": "jxl-facts" },
     `${state.name}: ${width}×${height}, ${formatBytes(state.original.data.length)}, ${state.info.container ? "ISOBMFF container" : "bare codestream"}, ${frameText} ${f0.encoding}, ${plural(f0.num_groups, "group")} of ${f0.group_dim}×${f0.group_dim}, ${plural(f0.passes, "pass", "es")}`,
+    enc?.downscaledFrom ? ` · a copy scaled down from ${enc.downscaledFrom}` : "",
     enc ? ` · encoded here from ${formatBytes(enc.inputBytes)} in ${formatMs(enc.ms)} (${enc.settings.lossless ? "lossless" : `quality ${enc.settings.quality}`}, effort ${enc.settings.effort}, progressive)` : "",
     el("br"),
     `Attention centre (${state.center[0].toFixed(1)}, ${state.center[1].toFixed(1)}) by ${state.attention.model} · reordered in ${formatMs(state.first.ms)}${state.first.changed ? "" : " (already in this order)"} · salient area: ${state.salient.source}`);
@@ -355,6 +398,12 @@ const ordinal = (n) => `${n}${[, "st", "nd", "rd"][(n % 100 >> 3) ^ 1 && n % 10]
  *  byte count every frame. Only the latest request is kept. */
 function showNative(v, data, n) {
   v.wanted = n;
+  if (!v.decoding && !v.timer && v.img.dataset.bytes === String(n)) { v.wanted = null; return; } // already shown
+  // Until the pane shows these bytes it must not look like their answer (the previous image, labelled
+  // "complete file", stayed up for 10–15 s on a 6000×4000 file): say so, and dim it.
+  v.nativeStatus.textContent = "decoding…";
+  v.nativeStage.classList.add("jxl-stale");
+  v.node.dataset.nativeWanted = String(n);
   if (v.decoding || v.timer) return;
   const wait = v.readyAt - performance.now();
   if (wait > 0) {
@@ -377,12 +426,14 @@ function showNative(v, data, n) {
     v.img = next;
     next.dataset.drawn = String(drawn);
     next.dataset.bytes = String(bytes);
-    v.nativeStatus.textContent = bytes >= data.length ? "complete file" : drawn ? "partial image drawn" : "nothing drawn yet";
     if (v.url) URL.revokeObjectURL(v.url);
     v.url = url;
     v.decoding = false;
     v.readyAt = performance.now() + (performance.now() - started);
-    if (v.wanted !== null) showNative(v, data, v.wanted);
+    if (v.wanted !== null && v.wanted !== bytes) { showNative(v, data, v.wanted); return; } // still behind the slider
+    v.wanted = null;
+    v.nativeStatus.textContent = bytes >= data.length ? "complete file" : drawn ? "partial image drawn" : "nothing drawn yet";
+    v.nativeStage.classList.remove("jxl-stale");
   });
 }
 

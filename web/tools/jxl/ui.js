@@ -31,7 +31,14 @@ export function figure(label, testid) {
   const value = el("b", { text: "–" });
   const note = el("span", { text: label });
   const node = el("div", { class: "figure", "data-testid": testid }, value, note);
-  return { node, set(text, title) { value.textContent = text; if (title) node.title = title; } };
+  const explanation = el("small", { class: "figure-why", hidden: true, "data-testid": testid && `${testid}-why` });
+  node.append(explanation);
+  return {
+    node,
+    set(text, title) { value.textContent = text; if (title) node.title = title; },
+    /** An explanation under the figure (null: none). */
+    note(text) { explanation.hidden = !text; explanation.textContent = text || ""; },
+  };
 }
 
 /** An indeterminate progress line with a label. */

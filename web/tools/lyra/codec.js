@@ -19,7 +19,9 @@ let receiverPeer = null;
 export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
   if (!receiverPeer) {
     // One ORT thread: the receiver's work is a stream of tiny 20 ms frames (see worker.js).
-    const python = new PythonWorker(new URL("../../worker.js?threads=1", import.meta.url));
+    // and the page's choice of Lyra runtime (`?lyra-runtime=onnx`, see worker.js).
+    const runtime = new URLSearchParams(location.search).get("lyra-runtime") === "onnx" ? "&lyra-runtime=onnx" : "";
+    const python = new PythonWorker(new URL(`../../worker.js?threads=1${runtime}`, import.meta.url));
     const ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the receiver's Python worker did not start in time")), bootTimeoutMs);
       python.on((message) => {

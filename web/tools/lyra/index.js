@@ -10,6 +10,7 @@ import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS }
 import { call, listen, watchListeners } from "./rtc-call.js";
 import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
 import { mountComparison } from "./compare.js";
+import { runtimeDetails } from "./runtime.js";
 
 const MODELS = [ENCODER_MODEL, DECODER_MODEL];
 
@@ -33,13 +34,17 @@ export async function mount(panel, app) {
     return receiverBoot;
   };
   const ui = buildUi(panel);
+  const runtime = runtimeDetails(app);
+  ui.compareCard.before(runtime.node);
   const audio = new AudioEngine();
   let session = null; // the running stream
   let last = null; // the finished one (spectrograms, downloads, comparison)
 
   // The receiving peer's own Python worker takes seconds to boot: start it when the tab is opened,
   // not when the first stream asks for it.
-  const bootReceiver = () => app.ready.then(() => { if (MODELS.every((name) => modelFile(app, name))) receiverPeerCodec(); });
+  const bootReceiver = () => app.ready.then(() => {
+    if (MODELS.every((name) => modelFile(app, name))) { receiverPeerCodec(); runtime.refresh(); }
+  });
   panel.addEventListener("tool-shown", bootReceiver);
   // Any click in the panel counts as the user gesture that lets the page play sound.
   panel.addEventListener("pointerdown", () => { audio.unlock(); bootReceiver(); }, { capture: true });
@@ -276,6 +281,7 @@ export async function mount(panel, app) {
       receiver_worker: s.mode === "loopback" ? (s.receiverSeparate ? "own" : "shared") : "other tab",
       ice_candidate: pair ? `${pair.candidateType}/${pair.protocol}` : null,
       duration_s: round((v.samples ?? 0) / PLAYBACK_RATE, 2),
+      lyra_runtime: (await runtime.refresh().catch(() => null))?.active ?? null,
     };
     const packets = s.sender ? s.sender.packets : [];
     const mixedBitrates = new Set(packets.map((p) => p.length)).size > 1;

@@ -166,8 +166,13 @@ export function buildUi(panel) {
       text(figures.decode, `${v.decodeRecent.toFixed(2)} ms`);
       text(figures.underruns, String(v.underruns));
       figures.underruns.value.className = v.underruns ? "bad" : "good";
-      ui.health.hidden = !v.health;
-      ui.health.textContent = v.health || "";
+      // The playout engine judges the decoder; the sender's encoder is judged the same way here.
+      const slowEncoder = (v.encodeRecent ?? 0) > FRAME_MS
+        ? `This device needs ${v.encodeRecent.toFixed(1)} ms to encode each 20 ms of speech, slower than real time: the stream falls behind.`
+        : "";
+      const health = [v.health, slowEncoder].filter(Boolean).join(" ");
+      ui.health.hidden = !health;
+      ui.health.textContent = health;
     }
     if (v.encodeRecent !== undefined) text(figures.encode, `${v.encodeRecent.toFixed(2)} ms`);
     if (v.encodeRecent !== undefined && v.decodeRecent !== undefined) {
