@@ -3,7 +3,7 @@
 // the model runs in the worker through onnxruntime-web (one session, created on first use and reused).
 import { el, formatMs, setResult, download } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
-import { installLite, liteOverlay, liteText, modelSelect, offerLite } from "./lite.js";
+import { ensureLite, installLite, liteOverlay, liteText, modelSelect, offerLite } from "./lite.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
@@ -125,6 +125,7 @@ async function mountCard(card, app) {
       const shot = renderPending(file);
       grid.append(shot);
       try {
+        if (models.value !== "full") await ensureLite(app, lite);
         const result = await predictFile(app, file, predictor.value, models.value);
         results.push(result);
         fillResult(shot, file, result, lite);

@@ -14,8 +14,16 @@ export async function installLite(app) {
   const entry = (name) => (manifest.models || []).find((m) => m.name === name) || {};
   const lite = entry(LITE);
   const data = new Uint8Array(await (await fetch(`./models/${lite.weights_file}`)).arrayBuffer());
-  const info = await app.python.call("attention.set_lite_weights", { data }, [data.buffer]);
-  return { ...info, liteBytes: (lite.bytes || 0) + info.bytes, fullBytes: entry(FULL).bytes || 0 };
+  const info = await app.python.call("attention.set_lite_weights", { data: data.slice() });
+  return { ...info, liteBytes: (lite.bytes || 0) + info.bytes, fullBytes: entry(FULL).bytes || 0,
+    data, restarts: app.python.restarts };
+}
+
+/** A watchdog restart gives a fresh Python without the weights: install them again before use. */
+export async function ensureLite(app, lite) {
+  if (!lite || lite.restarts === app.python.restarts) return;
+  await app.python.call("attention.set_lite_weights", { data: lite.data.slice() });
+  lite.restarts = app.python.restarts;
 }
 
 /** The "model" select: full, full + lite side by side, or lite alone (disabled until installed). */
