@@ -103,8 +103,8 @@ def test_a_build_given_upstream_files_ships_every_model(upstream):
     if not dist:
         missing("not run through `python3 build.py test` (no CODECLAB_DIST)")
     index = json.loads((Path(dist) / "models" / "index.json").read_text())
-    assert set(index) == {"attention_center", "soundstream_encoder", "lyragan"}, index
+    assert set(index) == {"attention_center", "attention_lite", "soundstream_encoder", "lyragan"}, index
     repo = Path(__file__).resolve().parents[2]
-    for name in ("attention_center.onnx", "lyra/soundstream_encoder.onnx", "lyra/lyragan.onnx",
+    for name in ("attention_center.onnx", "attention_lite.onnx", "lyra/soundstream_encoder.onnx", "lyra/lyragan.onnx",
                  "lyra/quantizer_codebooks.npy", "lyra/lyragan.state_init.npz"):
         assert (repo / "build" / "models" / name).is_file(), name
