@@ -468,9 +468,11 @@ def test_real_time_holds_with_a_cpu_hog(lyra_page, long_wav, cpu_hog, cpython_mo
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert_same_audio(cpython_replay(cpython_models, export), decoded)
     duration = result["frames_played"] * 0.02
-    # Each underrun event deepens the ring by a frame; it must settle well before the end.
-    assert result["underrun_events"] <= 4, result
-    assert all(at < 0.6 * duration for at in result["underrun_at_s"]), (result["underrun_at_s"], duration)
+    # Each underrun event deepens the ring (by one or two frames, up to 12): it must settle, with room to
+    # spare below its ceiling, and well before the end of the stream.
+    timeline = (result["underrun_events"], result["underrun_at_s"], duration, result["ring_target_frames"])
+    assert result["underrun_events"] <= 8, timeline
+    assert all(at < 0.6 * duration for at in result["underrun_at_s"]), timeline
 
 
 def test_streams_one_after_another_in_one_page_each_arrive_whole(lyra_page, speech_wav):
