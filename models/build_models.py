@@ -6,6 +6,7 @@ TFLite→ONNX converter (or extracts the RVQ codebooks), and writes into
 ``out_dir``::
 
     attention_center.onnx
+    attention_lite.onnx  attention_lite.rigl     (RigL student, models/rigl/export.py)
     lyra/soundstream_encoder.onnx   lyra/soundstream_encoder.state_init.npz
     lyra/lyragan.onnx               lyra/lyragan.state_init.npz
     lyra/quantizer_codebooks.npy
@@ -183,9 +184,20 @@ def build_models(upstream: Path, out_dir: Path, cache_dir: Path, log=_log_defaul
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
         entries.append(_ship_source(manifest, source, out_dir, entry))
+    entries.append(_build_lite_attention(out_dir, log))
     manifest = {"converter": f"codeclab-tflite2onnx {_converter_version()}", "models": entries}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def _build_lite_attention(out_dir: Path, log) -> dict:
+    """The RigL-trained sparse attention student, from its committed packed checkpoint (models/rigl/)."""
+    from .rigl.export import build_lite
+
+    entry = build_lite(out_dir)
+    log(f"attention_lite: {entry['meta'].get('sparsity', 0):.0%} sparse -> {entry['file']} ({entry['bytes']} B graph) "
+        f"+ {entry['weights_file']} ({entry['weights_bytes'] / 1024:.0f} KiB packed weights)")
+    return entry
 
 
 def fetch_upstream(dest: Path, log=_log_default) -> Path:

@@ -89,6 +89,8 @@ def set_loss(page, percent: float, burst: float = 1.0, seed: int = 1234) -> None
 
 
 def stream_file(page, path: Path) -> tuple[dict, dict]:
+    # A summary left by an earlier stream of this page must not be taken for this stream's.
+    page.evaluate("delete document.querySelector('[data-testid=lyra-result]').dataset.result")
     page.set_input_files('[data-testid="lyra-input"]', str(path))
     result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     return result, page.evaluate("window.codeclab.lyra.export()")
@@ -466,9 +468,11 @@ def test_real_time_holds_with_a_cpu_hog(lyra_page, long_wav, cpu_hog, cpython_mo
     decoded = np.asarray(export["decoded"], dtype=np.float64)
     assert_same_audio(cpython_replay(cpython_models, export), decoded)
     duration = result["frames_played"] * 0.02
-    # Each underrun event deepens the ring by a frame; it must settle well before the end.
-    assert result["underrun_events"] <= 4, result
-    assert all(at < 0.6 * duration for at in result["underrun_at_s"]), (result["underrun_at_s"], duration)
+    # Each underrun event deepens the ring (by one or two frames, up to 12): it must settle, with room to
+    # spare below its ceiling, and well before the end of the stream.
+    timeline = (result["underrun_events"], result["underrun_at_s"], duration, result["ring_target_frames"])
+    assert result["underrun_events"] <= 8, timeline
+    assert all(at < 0.6 * duration for at in result["underrun_at_s"]), timeline
 
 
 def test_streams_one_after_another_in_one_page_each_arrive_whole(lyra_page, speech_wav):
@@ -509,6 +513,7 @@ def test_a_new_stream_clears_the_last_summary_and_a_newer_file_wins(lyra_page, s
     page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
     page.wait_for_function("window.codeclab.lyra.session !== null", timeout=30_000)
     assert summary.inner_text() == "", "the previous stream's summary stayed under the new one"
+    page.wait_for_function("window.codeclab.lyra.session === null", timeout=STREAM_TIMEOUT_MS)
     wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     # A long .lyra (slow to decode), then at once a bad one: the bad one's message stays.
     long_lyra = tmp_path / "long.lyra"

@@ -6,7 +6,7 @@ an undecodable image is ``codeclab.imaging.ImageError``, shared by every tool th
 
 from __future__ import annotations
 
-from codeclab.errors import CodeclabError, UnsupportedError
+from codeclab.errors import CodeclabError, FormatError, UnsupportedError
 
 
 class AttentionError(CodeclabError):
@@ -15,3 +15,7 @@ class AttentionError(CodeclabError):
 
 class AttentionUnsupportedError(AttentionError, UnsupportedError):
     """A valid image the model's frame cannot hold (e.g. an extreme aspect ratio)."""
+
+
+class LiteWeightsError(AttentionError, FormatError):
+    """The lite model's packed weights (attention_lite.rigl) are malformed; names the field and byte offset."""

@@ -11,10 +11,13 @@ from typing import Any
 
 from ..imaging import DecodedImage, decode_rgb, rgba_to_rgb
 from ..onnx_bridge import has_model
+from . import lite as lite_model
 from . import saliency
 from .errors import AttentionError
 from .geometry import rescale_point
 from .predict import MODEL_LABEL, MODEL_NAME, Prediction, predict_pixels_async
+
+MODEL_CHOICES = ("full", "lite", "both")   # the page's "model" select: full, lite (RigL), or both side by side
 
 
 def _decode(data: Any, rgba: Any, width: Any, height: Any) -> DecodedImage:
@@ -50,7 +53,7 @@ def _to_original_size(prediction: Prediction, size: tuple[int, int]) -> None:
 
 async def predict(data: Any = None, name: str | None = None, rgba: Any = None, width: int | None = None,
                   height: int | None = None, original_width: int | None = None, original_height: int | None = None,
-                  runner: Any = None, predictor: str = "auto") -> dict[str, Any]:
+                  runner: Any = None, predictor: str = "auto", models: str = "full") -> dict[str, Any]:
     """Attention centre of one image, from its file bytes or from RGBA pixels.
 
     Returns ``{x, y, width, height, model, predictor, frame_x, frame_y,
@@ -59,14 +62,35 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
     orientation, fallback_reason}``.  ``x``/``y`` are pixel indices of the
     original image (floats); ``heatmap_box`` is the [x0, y0, x1, y1] rectangle
     of original pixels the heatmap covers.
+
+    ``models``: ``"full"`` (Google's model, or the fallback), ``"lite"`` (the
+    RigL-trained sparse student, see :func:`set_lite_weights`) or ``"both"``:
+    the full answer plus ``lite`` (the student's answer, same keys without the
+    heatmap) and ``lite_distance`` (between the two centres, in 640x480 frame
+    pixels).
     """
+    if models not in MODEL_CHOICES:
+        raise AttentionError(f"unknown models {models!r}: choose one of {', '.join(MODEL_CHOICES)}")
     started = time.perf_counter()
     image = _decode(data, rgba, width, height)
     decode_ms = (time.perf_counter() - started) * 1000.0
-    prediction = await predict_pixels_async(image.source, runner=runner, predictor=predictor)
-    if original_width and original_height and (int(original_width), int(original_height)) != (image.width, image.height):
-        _to_original_size(prediction, (int(original_width), int(original_height)))
+    original = (int(original_width), int(original_height)) if original_width and original_height else None
+    if original == (image.width, image.height):
+        original = None
+    if models == "lite":
+        prediction = await lite_model.predict_lite_pixels(image.source, runner)
+    else:
+        prediction = await predict_pixels_async(image.source, runner=runner, predictor=predictor)
+    if original:
+        _to_original_size(prediction, original)
     result = prediction.to_dict()
+    if models == "both":
+        second = await lite_model.predict_lite_pixels(image.source, runner)
+        if original:
+            _to_original_size(second, original)
+        result["lite"] = second.to_dict(heatmap=False)
+        result["lite_distance"] = float(((second.frame_x - prediction.frame_x) ** 2
+                                         + (second.frame_y - prediction.frame_y) ** 2) ** 0.5)
     result["timings"] = {"decode_ms": decode_ms, **result["timings"],
                          "total_ms": (time.perf_counter() - started) * 1000.0}
     result.update(name=name, format=image.format, mode=image.mode, orientation=image.orientation)
@@ -74,7 +98,14 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
 
 
 def status(runner: Any = None) -> dict[str, Any]:
-    """Which predictor the page will get: the model, or the labelled fallback."""
+    """Which predictor the page will get: the model, or the labelled fallback; and whether the lite one runs."""
+    lite = lite_model.installed_weights()
+    found = {"lite": lite.label if lite_model.lite_available(runner, lite) else None}
     if has_model(runner, MODEL_NAME):
-        return {"predictor": "model", "model": MODEL_LABEL}
-    return {"predictor": "fallback", "model": saliency.NAME}
+        return {"predictor": "model", "model": MODEL_LABEL, **found}
+    return {"predictor": "fallback", "model": saliency.NAME, **found}
+
+
+def set_lite_weights(data: Any) -> dict[str, Any]:
+    """Install the lite model's packed weights (``attention_lite.rigl`` as fetched by the page)."""
+    return lite_model.set_weights(bytes(data))

@@ -3,6 +3,7 @@
 // the model runs in the worker through onnxruntime-web (one session, created on first use and reused).
 import { el, formatMs, setResult, download } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
+import { ensureLite, installLite, liteOverlay, liteText, modelSelect, offerLite } from "./lite.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
@@ -30,6 +31,9 @@ async function mountCard(card, app) {
   const predictor = el("select", { id: "attention-predictor", "data-testid": "attention-predictor" },
     el("option", { value: "auto", text: "model (fallback if not installed)" }),
     el("option", { value: "fallback", text: "fallback: spectral residual saliency" }));
+  const models = modelSelect();
+  let lite = null;
+  const modelText = () => MODEL_TEXT + (lite ? liteText(lite) : "");
   const summary = el("p", { class: "muted attention-summary", "data-testid": "attention-summary" });
   const grid = el("div", { class: "attention-grid", "data-testid": "attention-result" });
   const exportJson = el("button", { class: "secondary", disabled: true, text: "Export JSON", "data-testid": "attention-export-json" });
@@ -47,6 +51,7 @@ async function mountCard(card, app) {
     el("div", { class: "row attention-controls" },
       el("label", { for: "attention-heat" }, heatToggle, " show weighting map"),
       el("label", { for: "attention-predictor" }, "predictor ", predictor),
+      el("label", { for: "attention-models" }, "model ", models),
       exportJson, exportCsv, clear),
     summary, grid,
   );
@@ -79,13 +84,20 @@ async function mountCard(card, app) {
       ? MODEL_TEXT
       : `Fallback predictor: spectral-residual saliency (codeclab's own, not Google's model). The attention-center model is not installed: ${app.modelsReason()}.`;
     status.dataset.predictor = app.modelAvailable("attention_center") ? "model" : "fallback";
+    return installLite(app).then((found) => {
+      lite = found;
+      if (!lite) return;
+      offerLite(models, lite);
+      status.append(liteText(lite));
+      status.dataset.lite = lite.label;
+    }, (err) => addError("lite model", err));
   }).catch(() => { status.textContent = "Python failed to start: this tool is unavailable."; });
   document.addEventListener("model-progress", (e) => {
     if (e.detail.label !== "attention_center") return;
     const { received, total, compiling, ready } = e.detail;
     if (ready) {
       progress.hidden = true;
-      status.textContent = app.modelAvailable("attention_center") ? MODEL_TEXT : status.textContent;
+      status.textContent = app.modelAvailable("attention_center") ? modelText() : status.textContent;
       return;
     }
     progress.hidden = false;
@@ -113,12 +125,15 @@ async function mountCard(card, app) {
       const shot = renderPending(file);
       grid.append(shot);
       try {
-        const result = await predictFile(app, file, predictor.value);
+        if (models.value !== "full") await ensureLite(app, lite);
+        const result = await predictFile(app, file, predictor.value, models.value);
         results.push(result);
-        fillResult(shot, file, result);
+        fillResult(shot, file, result, lite);
         setResult(grid, {
           x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms,
           model: result.model, predictor: result.predictor, file: result.file, count: results.length,
+          lite: result.lite ? { x: result.lite.x, y: result.lite.y, model: result.lite.model,
+            ms: result.lite.timings.inference_ms, distance: result.lite_distance } : null,
         });
         update();
       } catch (err) {
@@ -128,13 +143,15 @@ async function mountCard(card, app) {
     }
     card.classList.remove("busy");
     progress.hidden = true;
-    if (app.modelAvailable("attention_center")) status.textContent = MODEL_TEXT;
+    if (app.modelAvailable("attention_center")) status.textContent = modelText();
   }
 }
 
 function exported(r) {
   return { file: r.file, width: r.width, height: r.height, x: r.x, y: r.y, model: r.model, predictor: r.predictor,
-    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, timings: r.timings };
+    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, timings: r.timings,
+    ...(r.lite ? { lite: { x: r.lite.x, y: r.lite.y, frame_x: r.lite.frame_x, frame_y: r.lite.frame_y, model: r.lite.model,
+      timings: r.lite.timings }, lite_distance: r.lite_distance } : {}) };
 }
 
 function toCsv(results) {
@@ -143,7 +160,7 @@ function toCsv(results) {
   return rows.map((row) => row.map((v) => `"${String(v).replaceAll('"', '""')}"`).join(",")).join("\n");
 }
 
-async function predictFile(app, file, predictor) {
+async function predictFile(app, file, predictor, models) {
   if (file.size > MAX_FILE_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; codeclab takes images up to ${MAX_FILE_BYTES / 1e6} MB`);
   const started = performance.now();
   const size = await imageSize(file).catch(() => null);
@@ -165,12 +182,12 @@ async function predictFile(app, file, predictor) {
       throw new Error(`the image is ${size.width}×${size.height} (${Math.round((size.width * size.height) / 1e6)} MP), too large for this browser to decode`);
     }
     reply = await app.python.call("attention.predict",
-      { rgba, width: w, height: h, name: file.name, original_width: size.width, original_height: size.height, predictor },
+      { rgba, width: w, height: h, name: file.name, original_width: size.width, original_height: size.height, predictor, models },
       [rgba.buffer]);
     reply.downscaled = `${w}×${h}`;
   } else {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const args = { data: bytes, name: file.name, predictor };
+    const args = { data: bytes, name: file.name, predictor, models };
     if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
       // JPEG: Python still checks the file, but takes the pixels from the browser's libjpeg-turbo
       // decode, which matches upstream's (see codeclab.attention.service._decode).
@@ -232,12 +249,13 @@ function unreadablePreview() {
 }
 
 /** Turn a pending card into the result: the point, the weighting map and the figures. */
-function fillResult(shot, file, r) {
+function fillResult(shot, file, r, lite) {
   const figure = shot.querySelector(".attention-figure");
   figure.style.aspectRatio = `${r.width}/${r.height}`;
   const heat = el("canvas", { class: "heat" });
   const marker = el("div", { class: "attention-marker", style: `left:${((r.x + 0.5) / r.width) * 100}%;top:${((r.y + 0.5) / r.height) * 100}%` });
-  figure.append(heat, marker);
+  const second = liteOverlay(r, lite);
+  figure.append(heat, marker, ...(second.marker ? [second.marker] : []));
   const fallback = r.predictor === "fallback";
   shot.querySelector("figcaption").replaceChildren(
     el("strong", { text: file.name }),
@@ -245,7 +263,8 @@ function fillResult(shot, file, r) {
       `(${r.x.toFixed(1)}, ${r.y.toFixed(1)})`, el("span", { class: "muted", text: ` of ${r.width}×${r.height}` })),
     el("div", { class: "muted" }, `inference ${formatMs(r.ms)} · total ${formatMs(r.total_ms)}`,
       r.downscaled ? ` · sent to Python as ${r.downscaled}` : ""),
-    el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : "attention-center model" }));
+    el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : r.predictor === "lite" ? r.model : "attention-center model" }),
+    ...(second.line ? [second.line] : []));
   shot.className = "attention-shot";
   Object.assign(shot.dataset, { x: r.x, y: r.y, predictor: r.predictor, resultAt: String(performance.now()) });
   shot.title = r.model;

@@ -1,0 +1,45 @@
+"""The student's layer list, shared by training (student.py, torch) and the build (export.py, no torch).
+
+Input: a 160x120 frame; output: logits over 15x20 cells of 8x8 frame pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FRAME_HEIGHT, FRAME_WIDTH = 120, 160
+GRID_HEIGHT, GRID_WIDTH = 15, 20
+CELL = 8                                # frame pixels per grid cell
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    name: str
+    c_in: int
+    c_out: int
+    kernel: int
+    stride: int = 1
+    dilation: int = 1
+    groups: int = 1
+    relu: bool = True                   # conv -> batch norm -> ReLU (folded to conv + bias at export)
+
+
+def _block(name: str, c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> list[ConvSpec]:
+    """Depthwise-separable block: 3x3 depthwise, then 1x1 pointwise."""
+    return [ConvSpec(f"{name}.dw", c_in, c_in, 3, stride, dilation, groups=c_in),
+            ConvSpec(f"{name}.pw", c_in, c_out, 1)]
+
+
+# 120x160 -> 60x80 -> 30x40 -> 15x20; then dilated blocks at 15x20 for a wide receptive field.
+BACKBONE: list[ConvSpec] = [
+    ConvSpec("stem", 3, 24, 3, stride=2),
+    *_block("b1", 24, 48, stride=2),
+    *_block("b2", 48, 96, stride=2),
+    *_block("b3", 96, 128),
+    *_block("b4", 128, 128, dilation=2),
+    *_block("b5", 128, 128, dilation=4),
+]
+# Global context: the mean over the grid through a 1x1 conv, added to every cell.
+CONTEXT = ConvSpec("context", 128, 128, 1)
+HEAD = [ConvSpec("head.mix", 128, 64, 1), ConvSpec("head.out", 64, 1, 1, relu=False)]
+ARCHITECTURE: list[ConvSpec] = [*BACKBONE, CONTEXT, *HEAD]

@@ -1,0 +1,134 @@
+"""The held-out table: every trained student, through the code that ships, against the teacher.
+
+    python3 -m models.rigl.evaluate            # writes docs/rigl/results.json (+ the runs' histories)
+
+Each student is packed exactly as the page downloads it (nonzeros as float16 +
+bitmask, zlib), unpacked by ``codeclab.attention.lite``, and run as the
+hand-built ONNX graph in CPython onnxruntime through ``predict_lite_pixels`` —
+the page's own prediction path — on the held-out images (photos never used in
+training, augmented).  Centre error is the distance to the teacher's centre in
+the 640x480 frame.  Also measured: the trivial "image centre" predictor, the
+teacher's own size, and per-image inference time in CPython onnxruntime (one
+thread); the page's onnxruntime-web times come from tests/bench or the e2e test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .data import HELD_OUT, REPO, Samples, cached_split, split_images
+from .export import build_graph, pack_run
+from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, RUNS
+
+RESULTS = REPO / "docs" / "rigl" / "results.json"
+ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long"]
+
+
+def held_out_images(samples: Samples) -> list[np.ndarray]:
+    """The held-out images again (the generator is seeded), checked against the labelled cache."""
+    images, _, _ = split_images("held", HELD_COUNT, HELD_SEED)
+    sizes = np.array([(image.shape[1], image.shape[0]) for image in images])
+    if not np.array_equal(sizes, samples.sizes):
+        raise RuntimeError("regenerated held-out images differ from the labelled cache: delete .cache/rigl")
+    return images
+
+
+def errors_of(predictions: list[tuple[float, float]], samples: Samples) -> np.ndarray:
+    return np.hypot(*(np.asarray(predictions, np.float64) - samples.centre_big.astype(np.float64)).T)
+
+
+def centre_baseline(samples: Samples) -> list[tuple[float, float]]:
+    import codeclab.attention.geometry as geometry
+    from codeclab.attention.preprocess import pad_geometry
+
+    return [geometry.original_to_frame((w - 1) / 2, (h - 1) / 2, pad_geometry(int(w), int(h))) for w, h in samples.sizes]
+
+
+def evaluate_student(packed: bytes, images: list[np.ndarray]) -> tuple[list[tuple[float, float]], float]:
+    from codeclab.attention import lite
+    from codeclab.onnx_bridge import OnnxRunner
+
+    weights = lite.unpack(packed)
+    graph = build_graph({name: list(t.shape) for name, t in weights.tensors.items()}).SerializeToString()
+    runner = OnnxRunner(models={lite.LITE_MODEL_NAME: graph}, num_threads=1)
+    points, times = [], []
+    for image in images:
+        prediction = asyncio.run(lite.predict_lite_pixels(image, runner, weights))
+        points.append((prediction.frame_x, prediction.frame_y))
+        times.append(prediction.timings["inference_ms"])
+    return points, float(np.median(times[1:]))
+
+
+def teacher_time(images: list[np.ndarray], count: int = 12) -> float:
+    from codeclab.attention.predict import predict_pixels
+    from codeclab.onnx_bridge import OnnxRunner
+
+    runner = OnnxRunner(model_dir=MODEL_DIR, num_threads=1)
+    times = [predict_pixels(image, runner, "model").timings["inference_ms"] for image in images[:count]]
+    return float(np.median(times[1:]))
+
+
+def summary(errors: np.ndarray) -> dict:
+    return {"median_px": round(float(np.median(errors)), 1), "p90_px": round(float(np.percentile(errors, 90)), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m models.rigl.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    import torch
+
+    from codeclab.attention import lite
+
+    torch.set_num_threads(1)
+    samples = cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR)
+    images = held_out_images(samples)
+    teacher_file = MODEL_DIR / "attention_center.onnx"
+    teacher_bytes = teacher_file.read_bytes()
+    rows = [{"name": "teacher (full)", "kind": "teacher", "median_px": 0.0, "p90_px": 0.0,
+             "download_bytes": len(teacher_bytes), "download_gzip_bytes": len(gzip.compress(teacher_bytes, 9)),
+             "cpython_ms": round(teacher_time(images), 2)},
+            {"name": "image centre", "kind": "baseline", **summary(errors_of(centre_baseline(samples), samples)),
+             "download_bytes": 0}]
+    records = {}
+    for name in ORDER:
+        path = RUNS / f"{name}.pt"
+        if not path.is_file():
+            continue
+        run = torch.load(path, weights_only=False)
+        packed = pack_run(run)
+        (RUNS.parent / "packed").mkdir(parents=True, exist_ok=True)
+        (RUNS.parent / "packed" / f"{name}.rigl").write_bytes(packed)  # for tests/bench/bench_attention_lite.py
+        points, ms = evaluate_student(packed, images)
+        errors = errors_of(points, samples)
+        record = run["record"]
+        records[name] = record
+        graph_bytes = len(build_graph({k: list(v.shape) for k, v in lite.unpack(packed).tensors.items()})
+                          .SerializeToString())
+        rows.append({"name": name, "kind": record["method"], "sparsity": round(record["sparsity"], 3),
+                     **summary(errors), "download_bytes": len(packed) + graph_bytes, "weights_bytes": len(packed),
+                     "graph_bytes": graph_bytes, "cpython_ms": round(ms, 2),
+                     "per_photo_median_px": {HELD_OUT[p]: round(float(np.median(errors[samples.photo == p])), 1)
+                                             for p in range(len(HELD_OUT))},
+                     "train_seconds": round(record["train_seconds"]), "steps": record["steps"]})
+        print(f"{name:9s} sparsity {record['sparsity']:.3f}  median {rows[-1]['median_px']:6.1f}  "
+              f"p90 {rows[-1]['p90_px']:6.1f}  {len(packed) / 1024:7.1f} KiB  {ms:.2f} ms", file=sys.stderr)
+    result = {"held_out_photos": list(HELD_OUT), "held_out_images": len(samples), "rows": rows,
+              "measured": time.strftime("%Y-%m-%d", time.gmtime())}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    (args.out.parent / "runs.json").write_text(json.dumps(records, indent=1))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Plots and the README table from docs/rigl/{runs,results}.json (written by models.rigl.evaluate).
+
+    python3 -m models.rigl.plot        # docs/rigl/curves.png, docs/rigl/heldout.png; prints the markdown table
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "rigl"
+COLOURS = {"dense": "black", "rigl": "tab:red", "set": "tab:blue", "static": "tab:green"}
+STYLES = {80: ":", 90: "-", 95: "--", 0: "-"}
+
+
+def _style(name: str, record: dict) -> dict:
+    percent = round(100 * record.get("target_sparsity", 0))
+    return {"color": COLOURS[record["method"]], "linestyle": STYLES.get(percent, "-"), "label": name}
+
+
+def curves(runs: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for name, record in runs.items():
+        history, style = record["history"], _style(name, record)
+        axes[0].plot(history["step"], history["loss"], **style)
+        axes[1].plot(history["step"], history["centre_px"], **style)
+        axes[2].plot(history["step"], [100 * s for s in history["sparsity"]], **style)
+        if record["method"] in ("rigl", "set"):
+            axes[2].plot(history["step"], [100 * m / max(1, history["moved"][-1]) for m in history["moved"]],
+                         color=style["color"], linestyle=style["linestyle"], alpha=0.35)
+    axes[0].set(title="distillation loss (KL + centre), training batches", xlabel="step", yscale="log")
+    axes[1].set(title="centre error on training batches (640x480 px)", xlabel="step")
+    axes[2].set(title="sparsity % (flat lines); cumulative connections moved,\n% of the run's total (faint: RigL/SET)",
+                xlabel="step", ylim=(-2, 102))
+    axes[0].legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def heldout(results: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [row for row in results["rows"] if row["kind"] not in ("teacher", "baseline")]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.8))
+    for i, row in enumerate(rows):
+        colour = COLOURS[row["kind"]]
+        ax.barh(i, row["p90_px"], color=colour, alpha=0.25, height=0.7)
+        ax.barh(i, row["median_px"], color=colour, height=0.7)
+        ax.annotate(f"{row['median_px']:.1f} / {row['p90_px']:.1f} px   {row['download_bytes'] / 1024:.1f} KiB",
+                    (row["p90_px"], i), textcoords="offset points", xytext=(5, -3), fontsize=8)
+    ax.set_yticks(range(len(rows)), [f"{row['name']} ({100 * row.get('sparsity', 0):.0f} %)" for row in rows])
+    ax.invert_yaxis()
+    baseline = next(row for row in results["rows"] if row["kind"] == "baseline")
+    ax.axvline(baseline["median_px"], color="grey", linestyle="--", linewidth=1,
+               label=f"'image centre' predictor, median {baseline['median_px']} px")
+    ax.axvline(20, color="tab:orange", linestyle=":", linewidth=1.5, label="quality bar: median 20 px")
+    teacher = next(row for row in results["rows"] if row["kind"] == "teacher")
+    ax.set(xlabel="centre error vs teacher, 640x480 frame px (solid: median, light: p90)", xlim=(0, 190),
+           title=f"held-out: {results['held_out_images']} images of {len(results['held_out_photos'])} unseen photos; "
+                 f"download = packed weights + graph (teacher: {teacher['download_bytes'] / 2 ** 20:.2f} MiB)")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.title.set_fontsize(10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def markdown(results: dict) -> str:
+    lines = ["| model | sparsity | centre error vs teacher, median / p90 (640×480 px) | download | "
+             "inference, CPython onnxruntime 1 thread |", "|---|---|---|---|---|"]
+    for row in results["rows"]:
+        if row["kind"] == "teacher":
+            size = f"{row['download_bytes'] / 2 ** 20:.2f} MiB ({row['download_gzip_bytes'] / 2 ** 20:.2f} MiB gzipped)"
+            lines.append(f"| full attention-center (teacher) | 0 | — | {size} | {row['cpython_ms']:.1f} ms |")
+        elif row["kind"] == "baseline":
+            lines.append(f"| image centre (no model) | — | {row['median_px']} / {row['p90_px']} | 0 | — |")
+        else:
+            lines.append(f"| {row['name']} ({row['kind']}) | {100 * row['sparsity']:.1f} % | {row['median_px']} / "
+                         f"{row['p90_px']} | {row['download_bytes'] / 1024:.1f} KiB | {row['cpython_ms']:.2f} ms |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    runs = json.loads((DOCS / "runs.json").read_text())
+    results = json.loads((DOCS / "results.json").read_text())
+    curves(runs, DOCS / "curves.png")
+    heldout(results, DOCS / "heldout.png")
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

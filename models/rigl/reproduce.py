@@ -1,0 +1,60 @@
+"""Every step behind the README's RigL section, in order (about 30 minutes on 2 shared cores).
+
+    python3 -m models.rigl.reproduce [--steps 500] [--parallel 2] [--only rigl90,set90]
+
+1. label the training and held-out images with the teacher (cached in .cache/rigl/);
+2. train the students, one thread each, ``--parallel`` at a time;
+3. ``models.rigl.evaluate``: the held-out table -> docs/rigl/results.json, runs.json;
+4. ``models.rigl.plot``: docs/rigl/*.png and the markdown table.
+
+Choosing and packing the shipped student stays a separate, deliberate step
+(``python3 -m models.rigl.export --run NAME``) — see the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from .data import cached_split
+from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, TRAIN_COUNT, TRAIN_SEED
+
+# name: (method, sparsity, multiple of --steps)
+RUNS = {"dense": ("dense", 0.0, 1), "rigl80": ("rigl", 0.8, 1), "rigl90": ("rigl", 0.9, 1), "rigl95": ("rigl", 0.95, 1),
+        "set90": ("set", 0.9, 1), "static90": ("static", 0.9, 1), "set95": ("set", 0.95, 1),
+        "static95": ("static", 0.95, 1), "rigl90-long": ("rigl", 0.9, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m models.rigl.reproduce", description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--only", help="comma-separated run names (default: all)")
+    args = parser.parse_args(argv)
+    cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR)
+    cached_split("train", TRAIN_COUNT, TRAIN_SEED, MODEL_DIR)
+    names = args.only.split(",") if args.only else list(RUNS)
+    pending = list(names)
+    running: list[subprocess.Popen] = []
+    while pending or running:
+        while pending and len(running) < args.parallel:
+            name = pending.pop(0)
+            method, sparsity, multiple = RUNS[name]
+            running.append(subprocess.Popen([sys.executable, "-m", "models.rigl.train", "--method", method,
+                                             "--sparsity", str(sparsity), "--steps", str(args.steps * multiple),
+                                             "--name", name]))
+        time.sleep(2)
+        for process in [p for p in running if p.poll() is not None]:
+            running.remove(process)
+            if process.returncode:
+                print(f"training failed: {process.args}", file=sys.stderr)
+                return 1
+    for module in ("models.rigl.evaluate", "models.rigl.plot"):
+        subprocess.run([sys.executable, "-m", module], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

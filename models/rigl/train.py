@@ -1,0 +1,131 @@
+"""Train one student by distillation from the attention-center teacher.
+
+    python3 -m models.rigl.train --method rigl --sparsity 0.9 --steps 700
+
+``--method``: ``dense`` | ``static`` (fixed ERK mask) | ``set`` (random regrowth)
+| ``rigl`` (gradient regrowth).  The loss is the KL divergence from the
+teacher's weighting map (pooled to the student's 15x20 cells) to the
+student's, plus a smooth-L1 on the centre in cell units.  One CPU thread
+(``torch.set_num_threads(1)``): the machine is shared.
+
+Writes ``.cache/rigl/runs/<name>.pt`` (weights, masks, history) — the export
+and the table read it from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import CACHE, Samples, cached_split
+from .sparsity import SparseSchedule, apply_masks, init_sparse, mask_gradients, rewire
+from .student import CELL, Student
+
+RUNS = CACHE / "runs"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "build" / "models"
+TRAIN_COUNT, HELD_COUNT = 3000, 160
+TRAIN_SEED, HELD_SEED = 1, 2
+
+
+def run_name(method: str, sparsity: float) -> str:
+    return "dense" if method == "dense" else f"{method}{round(sparsity * 100)}"
+
+
+def distillation_loss(log_map: torch.Tensor, centre: torch.Tensor, target_map: torch.Tensor,
+                      target_centre: torch.Tensor, centre_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Returns (loss, mean centre error in student-frame pixels)."""
+    kl = F.kl_div(log_map.flatten(1), target_map.flatten(1), reduction="batchmean")
+    centre_loss = F.smooth_l1_loss(centre / CELL, target_centre / CELL)
+    error = (centre - target_centre).norm(dim=1).mean()
+    return kl + centre_weight * centre_loss, error
+
+
+def to_tensors(samples: Samples, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return (torch.from_numpy(samples.frames[index].astype(np.float32)),
+            torch.from_numpy(samples.maps[index]), torch.from_numpy(samples.centre_small[index]))
+
+
+def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int = 32, lr: float = 3e-3,
+          delta_t: int = 20, end_fraction: float = 0.75, alpha: float = 0.3, seed: int = 0,
+          log=print) -> tuple[Student, dict]:
+    """Train a student on ``samples``; returns it (eval mode) and its run record."""
+    torch.manual_seed(seed)
+    model = Student()
+    schedule = SparseSchedule(delta_t=delta_t, t_end=max(1, int(end_fraction * steps)), alpha=alpha)
+    state = init_sparse(model, method, sparsity, schedule, seed=seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    history = {"step": [], "loss": [], "centre_px": [], "sparsity": [], "moved": []}
+    started = time.perf_counter()
+    running = []
+    moved = 0
+    model.train()
+    for step in range(steps):
+        for group in optimizer.param_groups:  # cosine learning-rate decay
+            group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
+        index = rng.choice(len(samples), size=min(batch, len(samples)), replace=False)
+        frames, maps, centres = to_tensors(samples, index)
+        log_map, centre = model(frames)
+        loss, error = distillation_loss(log_map, centre, maps, centres)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        moved += rewire(model, state, step, optimizer)  # reads the dense gradient
+        mask_gradients(model, state)
+        optimizer.step()
+        apply_masks(model, state)  # Adam's moments would otherwise move inactive weights
+        running.append((loss.item(), error.item()))
+        if (step + 1) % 10 == 0 or step == steps - 1:
+            loss_mean, error_mean = np.mean(running, axis=0)
+            running.clear()
+            history["step"].append(step + 1)
+            history["loss"].append(float(loss_mean))
+            history["centre_px"].append(float(error_mean) * 4.0)  # in 640x480 frame pixels
+            history["sparsity"].append(state.sparsity())
+            history["moved"].append(moved)
+            if (step + 1) % 100 == 0 or step == steps - 1:
+                log(f"  step {step + 1:5d}  loss {loss_mean:.4f}  centre {error_mean * 4:.1f} px (640x480)  "
+                    f"sparsity {state.sparsity():.3f}  moved {moved}  {time.perf_counter() - started:.0f} s")
+    model.eval()
+    record = {"method": method, "target_sparsity": sparsity if method != "dense" else 0.0,
+              "sparsity": state.sparsity(), "steps": steps, "batch": batch, "lr": lr, "delta_t": delta_t,
+              "t_end": schedule.t_end, "alpha": alpha, "seed": seed, "mask_updates": state.updates,
+              "train_seconds": time.perf_counter() - started, "threads": torch.get_num_threads(),
+              "history": history}
+    return model, {"record": record, "masks": state.masks}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m models.rigl.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--method", choices=("dense", "static", "set", "rigl"), required=True)
+    parser.add_argument("--sparsity", type=float, default=0.9)
+    parser.add_argument("--steps", type=int, default=700)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--delta-t", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--name", help="run name (default: method + sparsity, e.g. rigl90)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    samples = cached_split("train", TRAIN_COUNT, TRAIN_SEED, MODEL_DIR)
+    name = args.name or run_name(args.method, args.sparsity)
+    print(f"{name}: {len(samples)} training images, {args.steps} steps of {args.batch}", file=sys.stderr)
+    model, result = train(samples, args.method, args.sparsity, args.steps, args.batch, delta_t=args.delta_t,
+                          seed=args.seed, log=lambda m: print(m, file=sys.stderr))
+    RUNS.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "masks": result["masks"], "record": result["record"]},
+               RUNS / f"{name}.pt")
+    (RUNS / f"{name}.json").write_text(json.dumps(result["record"], indent=1))
+    print(f"{name}: {result['record']['train_seconds']:.0f} s -> {RUNS / name}.pt", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""A tiny training run (the real ones are not part of CI): RigL on two generated images."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from models.rigl.data import Samples, pool_map, student_frame
+from models.rigl.sparsity import sparse_parameters
+from models.rigl.train import train
+
+
+def _disc_image(cx: float, cy: float, size=(200, 300)) -> tuple[np.ndarray, np.ndarray]:
+    """A dark photo-like image with one bright disc; its 'teacher map' is a blob on the disc."""
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = np.exp(-((xx - cx * w) ** 2 + (yy - cy * h) ** 2) / (2 * 15.0 ** 2))
+    image = np.clip(40 + 200 * disc[..., None] * np.array([1.0, 0.8, 0.5]), 0, 255).astype(np.uint8)
+    frame_y, frame_x = np.mgrid[0:480, 0:640]
+    # the image fills the frame's width (300x200 -> 640x427, padded 26 rows above)
+    weights = np.exp(-((frame_x - cx * 640) ** 2 + (frame_y - (26 + cy * 427)) ** 2) / (2 * 40.0 ** 2))
+    return image, weights.astype(np.float32)
+
+
+def _samples() -> Samples:
+    frames, maps, centres = [], [], []
+    for cx, cy in ((0.25, 0.3), (0.7, 0.65)):
+        image, weights = _disc_image(cx, cy)
+        frames.append(student_frame(image).astype(np.float16))
+        maps.append(pool_map(weights))
+        centres.append((cx * 160, 6.5 + cy * 106.75))
+    return Samples(frames=np.stack(frames), centre_small=np.array(centres, np.float32),
+                   centre_big=np.array(centres, np.float32) * 4, maps=np.stack(maps),
+                   sizes=np.array([(300, 200)] * 2, np.int32), photo=np.zeros(2, np.int16), names=["disc"])
+
+
+def test_a_few_rigl_steps_keep_the_masks_and_reduce_the_loss():
+    torch.set_num_threads(1)
+    model, result = train(_samples(), "rigl", 0.9, steps=60, batch=2, lr=3e-3, delta_t=5, seed=0, log=lambda m: None)
+    record, masks = result["record"], result["masks"]
+    history = record["history"]
+    assert record["mask_updates"] == len(range(5, 45, 5))  # every ΔT until 75 % of the run
+    assert history["moved"][-1] > 0  # connections really moved
+    assert all(abs(s - history["sparsity"][0]) < 1e-12 for s in history["sparsity"])
+    assert abs(history["sparsity"][0] - 0.9) < 0.01
+    params = sparse_parameters(model)
+    for name, mask in masks.items():
+        assert bool((params[name][~mask] == 0).all()), name
+    assert np.mean(history["loss"][-2:]) < 0.7 * np.mean(history["loss"][:1])
+    assert history["centre_px"][-1] < history["centre_px"][0]
+    with torch.no_grad():
+        _, centre = model(torch.from_numpy(_samples().frames.astype(np.float32)))
+    assert bool(torch.isfinite(centre).all()) and bool((centre[:, 0] < 160).all())
