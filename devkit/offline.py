@@ -23,7 +23,7 @@ GROUPS: list[tuple[str, str]] = [
     ("pyodide/", "python"),
     ("py/", "python"),
     ("vendor/ort/", "models-runtime"),
-    ("models/attention_center", "attention"),
+    ("models/attention_", "attention"),  # the attention-center model and the lite one
     ("models/lyra/", "lyra"),
     ("vendor/litert/", "lyra"),
     ("vendor/litert-wasm-utils/", "lyra"),
@@ -36,7 +36,7 @@ GROUP_LABELS = {
     "shell": "The page (shell)",
     "python": "Python runtime (Pyodide, numpy, Pillow, codeclab)",
     "models-runtime": "Model runtime (onnxruntime-web)",
-    "attention": "Attention model",
+    "attention": "Attention models",
     "lyra": "Lyra models and their runtime (LiteRT.js)",
     "jxl": "JPEG XL codec (libjxl)",
     "basis": "Basis Universal encoder and transcoder",
