@@ -302,7 +302,12 @@ export class Receiver {
     this.player.port.postMessage({ type: "drain" });
   }
 
-  decodedAudio() { return concat(this.decoded); }
+  /** The whole decoded stream, one array (kept as that one array: a long stream is not held twice). */
+  decodedAudio() {
+    const all = concat(this.decoded);
+    this.decoded = [all];
+    return all;
+  }
 }
 
 /** Everything for one streaming session: link, peers, player. */
