@@ -527,3 +527,21 @@ def test_a_new_stream_clears_the_last_summary_and_a_newer_file_wins(lyra_page, s
     error = page.locator('[data-testid="lyra-error"]')
     assert error.is_visible() and "text file" in error.inner_text().lower()
     assert not (page.get_attribute('[data-testid="lyra-file-result"]', "data-result") or "").count("long.lyra")
+
+
+def test_the_receiving_peer_starts_when_the_tab_opens(browser, site, lyra_dist):
+    """Its Python worker boots on opening the Speech tab, not on the first stream (which waited 10-25 s)."""
+    page, _ = open_app(browser, site.url + "#attention")
+    try:
+        before = len(page.workers)
+        page.click('[data-testid="tab-lyra"]')  # the tab button, not a click inside the panel
+        page.wait_for_function("document.getElementById('panel-lyra').hidden === false")
+        deadline = 60.0
+        while len(page.workers) <= before and deadline > 0:
+            page.wait_for_timeout(250)
+            deadline -= 0.25
+        urls = [worker.url for worker in page.workers]
+        assert len(page.workers) > before, urls
+        assert any("worker.js?threads=1" in url for url in urls), urls  # the receiver's own Python worker
+    finally:
+        page.context.close()
