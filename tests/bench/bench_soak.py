@@ -77,6 +77,7 @@ def rows(ctx):
             started = time.perf_counter()
             page.set_input_files('[data-testid="lyra-input"]', str(wav))
             samples = []  # (seconds into the stream, receiver snapshot), every 30 s
+            memory_trace = []  # (seconds into the stream, bytes), during the stream
             deadline = started + minutes * 60 * 1.5 + 120
             while time.perf_counter() < deadline:
                 page.wait_for_timeout(30_000)
@@ -85,6 +86,8 @@ def rows(ctx):
                     samples.append((time.perf_counter() - started, live))
                 if memory_before is None:
                     memory_before = page.evaluate(MEMORY)
+                elif live and len(samples) % 4 == 0:  # every 2 minutes: is it growing while it streams?
+                    memory_trace.append((time.perf_counter() - started, page.evaluate(MEMORY)))
                 if page.get_attribute('[data-testid="lyra-result"]', "data-result"):
                     break
             result = json.loads(page.get_attribute('[data-testid="lyra-result"]', "data-result") or "null")
@@ -112,6 +115,10 @@ def rows(ctx):
         trace = ", ".join(f"{t / 60:.0f}′ {s['delayRecent']:.0f}" for t, s in samples[:: max(1, len(samples) // 8)])
         out.append(Row("lyra soak", "delay over the stream (minute′ ms)", trace,
                        "receiver's mean send-to-playout delay of the last 50 packets"))
+    if memory_trace and all(m is not None for _, m in memory_trace):
+        trace = ", ".join(f"{t / 60:.0f}′ {m / 1e6:.0f}" for t, m in memory_trace)
+        out.append(Row("lyra soak", "page memory while streaming (minute′ MB)", trace,
+                       "measureUserAgentSpecificMemory every 2 minutes, before the stream's end-of-run copies"))
     if memory_before is not None and memory_after is not None:
         out.append(Row("lyra soak", "page memory, 30 s in / end", f"{memory_before / 1e6:.1f} / {memory_after / 1e6:.1f} MB",
                        "performance.measureUserAgentSpecificMemory (page + workers, after a GC)"))
