@@ -48,6 +48,8 @@ def _soak_wav(speech: Path, minutes: float, folder: Path) -> Path:
 def rows(ctx):
     from run import Row
 
+    from tests.e2e.lyra_page import set_loss
+
     minutes = float(os.environ.get("CODECLAB_SOAK_MINUTES", "10"))
     speech = ctx.upstream / "lyra" / "testdata" / "sample1_16kHz.wav" if ctx.upstream else None
     index = ctx.dist / "models" / "index.json"
@@ -60,17 +62,7 @@ def rows(ctx):
         page.goto(ctx.site_url + "#lyra")
         page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
         page.click('[data-testid="tab-lyra"]')
-        page.evaluate(
-            """([percent, burst, seed]) => {
-                window.codeclab.lyra.seed = seed;
-                for (const [id, value] of [['lyra-loss', percent], ['lyra-burst', burst]]) {
-                  const input = document.querySelector(`[data-testid="${id}"]`);
-                  input.value = String(value);
-                  input.dispatchEvent(new Event('input', {bubbles: true}));
-                }
-            }""",
-            [LOSS_PERCENT, MEAN_BURST, SEED],
-        )
+        set_loss(page, LOSS_PERCENT, MEAN_BURST, SEED)
         with tempfile.TemporaryDirectory() as folder:
             wav = _soak_wav(speech, minutes, Path(folder))
             memory_before = None  # taken 30 s in, once both peers' workers and models are up

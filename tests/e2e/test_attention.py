@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.attention.helpers import blob_picture
 from tests.needs import missing
 
 from .conftest import open_app
@@ -28,21 +29,12 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def _picture(width, height, seed):
-    rng = np.random.default_rng(seed)
-    ys, xs = np.mgrid[0:height, 0:width]
-    cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
-    blob = np.exp(-(((xs - cx) / (0.06 * width)) ** 2 + ((ys - cy) / (0.06 * height)) ** 2))
-    base = np.stack([xs * 200 / width, ys * 200 / height, np.full(xs.shape, 80.0)], -1) * 0.5
-    return Image.fromarray(np.clip(base + blob[..., None] * 220, 0, 255).astype(np.uint8))
-
-
 @pytest.fixture(scope="module")
 def images(tmp_path_factory, upstream_path):
     folder = tmp_path_factory.mktemp("attention")
-    _picture(640, 400, 1).save(folder / "wide.png")
-    _picture(300, 500, 2).save(folder / "tall.png")
-    _picture(800, 600, 3).save(folder / "photo.jpg", quality=92)
+    blob_picture(640, 400, 1).save(folder / "wide.png")
+    blob_picture(300, 500, 2).save(folder / "tall.png")
+    blob_picture(800, 600, 3).save(folder / "photo.jpg", quality=92)
     if upstream_path is not None:
         (folder / "bee.jpg").write_bytes((upstream_path / "attention-center" / "white_eyes_bee.jpg").read_bytes())
     (folder / "notes.png").write_bytes(b"this is a text file, not a picture\n")
@@ -50,10 +42,10 @@ def images(tmp_path_factory, upstream_path):
     (folder / "truncated.jpg").write_bytes(full[: len(full) // 3])
     Image.new("RGB", (1, 1), (200, 30, 30)).save(folder / "one.png")
     Image.fromarray(np.arange(120 * 90, dtype=np.uint16).reshape(90, 120) * 7).save(folder / "sixteen.png")
-    _picture(160, 120, 4).convert("CMYK").save(folder / "cmyk.jpg")
+    blob_picture(160, 120, 4).convert("CMYK").save(folder / "cmyk.jpg")
     (folder / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0))
                                       + _png_chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + _png_chunk(b"IEND", b""))
-    _picture(6000, 4500, 5).save(folder / "big27mp.jpg", quality=80)  # > 24 MP: the page downscales it first
+    blob_picture(6000, 4500, 5).save(folder / "big27mp.jpg", quality=80)  # > 24 MP: the page downscales it first
     return folder
 
 
@@ -178,7 +170,7 @@ def test_the_watchdog_restarts_a_stuck_python_and_the_page_keeps_working(app_pag
     12-megapixel photo takes Pyodide over a second to prepare; the page's own limit is 60 s)."""
     page, watch = open_attention(app_page)
     slow = tmp_path / "slow12mp.jpg"
-    _picture(4000, 3000, 6).save(slow, quality=85)
+    blob_picture(4000, 3000, 6).save(slow, quality=85)
     page.evaluate("window.codeclab.python.watchdogMs = 400")
     drop(page, [slow], predictor="fallback")
     error = page.locator('[data-testid="attention-error"]')
@@ -197,7 +189,7 @@ def test_a_6000x4000_photo_is_shown_before_python_answers(app_page, images):
     """Issue 18: the card of a large photo was a black box with only the heat overlay for seconds."""
     big = images / "big24mp.jpg"
     if not big.exists():
-        _picture(6000, 4000, 6).save(big, quality=85)
+        blob_picture(6000, 4000, 6).save(big, quality=85)
     page, _ = open_attention(app_page)
     page.select_option('[data-testid="attention-predictor"]', "fallback")
     page.set_input_files('[data-testid="attention-input"]', str(big))

@@ -6,29 +6,19 @@ import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pytest
-from PIL import Image
 
+from tests.attention.helpers import blob_picture
 from tests.needs import missing
 
 pytestmark = pytest.mark.e2e
 
 
-def _picture(width, height, seed):
-    rng = np.random.default_rng(seed)
-    ys, xs = np.mgrid[0:height, 0:width]
-    cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
-    blob = np.exp(-(((xs - cx) / (0.08 * width)) ** 2 + ((ys - cy) / (0.08 * height)) ** 2))
-    base = np.stack([xs * 200 / width, ys * 200 / height, np.full(xs.shape, 80.0)], -1) * 0.5
-    return Image.fromarray(np.clip(base + blob[..., None] * 220, 0, 255).astype(np.uint8))
-
-
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lite")
-    _picture(640, 400, 11).save(folder / "wide.png")
-    _picture(300, 500, 12).save(folder / "tall.png")
+    blob_picture(640, 400, 11, spread=0.08).save(folder / "wide.png")
+    blob_picture(300, 500, 12, spread=0.08).save(folder / "tall.png")
     return [folder / "wide.png", folder / "tall.png"]
 
 

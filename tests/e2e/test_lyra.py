@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from devkit.chromium import CHROMIUM_FLAGS
+from tests.e2e.lyra_page import set_loss
 from tests.needs import missing
 
 from .conftest import chromium_path, open_app, wait_result
@@ -73,20 +74,6 @@ def lyra_page(browser, site, lyra_dist):
 
 
 # ---------------------------------------------------------------- helpers
-
-def set_loss(page, percent: float, burst: float = 1.0, seed: int = 1234) -> None:
-    page.evaluate(
-        """([percent, burst, seed]) => {
-            window.codeclab.lyra.seed = seed;
-            for (const [id, value] of [['lyra-loss', percent], ['lyra-burst', burst]]) {
-              const input = document.querySelector(`[data-testid="${id}"]`);
-              input.value = String(value);
-              input.dispatchEvent(new Event('input', {bubbles: true}));
-            }
-        }""",
-        [percent, burst, seed],
-    )
-
 
 def stream_file(page, path: Path) -> tuple[dict, dict]:
     # A summary left by an earlier stream of this page must not be taken for this stream's.
