@@ -20,11 +20,25 @@ LOSS_PERCENT = 20
 MEAN_BURST = 3.0
 SEED = 2026
 
+# Total bytes, and bytes per realm (the page, each worker) so that growth can be attributed.
 MEMORY = """async () => {
   if (!self.crossOriginIsolated || !performance.measureUserAgentSpecificMemory) return null;
   const m = await performance.measureUserAgentSpecificMemory();
-  return m.bytes;
+  const parts = {};
+  for (const entry of m.breakdown) {
+    for (const a of entry.attribution) {
+      const name = a.scope === "Window" ? "page" : (a.url || a.scope).split("/").pop();
+      parts[name] = (parts[name] || 0) + entry.bytes / entry.attribution.length;
+    }
+    if (!entry.attribution.length) parts.shared = (parts.shared || 0) + entry.bytes;
+  }
+  return { bytes: m.bytes, parts };
 }"""
+
+
+def _megabytes(memory: dict) -> str:
+    parts = ", ".join(f"{name} {b / 1e6:.0f}" for name, b in sorted(memory["parts"].items(), key=lambda kv: -kv[1]))
+    return f"{memory['bytes'] / 1e6:.0f} MB ({parts})"
 
 LIVE = """() => {
   const s = window.codeclab.lyra.session;
@@ -108,11 +122,11 @@ def rows(ctx):
         out.append(Row("lyra soak", "delay over the stream (minute′ ms)", trace,
                        "receiver's mean send-to-playout delay of the last 50 packets"))
     if memory_trace and all(m is not None for _, m in memory_trace):
-        trace = ", ".join(f"{t / 60:.0f}′ {m / 1e6:.0f}" for t, m in memory_trace)
-        out.append(Row("lyra soak", "page memory while streaming (minute′ MB)", trace,
+        trace = "; ".join(f"{t / 60:.0f}′ {_megabytes(m)}" for t, m in memory_trace)
+        out.append(Row("lyra soak", "page memory while streaming (minute′ total (per realm))", trace,
                        "measureUserAgentSpecificMemory every 2 minutes, before the stream's end-of-run copies"))
     if memory_before is not None and memory_after is not None:
-        out.append(Row("lyra soak", "page memory, 30 s in / end", f"{memory_before / 1e6:.1f} / {memory_after / 1e6:.1f} MB",
+        out.append(Row("lyra soak", "page memory, 30 s in / end", f"{_megabytes(memory_before)} / {_megabytes(memory_after)}",
                        "performance.measureUserAgentSpecificMemory (page + workers, after a GC)"))
     else:
         out.append(Row("lyra soak", "page memory", "–", "measureUserAgentSpecificMemory unavailable (needs cross-origin isolation)"))

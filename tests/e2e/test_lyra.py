@@ -281,6 +281,45 @@ def test_loss_is_concealed_exactly_where_packets_were_dropped(lyra_page, speech_
     assert_same_audio(cpython_replay(cpython_models, export), decoded)
 
 
+def test_a_stream_longer_than_the_kept_window_keeps_its_end(browser, site, lyra_dist, speech_wav, cpython_models):
+    """Memory stays flat however long a stream runs: it keeps its last N seconds for A/B (two
+    minutes; `?lyra-keep-seconds=2` here), and what it keeps is exactly the end of the offline decode."""
+    page, _ = open_app(browser, site.url + "?lyra-keep-seconds=2#lyra")
+    try:
+        page.click('[data-testid="tab-lyra"]')
+        set_loss(page, 10, 2.0, seed=7)
+        result, export = stream_file(page, speech_wav)
+        assert_packet_accounting(result)
+        slots = export["slots"]
+        assert slots == result["packets_encoded"] and slots * 320 > 32_000
+        decoded = np.asarray(export["decoded"], dtype=np.float64)
+        assert decoded.size == 32_000 and export["decoded_skipped"] == slots * 320 - 32_000
+        # The log keeps the latest slots (trimmed in batches), ending at the last one.
+        assert 100 <= len(export["log"]) < slots and export["log"][-1]["seq"] == slots - 1
+        # Rebuild every slot from the sender's record (all packets, which were dropped or late) and
+        # decode it with CPython: the page kept exactly the end of it.
+        from codeclab.lyra.decoder import LyraDecoder
+
+        lost = set(export["dropped"]) | set(export["late"])
+        decoder = LyraDecoder(16000, cpython_models.fresh())
+        parts = []
+        for seq, packet in enumerate(export["sent_packets"]):
+            if seq not in lost:
+                assert decoder.set_encoded_packet(bytes(packet))
+            parts.append(decoder.decode_samples(320))
+        whole = np.concatenate(parts).astype(np.float64) / 32768.0
+        assert_same_audio(whole[-32_000:], decoded)
+        # The original shown beside it is the same stretch of the clip, and the captions say so.
+        kept = page.evaluate("(({ original, keptFromS }) => ({ original: original.length, from: keptFromS }))(window.codeclab.lyra.last)")
+        assert kept["from"] == export["decoded_skipped"] / 16000
+        assert 3 * (32_000 - 320) < kept["original"] <= 3 * 32_000  # at 48 kHz, to the clip's end (its last frame is padded)
+        for which in ("original", "decoded"):
+            caption = page.inner_text(f'[data-testid="lyra-caption-{which}"]')
+            assert f"last 0:02 of 0:03, from 0:0{int(kept['from'] + 0.5)}" in caption, caption
+    finally:
+        page.context.close()
+
+
 def test_bitrate_switch_and_pause_mid_stream(lyra_page, speech_wav, cpython_models):
     page, _ = lyra_page
     sent = "window.codeclab.lyra.session?.sender.packets.length || 0"

@@ -2,7 +2,8 @@
 // channel, with simulated loss, an adaptive jitter buffer and AudioWorklet playback; then
 // compare original and decoded audio, and Lyra with Opus.
 import { el, showError, clearError, setResult, download, formatBytes } from "../../lib/ui.js";
-import { encodeWav, concat } from "./wav.js";
+import { encodeWav } from "./wav.js";
+import { RecentAudio, retainedSeconds } from "./recording.js";
 import { drawSpectrogram } from "./spectrogram.js";
 import { AudioEngine, SOURCE_RATE } from "./audio.js";
 import { buildUi, figuresOf, playButton } from "./ui.js";
@@ -139,7 +140,7 @@ export async function mount(panel, app) {
     s.loss?.configure(ui.lossSettings()); // a change made while the peers were starting counts too
     s.source = null;
     s.receiverSeparate = Boolean(receiverCodec?.separate) && !remoteLink;
-    s.meta = { kind: source.kind, name: source.name, seed, started: performance.now(), original: source.samples || null, captured: [] };
+    s.meta = { kind: source.kind, name: source.name, seed, started: performance.now(), original: source.samples || null, captured: new RecentAudio(retainedSeconds() * SOURCE_RATE) };
     if (remoteLink) {
       // The other tab reports its receiver's figures; its final report ends the stream here.
       s.ended = new Promise((resolve) => {
@@ -251,7 +252,7 @@ export async function mount(panel, app) {
     await teardown(s);
     const v = figuresOf(s);
     const decoded = s.receiver ? s.receiver.decodedAudio() : null;
-    const original = s.sender ? s.meta.original ?? concat(s.meta.captured) : null;
+    const { original, keptFromS } = keptOriginal(s, decoded);
     const summary = {
       packets_sent: v.sent ?? null,
       packets_received: v.received ?? null,
@@ -268,7 +269,7 @@ export async function mount(panel, app) {
       underruns: v.underruns ?? null,
       underrun_events: v.underrunEvents ?? null,
       underrun_at_s: (v.underrunAt ?? []).map((n) => round(n / PLAYBACK_RATE, 3)),
-      frames_played: s.receiver ? s.receiver.log.length : v.played ?? null,
+      frames_played: s.receiver ? s.receiver.engine.slots : v.played ?? null,
       jitter_target_frames: v.jitterTarget ?? null,
       ring_target_frames: v.ringTarget ?? null,
       target_delay_ms: v.targetMs ?? null,
@@ -283,13 +284,30 @@ export async function mount(panel, app) {
       duration_s: round((v.samples ?? 0) / PLAYBACK_RATE, 2),
       lyra_runtime: (await runtime.refresh().catch(() => null))?.active ?? null,
     };
-    const packets = s.sender ? s.sender.packets : [];
-    const mixedBitrates = new Set(packets.map((p) => p.length)).size > 1;
-    last = { summary, decoded, original, sender: s.sender, receiver: s.receiver, meta: s.meta, lyra: concat(packets, Uint8Array), mixedBitrates };
+    const mixedBitrates = s.sender ? s.sender.packets.sizes().size > 1 : false;
+    const lyra = s.sender ? s.sender.packets.bytes() : new Uint8Array(0);
+    last = { summary, decoded, original, keptFromS, sender: s.sender, receiver: s.receiver, meta: s.meta, lyra, mixedBitrates };
     setResult(ui.result, summary);
     const where = s.mode === "caller" ? " (played in the other tab)" : s.mode === "listener" ? " from another tab" : "";
     ui.result.textContent = `Streamed ${summary.duration_s} s${where}: ${summary.packets_sent} packets sent, ${summary.dropped} dropped by the simulated channel, ${summary.concealed} concealed, ${summary.underruns} playback underruns.`;
     showAfterwards(last);
+  }
+
+  /**
+   * The original to compare with what was decoded: the same stretch of the stream. A stream longer
+   * than retainedSeconds() keeps only its end (keptFromS: where that starts, in seconds).
+   */
+  function keptOriginal(s, decoded) {
+    if (!s.sender) return { original: null, keptFromS: 0 };
+    if (!s.meta.original) {
+      const captured = s.meta.captured.window();
+      return { original: captured, keptFromS: s.meta.captured.skipped / SOURCE_RATE };
+    }
+    const ratio = SOURCE_RATE / PLAYBACK_RATE;
+    const streamed = Math.min(s.meta.original.length, (s.source?.index ?? Infinity) * Math.round(SOURCE_RATE / 50));
+    const start = s.receiver ? s.receiver.decodedSkipped * ratio : Math.max(0, streamed - retainedSeconds() * SOURCE_RATE);
+    const end = decoded ? Math.min(streamed, start + decoded.length * ratio) : streamed;
+    return { original: start === 0 && end === s.meta.original.length ? s.meta.original : s.meta.original.subarray(start, end), keptFromS: start / SOURCE_RATE };
   }
 
   function showAfterwards(run) {
@@ -301,6 +319,13 @@ export async function mount(panel, app) {
     ui.captionDecoded.textContent = run.decoded
       ? `Lyra ${(run.summary.bitrate / 1000).toFixed(1)} kbps after the data channel (${run.summary.concealed} frames concealed) · 0–8 kHz`
       : "(decoded and played in the other tab)";
+    if (run.keptFromS > 0) {
+      // A long stream keeps its last minutes for A/B, so that memory stays flat however long it runs.
+      const streamed = (run.summary.frames_played ?? run.summary.packets_encoded) * (FRAME_MS / 1000);
+      const kept = `last ${clock(retainedSeconds())} of ${clock(streamed)}, from ${clock(run.keptFromS)}`;
+      ui.captionOriginal.textContent += ` · ${kept}`;
+      if (run.decoded) ui.captionDecoded.textContent += ` · ${kept}`;
+    }
     ui.ab.replaceChildren(
       run.original ? playButton(audio, "Play original", run.original, SOURCE_RATE, "lyra-play-original") : null,
       run.decoded ? playButton(audio, "Play Lyra", run.decoded, PLAYBACK_RATE, "lyra-play-decoded") : null,
@@ -336,12 +361,20 @@ export async function mount(panel, app) {
 
 function round(x, digits) { const f = 10 ** digits; return Math.round(x * f) / f; }
 
+/** 125.4 -> "2:05" */
+function clock(seconds) {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
 function exportRun(run) {
   const r = run.receiver;
   return {
     summary: run.summary,
     sample_rate: PLAYBACK_RATE,
     decoded: run.decoded ? Array.from(run.decoded) : [],
+    decoded_skipped: r ? r.decodedSkipped : 0, // samples before `decoded` starts (a stream longer than the kept window)
+    slots: r ? r.engine.slots : 0, // slots played, of which `log` holds the latest
     log: r ? r.log : [],
     late: r ? r.engine.lateSeqs : [],
     received: r ? [...r.received.entries()].map(([seq, p]) => [seq, Array.from(p)]) : [],

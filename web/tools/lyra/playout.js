@@ -48,6 +48,7 @@ export const DEFAULTS = Object.freeze({
   repeatedStallMs: 3_000, // a second underrun event this soon grows the ring by two frames
   stallGapMs: 50, // no event for this long: the receiving thread itself was stalled
   stallBurstMs: 5, // arrivals this soon after such a stall were queued by it, not by the network
+  keepSlots: Infinity, // log entries (and concealed / late seqs) kept: a long stream keeps its most recent ones
 });
 
 /** Histogram of relative arrival delay in whole frames, with exponential forgetting. */
@@ -114,7 +115,8 @@ export class PlayoutEngine {
       received: 0, late: 0, duplicate: 0, decoded: 0, concealed: 0,
       compressed: 0, expanded: 0, underrunEvents: 0, underruns: 0, ringGrown: 0, ringShrunk: 0,
     };
-    this.log = []; // every slot in playout order: {seq, kind: "packet" | "conceal", playout}
+    this.log = []; // the most recent keepSlots slots in playout order: {seq, kind: "packet" | "conceal", playout}
+    this.slots = 0; // slots produced, all of them (the log may hold only the latest)
     this.concealedSeqs = [];
     this.lateSeqs = [];
   }
@@ -152,6 +154,7 @@ export class PlayoutEngine {
     if (this.nextSeq !== null && seq < this.nextSeq) {
       this.counts.late += 1;
       this.lateSeqs.push(seq);
+      this.#bound(this.lateSeqs);
       return "late";
     }
     this.counts.received += 1;
@@ -251,13 +254,26 @@ export class PlayoutEngine {
     if (playout === PLAYOUT.EXPAND) this.counts.expanded += 1;
     if (payload) {
       this.counts.decoded += 1;
-      this.log.push({ seq, kind: "packet", playout });
+      this.#logSlot({ seq, kind: "packet", playout });
       return { kind: "decode", seq, payload, playout, playoutSamples: samples };
     }
     this.counts.concealed += 1;
     this.concealedSeqs.push(seq);
-    this.log.push({ seq, kind: "conceal", playout });
+    this.#bound(this.concealedSeqs);
+    this.#logSlot({ seq, kind: "conceal", playout });
     return { kind: "conceal", seq, playout, playoutSamples: samples };
+  }
+
+  #logSlot(entry) {
+    this.slots += 1;
+    this.log.push(entry);
+    this.#bound(this.log);
+  }
+
+  /** Trim a record to its keepSlots latest entries, in batches so that each slot costs O(1). */
+  #bound(list) {
+    const keep = this.settings.keepSlots;
+    if (list.length >= keep + Math.max(64, keep / 8)) list.splice(0, list.length - keep);
   }
 
   /**

@@ -6,7 +6,7 @@ import { openLoopback } from "./rtc-link.js";
 import { GilbertElliott } from "./gilbert.js";
 import { frameMessage, parseMessage, HEADER_BYTES } from "./jitter-buffer.js";
 import { PlayoutEngine, DEFAULTS, playoutSamples } from "./playout.js";
-import { concat } from "./wav.js";
+import { PacketLog, RecentAudio, retainedSeconds } from "./recording.js";
 
 export const FRAME_MS = 20;
 
@@ -59,7 +59,7 @@ export class Sender {
     this.frameLength = frameLength;
     this.bitrate = bitrate;
     this.seq = 0;
-    this.packets = []; // every encoded packet in order: the .lyra file
+    this.packets = new PacketLog(); // every encoded packet in order: the .lyra file
     this.dropped = [];
     this.counts = { sent: 0, dropped: 0, bytes: 0 };
     this.encodeTiming = new Timing();
@@ -168,19 +168,25 @@ export class Receiver {
    * @param decoder {decode(packet | null) -> Promise<{samples, ms, rejected}>, close()}
    * @param player an AudioWorkletNode running "lyra-player"
    */
-  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE, ringFrames = DEFAULTS.initialRingFrames, now = () => performance.now() }) {
+  constructor({ link, decoder, player, sampleRate = PLAYBACK_RATE, ringFrames = DEFAULTS.initialRingFrames, now = () => performance.now(), keepSeconds = retainedSeconds() }) {
     this.link = link;
     this.decoder = decoder;
     this.player = player;
     this.sampleRate = sampleRate;
     this.now = now;
-    this.engine = new PlayoutEngine({ now, sampleRate, initialRingFrames: ringFrames, maxRingFrames: Math.max(DEFAULTS.maxRingFrames, ringFrames + 4) });
+    // A stream may run for hours: what is kept for afterwards covers its last keepSeconds.
+    this.keepSlots = Math.round(keepSeconds * (1000 / DEFAULTS.frameMs));
+    this.engine = new PlayoutEngine({
+      now, sampleRate, initialRingFrames: ringFrames, maxRingFrames: Math.max(DEFAULTS.maxRingFrames, ringFrames + 4), keepSlots: this.keepSlots,
+    });
     this.status = { consumed: 0, fill: 0, underruns: 0, underrunAt: [] };
     this.decodeTiming = new Timing();
-    this.received = new Map(); // seq -> payload, every packet that arrived (for export and tests)
+    this.received = new Map(); // seq -> payload, the packets that arrived for the kept slots (for export and tests)
     this.sentAt = new Map(); // seq -> sender's clock when it sent the packet (for the delay figure)
     this.delay = new Timing(); // send -> start of playout of the packet's 20 ms
-    this.decoded = []; // the decoder's output slot by slot, before time-stretching (== an offline decode)
+    // The decoder's output slot by slot, before time-stretching (== an offline decode): the last
+    // keepSeconds of it.
+    this.decoded = new RecentAudio(Math.round(keepSeconds * sampleRate));
     this.counts = { rejected: 0, bitrate: null };
     this.rate = new RateMeter();
     this.pumping = false;
@@ -207,6 +213,7 @@ export class Receiver {
     const outcome = this.engine.push(message.seq, message.payload);
     if (outcome === "ok") {
       this.received.set(message.seq, message.payload);
+      if (this.received.size > this.keepSlots) this.received.delete(this.received.keys().next().value);
       // Both peers run on this machine (this page or another tab), so the sender's 16-bit
       // wall-clock milliseconds unwrap against ours.
       const now = wallClockMs(at);
@@ -290,7 +297,7 @@ export class Receiver {
       decodeRecent: this.decodeTiming.recentMean, decodeMean: this.decodeTiming.mean,
       underruns: this.status.underruns ?? 0, underrunAt: this.status.underrunAt ?? [], consumed: this.status.consumed ?? 0,
       delayCount: this.delay.count, delayRecent: this.delay.recentMean, delayMean: this.delay.mean,
-      frames: this.engine.log.length, played: this.engine.log.length, samples: this.engine.written, sampleRate: this.sampleRate,
+      frames: this.engine.slots, played: this.engine.slots, samples: this.engine.written, sampleRate: this.sampleRate,
     };
   }
 
@@ -302,12 +309,11 @@ export class Receiver {
     this.player.port.postMessage({ type: "drain" });
   }
 
-  /** The whole decoded stream, one array (kept as that one array: a long stream is not held twice). */
-  decodedAudio() {
-    const all = concat(this.decoded);
-    this.decoded = [all];
-    return all;
-  }
+  /** The decoded stream's last keepSeconds (all of a shorter stream), as one array. */
+  decodedAudio() { return this.decoded.window(); }
+
+  /** Decoded samples before decodedAudio() starts (0 unless the stream outlasted the window). */
+  get decodedSkipped() { return this.decoded.skipped; }
 }
 
 /** Everything for one streaming session: link, peers, player. */

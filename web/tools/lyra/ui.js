@@ -95,8 +95,8 @@ export function buildUi(panel) {
 
   ui.specOriginal = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-original", width: 1, height: 1 });
   ui.specDecoded = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-decoded", width: 1, height: 1 });
-  ui.captionOriginal = el("figcaption");
-  ui.captionDecoded = el("figcaption");
+  ui.captionOriginal = el("figcaption", { "data-testid": "lyra-caption-original" });
+  ui.captionDecoded = el("figcaption", { "data-testid": "lyra-caption-decoded" });
   ui.ab = el("div", { class: "row lyra-ab" });
   ui.after = el("div", { class: "card lyra-after", hidden: true },
     el("h3", { text: "Original vs decoded" }),
