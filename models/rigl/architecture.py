@@ -5,6 +5,7 @@ Input: a 160x120 frame; output: logits over 15x20 cells of 8x8 frame pixels.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 FRAME_HEIGHT, FRAME_WIDTH = 120, 160
@@ -42,4 +43,20 @@ BACKBONE: list[ConvSpec] = [
 # Global context: the mean over the grid through a 1x1 conv, added to every cell.
 CONTEXT = ConvSpec("context", 128, 128, 1)
 HEAD = [ConvSpec("head.mix", 128, 64, 1), ConvSpec("head.out", 64, 1, 1, relu=False)]
+
+# RIGL_ARCH=wide (training and evaluation only; the page and the build use the default above): wider and one
+# block deeper (147 k parameters instead of 82 k), RigL's "bigger sparse net" -- the rigl90-wide run.
+if os.environ.get("RIGL_ARCH", "base") == "wide":
+    BACKBONE = [
+        ConvSpec("stem", 3, 32, 3, stride=2),
+        *_block("b1", 32, 64, stride=2),
+        *_block("b2", 64, 96),
+        *_block("b3", 96, 160, stride=2),
+        *_block("b4", 160, 160),
+        *_block("b5", 160, 160, dilation=2),
+        *_block("b6", 160, 160, dilation=4),
+    ]
+    CONTEXT = ConvSpec("context", 160, 160, 1)
+    HEAD = [ConvSpec("head.mix", 160, 64, 1), ConvSpec("head.out", 64, 1, 1, relu=False)]
+
 ARCHITECTURE: list[ConvSpec] = [*BACKBONE, CONTEXT, *HEAD]

@@ -14,8 +14,11 @@ whose gravity centre is the centre).  Each sample keeps
   pixels each), normalised to sum 1.
 
 Photos are split by *photo*: the held-out ones are never augmented into
-training.  Nothing generated here is committed; it is cached under
-``.cache/rigl/``.
+training.  Besides the Python packages' sample images, training uses the
+photographs (and a few illustrations) that Debian's wallpaper packages install
+(``WALLPAPER_PACKAGES``; ``apt-get install`` them: models/rigl/apt-packages.txt and
+the main README), read from their installed paths.  Nothing generated here is
+committed; it is cached under ``.cache/rigl/``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ from .architecture import FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH  # 
 TEACHER_HEIGHT, TEACHER_WIDTH = 480, 640
 HELD_OUT = ("matplotlib:grace_hopper", "sklearn:flower", "skimage:coffee", "skimage:camera")
 CACHE = REPO / ".cache" / "rigl"
-DATA_VERSION = 1
+DATA_VERSION = 2
+# Debian packages whose wallpapers are photographs (checked by eye; abstract renders are left out).
+WALLPAPER_PACKAGES = ("lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "mate-backgrounds",
+                      "plasma-workspace-wallpapers", "ukui-wallpapers")
+WALLPAPER_LONG_SIDE = 1600               # decoded photos are downscaled to this (augmentation goes to <= 900)
 
 
 def _skimage(name: str) -> np.ndarray:
@@ -63,6 +70,55 @@ def _matplotlib(name: str) -> np.ndarray:
     return np.asarray(Image.open(match).convert("RGBA" if match.suffix == ".png" else "RGB"))
 
 
+def _wallpaper(path: str) -> np.ndarray:
+    """A photo installed by a Debian wallpaper package; a Plasma wallpaper folder picks its 2560-wide image."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None
+    file = Path(path)
+    if file.is_dir():  # /usr/share/wallpapers/<Name>: contents/images/<W>x<H>.<ext>
+        sizes = sorted(file.glob("contents/images/*x*.*"), key=lambda f: int(f.stem.split("x")[0]))
+        file = next((f for f in sizes if int(f.stem.split("x")[0]) >= 2560), sizes[-1])
+    with Image.open(file) as image:
+        image.draft("RGB", (WALLPAPER_LONG_SIDE, WALLPAPER_LONG_SIDE))
+        image = image.convert("RGB")
+        image.thumbnail((WALLPAPER_LONG_SIDE, WALLPAPER_LONG_SIDE), Image.Resampling.LANCZOS)
+        return np.asarray(image)
+
+
+_BACKGROUNDS = "/usr/share/backgrounds/"
+WALLPAPERS = {
+    # lomiri-wallpapers-16.04 / -20.04 (Ubuntu Touch photo contests)
+    **{f"lomiri:{name.split('_by_')[0]}": _BACKGROUNDS + name for name in (
+        "Bridge_by_Sander_Klootwijk.jpg", "Dragonfly_by_Bolly.jpg", "Infinite-Sea_by_Aury88.jpg",
+        "Kleiber_by_Lukas_Baubkus.jpg", "Picture_0B_by_freespace.jpg", "Picture_1A_by_freespace.jpg",
+        "Wine_by_Jakkub_Mede.jpg", "aitzgorri_by_Aitzol_Berasategi.jpg", "analogpattern_by_Peter_Nerlich.jpg",
+        "free_by_Peter_Nerlich.jpg", "friends_by_Aitzol_Berasategi.jpg", "life_by_Aitzol_Berasategi.jpg",
+        "picosdeeuropa_by_Aitzol_Berasategi.jpg", "seeding_by_Clements_Engelhardt.jpg",
+        "sunset_by_Aitzol_Berasategi.jpg")},
+    # mate-backgrounds: the nature photos
+    **{f"mate:{name}": f"{_BACKGROUNDS}mate/nature/{name}.jpg" for name in (
+        "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
+        "TwoWings", "Wood", "YellowFlower")},
+    # plasma-workspace-wallpapers: the photos, and one painting
+    **{f"plasma:{name}": f"/usr/share/wallpapers/{name}" for name in (
+        "Autumn", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey",
+        "Kite", "OneStandsOut", "Path", "summer_1am")},
+    # ukui-wallpapers: illustrations with one salient object (users drop graphics too)
+    **{f"ukui:{name}": f"{_BACKGROUNDS}{name}" for name in ("goldfish.png", "the-mouse.jpg", "calla.png",
+                                                              "firstgeneration.jpg")},
+}
+
+
+def installed_wallpapers() -> dict[str, str]:
+    """The wallpaper photos whose files are installed (the others are reported once and skipped)."""
+    found = {name: path for name, path in WALLPAPERS.items() if Path(path).exists()}
+    if len(found) < len(WALLPAPERS):
+        print(f"models.rigl.data: {len(WALLPAPERS) - len(found)} of {len(WALLPAPERS)} wallpaper photos are not "
+              f"installed (apt-get install {' '.join(WALLPAPER_PACKAGES)})", file=sys.stderr)
+    return found
+
+
 PHOTOS = {
     **{f"skimage:{name}": (_skimage, name) for name in (
         "astronaut", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "coins", "moon",
@@ -72,6 +128,7 @@ PHOTOS = {
     "sklearn:flower": (_sklearn, "flower"),
     "matplotlib:grace_hopper": (_matplotlib, "grace_hopper"),
     "matplotlib:Minduka_Present_Blue_Pack": (_matplotlib, "Minduka_Present_Blue_Pack"),
+    **{name: (_wallpaper, path) for name, path in installed_wallpapers().items()},
 }
 
 
@@ -201,8 +258,9 @@ def pool_map(weights: np.ndarray) -> np.ndarray:
     return (pooled / total if total > 0 else np.full_like(pooled, 1.0 / pooled.size)).astype(np.float32)
 
 
-def label(images: list[np.ndarray], photo_ids: list[int], names: list[str], runner, log=print) -> Samples:
-    n = len(images)
+def label(images, photo_ids: list[int], names: list[str], runner, log=print) -> Samples:
+    """``images``: a list or any iterable of ``len(photo_ids)`` images (a generator keeps memory flat)."""
+    n = len(photo_ids)
     frames = np.zeros((n, 3, FRAME_HEIGHT, FRAME_WIDTH), np.float16)
     centre_small = np.zeros((n, 2), np.float32)
     centre_big = np.zeros((n, 2), np.float32)
@@ -226,28 +284,38 @@ def label(images: list[np.ndarray], photo_ids: list[int], names: list[str], runn
 
 def split_images(which: str, count: int, seed: int) -> tuple[list[np.ndarray], list[int], list[str]]:
     """The split's images (deterministic for a seed), each photo's index, and the photo names."""
+    images, ids, names = iter_split_images(which, count, seed)
+    return list(images), ids, names
+
+
+def iter_split_images(which: str, count: int, seed: int):
+    """Like ``split_images`` but the images come from a generator (thousands of them do not fit in memory)."""
     train, held = split()
     names = train if which == "train" else held
     photos = load_photos(names)
     others = [photos[name] for name in train] if which == "train" else []
     rng = np.random.default_rng(seed)
-    images, ids = [], []
-    for i in range(count):
-        pid = i % len(names)
-        photo = photos[names[pid]]
-        # the first sample of each photo is the photo itself, as a user would drop it
-        images.append(photo if i < len(names) else augment(rng, photo, others))
-        ids.append(pid)
-    return images, ids, names
+    ids = [i % len(names) for i in range(count)]
+
+    def images():
+        for i, pid in enumerate(ids):
+            photo = photos[names[pid]]
+            # the first sample of each photo is the photo itself, as a user would drop it
+            yield photo if i < len(names) else augment(rng, photo, others)
+
+    return images(), ids, names
 
 
 def make_split(which: str, count: int, seed: int, runner, log=print) -> Samples:
-    images, ids, names = split_images(which, count, seed)
+    images, ids, names = iter_split_images(which, count, seed)
     return label(images, ids, names, runner, log)
 
 
 def cached_split(which: str, count: int, seed: int, model_dir: Path, log=print) -> Samples:
-    path = CACHE / f"{which}-v{DATA_VERSION}-n{count}-s{seed}.npz"
+    # the held-out split is the four held-out photos only, whatever else is installed: its name stays v1
+    version = DATA_VERSION if which == "train" else 1
+    photos = "" if which != "train" else f"-p{len(split()[0])}"
+    path = CACHE / f"{which}-v{version}{photos}-n{count}-s{seed}.npz"
     if path.is_file():
         return Samples.load(path)
     from codeclab.onnx_bridge import OnnxRunner

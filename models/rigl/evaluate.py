@@ -29,7 +29,8 @@ from .export import build_graph, pack_run
 from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, RUNS
 
 RESULTS = REPO / "docs" / "rigl" / "results.json"
-ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long"]
+ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long", "rigl90-wall",
+         "rigl90-wide"]
 
 
 def held_out_images(samples: Samples) -> list[np.ndarray]:
@@ -83,6 +84,8 @@ def summary(errors: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m models.rigl.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--fresh", action="store_true",
+                        help="drop the rows of students not in .cache/rigl/runs (default: keep them from --out)")
     args = parser.parse_args(argv)
     import torch
 
@@ -99,11 +102,18 @@ def main(argv: list[str] | None = None) -> int:
             {"name": "image centre", "kind": "baseline", **summary(errors_of(centre_baseline(samples), samples)),
              "download_bytes": 0}]
     records = {}
+    from .student import Student
+
+    shapes = {k: tuple(v.shape) for k, v in Student().state_dict().items()}
     for name in ORDER:
         path = RUNS / f"{name}.pt"
         if not path.is_file():
             continue
         run = torch.load(path, weights_only=False)
+        if {k: tuple(v.shape) for k, v in run["state_dict"].items()} != shapes:
+            print(f"{name}: trained with an earlier architecture.py, its row is kept from {args.out.name}",
+                  file=sys.stderr)
+            continue
         packed = pack_run(run)
         (RUNS.parent / "packed").mkdir(parents=True, exist_ok=True)
         (RUNS.parent / "packed" / f"{name}.rigl").write_bytes(packed)  # for tests/bench/bench_attention_lite.py
@@ -118,9 +128,22 @@ def main(argv: list[str] | None = None) -> int:
                      "graph_bytes": graph_bytes, "cpython_ms": round(ms, 2),
                      "per_photo_median_px": {HELD_OUT[p]: round(float(np.median(errors[samples.photo == p])), 1)
                                              for p in range(len(HELD_OUT))},
-                     "train_seconds": round(record["train_seconds"]), "steps": record["steps"]})
+                     "train_seconds": round(record["train_seconds"]), "steps": record["steps"],
+                     "train_photos": record.get("train_photos", 20), "train_images": record.get("train_images", 3000),
+                     "parameters": int(sum(v.numel() for k, v in run["state_dict"].items()
+                                           if k.endswith(("conv.weight", "conv.bias", "norm.weight", "norm.bias"))))})
         print(f"{name:9s} sparsity {record['sparsity']:.3f}  median {rows[-1]['median_px']:6.1f}  "
               f"p90 {rows[-1]['p90_px']:6.1f}  {len(packed) / 1024:7.1f} KiB  {ms:.2f} ms", file=sys.stderr)
+    if not args.fresh and args.out.is_file():  # students trained earlier (their .pt no longer here) keep their rows
+        old = json.loads(args.out.read_text())
+        old_runs = json.loads((args.out.parent / "runs.json").read_text())
+        done = {row["name"] for row in rows}
+        kept = [row for row in old["rows"] if row["name"] not in done and row["kind"] not in ("teacher", "baseline")]
+        rows += kept
+        records.update({row["name"]: old_runs[row["name"]] for row in kept if row["name"] in old_runs})
+        rank = {name: i for i, name in enumerate(["teacher (full)", "image centre", *ORDER])}
+        rows.sort(key=lambda row: rank.get(row["name"], len(rank)))
+        records = {name: records[name] for name in sorted(records, key=lambda n: rank.get(n, len(rank)))}
     result = {"held_out_photos": list(HELD_OUT), "held_out_images": len(samples), "rows": rows,
               "measured": time.strftime("%Y-%m-%d", time.gmtime())}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,14 @@ COLOURS = {"dense": "black", "rigl": "tab:red", "set": "tab:blue", "static": "ta
 STYLES = {80: ":", 90: "-", 95: "--", 0: "-"}
 
 
+# the longer RigL runs, told apart from rigl90 (20 photos / 63 photos / 63 photos and the wide student)
+VARIANTS = {"rigl90-long": ("darkred", "-."), "rigl90-wall": ("tab:orange", "-"), "rigl90-wide": ("tab:purple", "-")}
+
+
 def _style(name: str, record: dict) -> dict:
     percent = round(100 * record.get("target_sparsity", 0))
-    return {"color": COLOURS[record["method"]], "linestyle": STYLES.get(percent, "-"), "label": name}
+    colour, line = VARIANTS.get(name, (COLOURS[record["method"]], STYLES.get(percent, "-")))
+    return {"color": colour, "linestyle": line, "label": name}
 
 
 def curves(runs: dict, out: Path) -> None:
@@ -30,12 +35,16 @@ def curves(runs: dict, out: Path) -> None:
         history, style = record["history"], _style(name, record)
         axes[0].plot(history["step"], history["loss"], **style)
         axes[1].plot(history["step"], history["centre_px"], **style)
+        if history.get("held_px"):  # watched during training (torch, unpacked), never used to choose
+            axes[1].plot(history["held_step"], history["held_px"], marker="o", markersize=3, linewidth=0.8,
+                         color=style["color"], linestyle=style["linestyle"], alpha=0.6)
         axes[2].plot(history["step"], [100 * s for s in history["sparsity"]], **style)
         if record["method"] in ("rigl", "set"):
             axes[2].plot(history["step"], [100 * m / max(1, history["moved"][-1]) for m in history["moved"]],
                          color=style["color"], linestyle=style["linestyle"], alpha=0.35)
     axes[0].set(title="distillation loss (KL + centre), training batches", xlabel="step", yscale="log")
-    axes[1].set(title="centre error on training batches (640x480 px)", xlabel="step")
+    axes[1].set(title="centre error (640x480 px): training batches (mean);\nheld-out median (dots, where watched)",
+                xlabel="step")
     axes[2].set(title="sparsity % (flat lines); cumulative connections moved,\n% of the run's total (faint: RigL/SET)",
                 xlabel="step", ylim=(-2, 102))
     axes[0].legend(fontsize=8, ncol=2)
@@ -76,16 +85,17 @@ def heldout(results: dict, out: Path) -> None:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| model | sparsity | centre error vs teacher, median / p90 (640×480 px) | download | "
-             "inference, CPython onnxruntime 1 thread |", "|---|---|---|---|---|"]
+    lines = ["| model | trained on (photos / images, steps) | sparsity | centre error vs teacher, median / p90 "
+             "(640×480 px) | download | inference, CPython onnxruntime 1 thread |", "|---|---|---|---|---|---|"]
     for row in results["rows"]:
         if row["kind"] == "teacher":
             size = f"{row['download_bytes'] / 2 ** 20:.2f} MiB ({row['download_gzip_bytes'] / 2 ** 20:.2f} MiB gzipped)"
-            lines.append(f"| full attention-center (teacher) | 0 | — | {size} | {row['cpython_ms']:.1f} ms |")
+            lines.append(f"| full attention-center (teacher) | — | 0 | — | {size} | {row['cpython_ms']:.1f} ms |")
         elif row["kind"] == "baseline":
-            lines.append(f"| image centre (no model) | — | {row['median_px']} / {row['p90_px']} | 0 | — |")
+            lines.append(f"| image centre (no model) | — | — | {row['median_px']} / {row['p90_px']} | 0 | — |")
         else:
-            lines.append(f"| {row['name']} ({row['kind']}) | {100 * row['sparsity']:.1f} % | {row['median_px']} / "
+            trained = f"{row.get('train_photos', 20)} / {row.get('train_images', 3000)}, {row['steps']}"
+            lines.append(f"| {row['name']} ({row['kind']}) | {trained} | {100 * row['sparsity']:.1f} % | {row['median_px']} / "
                          f"{row['p90_px']} | {row['download_bytes'] / 1024:.1f} KiB | {row['cpython_ms']:.2f} ms |")
     return "\n".join(lines)
 

@@ -31,7 +31,7 @@ from .student import CELL, Student
 
 RUNS = CACHE / "runs"
 MODEL_DIR = Path(__file__).resolve().parents[2] / "build" / "models"
-TRAIN_COUNT, HELD_COUNT = 3000, 160
+TRAIN_COUNT, HELD_COUNT = 3600, 160
 TRAIN_SEED, HELD_SEED = 1, 2
 
 
@@ -53,20 +53,49 @@ def to_tensors(samples: Samples, index: np.ndarray) -> tuple[torch.Tensor, torch
             torch.from_numpy(samples.maps[index]), torch.from_numpy(samples.centre_small[index]))
 
 
+def held_out_median(model: Student, held: Samples) -> float:
+    """Median centre error on the held-out images in the 640x480 frame (torch, unpacked: a progress figure;
+    the table's figure comes from models.rigl.evaluate through the shipped path)."""
+    from .data import small_to_big
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        _, centres = model(torch.from_numpy(held.frames.astype(np.float32)))
+    model.train(was_training)
+    big = np.array([small_to_big(float(x), float(y), int(w), int(h))
+                    for (x, y), (w, h) in zip(centres.numpy(), held.sizes)])
+    return float(np.median(np.hypot(*(big - held.centre_big).T)))
+
+
 def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int = 32, lr: float = 3e-3,
           delta_t: int = 20, end_fraction: float = 0.75, alpha: float = 0.3, seed: int = 0,
-          log=print) -> tuple[Student, dict]:
-    """Train a student on ``samples``; returns it (eval mode) and its run record."""
+          log=print, held: Samples | None = None, eval_every: int = 100, checkpoint=None,
+          checkpoint_every: int = 500) -> tuple[Student, dict]:
+    """Train a student on ``samples``; returns it (eval mode) and its run record.
+
+    With ``held``, the held-out median is logged every ``eval_every`` steps (``history["held_step"/"held_px"]``):
+    it is only watched, never used to choose anything during training.  ``checkpoint(model, result)`` is
+    called every ``checkpoint_every`` steps (a long run on a shared machine leaves something if stopped)."""
     torch.manual_seed(seed)
     model = Student()
     schedule = SparseSchedule(delta_t=delta_t, t_end=max(1, int(end_fraction * steps)), alpha=alpha)
     state = init_sparse(model, method, sparsity, schedule, seed=seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
-    history = {"step": [], "loss": [], "centre_px": [], "sparsity": [], "moved": []}
+    history = {"step": [], "loss": [], "centre_px": [], "sparsity": [], "moved": [], "held_step": [], "held_px": []}
     started = time.perf_counter()
     running = []
     moved = 0
+
+    def record(done: int = steps) -> dict:
+        return {"method": method, "target_sparsity": sparsity if method != "dense" else 0.0,
+                "sparsity": state.sparsity(), "steps": steps, "steps_done": done, "batch": batch, "lr": lr,
+                "delta_t": delta_t, "t_end": schedule.t_end, "alpha": alpha, "seed": seed,
+                "mask_updates": state.updates, "train_seconds": time.perf_counter() - started,
+                "threads": torch.get_num_threads(), "train_images": len(samples), "train_photos": len(samples.names),
+                "history": history}
+
     model.train()
     for step in range(steps):
         for group in optimizer.param_groups:  # cosine learning-rate decay
@@ -90,16 +119,21 @@ def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int
             history["centre_px"].append(float(error_mean) * 4.0)  # in 640x480 frame pixels
             history["sparsity"].append(state.sparsity())
             history["moved"].append(moved)
+            held_text = ""
+            if held is not None and ((step + 1) % eval_every == 0 or step == steps - 1):
+                history["held_step"].append(step + 1)
+                history["held_px"].append(held_out_median(model, held))
+                held_text = f"  held-out median {history['held_px'][-1]:.1f} px"
             if (step + 1) % 100 == 0 or step == steps - 1:
                 log(f"  step {step + 1:5d}  loss {loss_mean:.4f}  centre {error_mean * 4:.1f} px (640x480)  "
-                    f"sparsity {state.sparsity():.3f}  moved {moved}  {time.perf_counter() - started:.0f} s")
+                    f"sparsity {state.sparsity():.3f}  moved {moved}  {time.perf_counter() - started:.0f} s"
+                    f"{held_text}")
+        if checkpoint is not None and (step + 1) % checkpoint_every == 0 and step < steps - 1:
+            model.eval()
+            checkpoint(model, {"record": record(step + 1), "masks": state.masks})
+            model.train()
     model.eval()
-    record = {"method": method, "target_sparsity": sparsity if method != "dense" else 0.0,
-              "sparsity": state.sparsity(), "steps": steps, "batch": batch, "lr": lr, "delta_t": delta_t,
-              "t_end": schedule.t_end, "alpha": alpha, "seed": seed, "mask_updates": state.updates,
-              "train_seconds": time.perf_counter() - started, "threads": torch.get_num_threads(),
-              "history": history}
-    return model, {"record": record, "masks": state.masks}
+    return model, {"record": record(), "masks": state.masks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,17 +146,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--name", help="run name (default: method + sparsity, e.g. rigl90)")
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--images", type=int, default=TRAIN_COUNT, help="training images (the first N of the split)")
+    parser.add_argument("--watch-held", action="store_true",
+                        help="log the held-out median every 100 steps (watched only; nothing is chosen by it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    samples = cached_split("train", TRAIN_COUNT, TRAIN_SEED, MODEL_DIR)
+    samples = cached_split("train", args.images, TRAIN_SEED, MODEL_DIR)
     name = args.name or run_name(args.method, args.sparsity)
     print(f"{name}: {len(samples)} training images, {args.steps} steps of {args.batch}", file=sys.stderr)
-    model, result = train(samples, args.method, args.sparsity, args.steps, args.batch, delta_t=args.delta_t,
-                          seed=args.seed, log=lambda m: print(m, file=sys.stderr))
-    RUNS.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "masks": result["masks"], "record": result["record"]},
-               RUNS / f"{name}.pt")
-    (RUNS / f"{name}.json").write_text(json.dumps(result["record"], indent=1))
+    held = cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR) if args.watch_held else None
+
+    def save(model: Student, result: dict, suffix: str = "") -> None:
+        RUNS.mkdir(parents=True, exist_ok=True)
+        torch.save({"state_dict": model.state_dict(), "masks": result["masks"], "record": result["record"]},
+                   RUNS / f"{name}{suffix}.pt")
+        (RUNS / f"{name}{suffix}.json").write_text(json.dumps(result["record"], indent=1))
+
+    model, result = train(samples, args.method, args.sparsity, args.steps, args.batch, lr=args.lr,
+                          delta_t=args.delta_t, seed=args.seed, log=lambda m: print(m, file=sys.stderr), held=held,
+                          checkpoint=lambda m, r: save(m, r, "-partial"))
+    save(model, result)
     print(f"{name}: {result['record']['train_seconds']:.0f} s -> {RUNS / name}.pt", file=sys.stderr)
     return 0
 
