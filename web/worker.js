@@ -186,6 +186,20 @@ const modelBridge = {
   },
 };
 
+/**
+ * Python's replies and model requests arrive with its dicts as Maps (codeclab.browser.adapter:
+ * converting them to objects on the Python side costs a call into JS per dict); objects here.
+ */
+function plainObjects(value) {
+  if (value instanceof Map) {
+    const out = {};
+    for (const [key, item] of value) out[key] = plainObjects(item);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(plainObjects);
+  return value;
+}
+
 /** Frame `f` of `count` frames held one after the other in a feed's data. */
 function frameOf(feed, f, count) {
   if (count === 1) return feed.data;
@@ -321,7 +335,7 @@ function drive(method, args) {
     // Where a driven call's time goes (the benchmark's breakdown, "worker.model_timings"): in Python
     // (begin / resume, conversions included) and in the model bridge (the runtime's runs included).
     let started = performance.now();
-    let step = adapter.begin(method, args);
+    let step = plainObjects(adapter.begin(method, args));
     let python = performance.now() - started;
     let bridge = 0;
     while (step.task !== undefined) {
@@ -341,9 +355,9 @@ function drive(method, args) {
       // A stream's step has one output: hand over its data, name and type as plain arguments
       // (fewer proxy crossings than Python walking the outputs object).
       const keys = model.stream !== undefined && outputs ? Object.keys(outputs) : [];
-      step = keys.length === 1
+      step = plainObjects(keys.length === 1
         ? adapter.resume(task, outputs[keys[0]].data, error, keys[0], outputs[keys[0]].type)
-        : adapter.resume(task, outputs, error);
+        : adapter.resume(task, outputs, error));
       python += performance.now() - resumed;
     }
     modelBridge.recordRun(`python:${method}`, python);
@@ -369,7 +383,7 @@ self.onmessage = async (event) => {
       post({ id, ok: true, result: await modelBridge.lyraRuntime() });
       return;
     }
-    const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : adapter.dispatch_now(method, args ?? {});
+    const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : plainObjects(adapter.dispatch_now(method, args ?? {}));
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
     // Plain words for the page (never a traceback or a class name: those go to the console).

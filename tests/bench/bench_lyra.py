@@ -14,7 +14,7 @@ import sys
 FRAMES = 150  # 3 s of audio per measurement
 WARMUP = 10
 BURST = 50  # frames per request in the burst rows (web/tools/lyra/codec.js BURST)
-ROUNDS = 3  # of FRAMES frames in bursts, the first burst a warm-up
+ROUNDS = 5  # of FRAMES frames in bursts, the first burst a warm-up
 
 MEASURE = """
 async ({frames, warmup, bitrate, burst, rounds, profile}) => {

@@ -32,7 +32,10 @@ def to_python(value: Any) -> Any:
 
 
 def to_javascript(value: Any) -> Any:
-    return to_js(convert.plain(value), dict_converter=js.Object.fromEntries, create_pyproxies=False)
+    """A reply or step as JS values, dicts as Maps: the worker makes them objects (``plainObjects``).
+    Converting dicts here through a ``dict_converter`` (a call into JS per dict) took ~0.25-0.55 ms
+    per reply or model request in the worker under load, against ~0.02 ms without."""
+    return to_js(convert.plain(value), create_pyproxies=False)
 
 
 class BrowserRunner:
@@ -45,7 +48,7 @@ class BrowserRunner:
         return bool(self._bridge.available(name))
 
     async def run(self, name: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        outputs = await rpc.ModelRequest({"name": name, "feeds": _tensors(feeds)})
+        outputs = await rpc.ModelRequest({"name": name, "feeds": convert.tensor_feeds(feeds)})
         return _from_js_outputs(outputs)
 
     #: ``run_stream`` takes ``frames=``: several steps of a stream in one request (StatefulModel.step_many_async)
@@ -67,12 +70,6 @@ class BrowserRunner:
         if isinstance(outputs, dict):  # the stream's one output, already taken over by ``resume``
             return outputs if frames is None else {k: v.reshape(int(frames), -1) for k, v in outputs.items()}
         return _from_js_outputs(outputs)
-
-
-def _tensors(arrays: dict[str, np.ndarray], per_frame: bool = False) -> Any:
-    """{name: {data, dims, type}} as a plain JS object, built in one conversion (``per_frame``: dims
-    of one frame of a stacked input)."""
-    return to_js(convert.tensor_feeds(arrays, per_frame), dict_converter=js.Object.fromEntries, create_pyproxies=False)
 
 
 def _from_js_outputs(outputs: Any) -> dict[str, np.ndarray]:
@@ -114,8 +111,7 @@ def dispatch_now(method: str, js_args: Any) -> Any:
 def _step(step: rpc.Step) -> Any:
     if not step.done:
         # One conversion for the step and its request (the request's tensors are memoryviews).
-        return to_js({"task": step.task, "model": step.request.call}, dict_converter=js.Object.fromEntries,
-                     create_pyproxies=False)
+        return to_js({"task": step.task, "model": step.request.call}, create_pyproxies=False)
     return _failure(step.error) if step.error is not None else _reply(step.result)
 
 
