@@ -14,6 +14,8 @@ export const FRAME_MS = 20;
 export function wallClockMs(now = performance.now()) { return performance.timeOrigin + now; }
 // Slots decoded in one request at most, when the playout engine asks for several back to back.
 const MAX_BURST = 8;
+// ... and while playing, only as long as the player holds this much audio besides the burst's.
+const BURST_SLACK_FRAMES = 3;
 export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
 /** Timing statistics of one kind of operation (encode, decode). */
 class Timing {
@@ -262,7 +264,7 @@ export class Receiver {
 
   /**
    * The engine's slots that follow `first` back to back (the ring is short of several frames:
-   * prefilling, catching up after a stall) are decoded in one request (decoder.decodeMany: one
+   * prefilling, catching up with audio to spare) are decoded in one request (decoder.decodeMany: one
    * worker round trip, the same audio), then produced one by one as the engine decided each.
    * Returns the play or drain step that ended the run, for the loop to carry out; a wait is
    * dropped (the loop asks again: time has passed).
@@ -271,6 +273,10 @@ export class Receiver {
     const steps = [first];
     let after = null;
     while (this.decoder.decodeMany && steps.length < MAX_BURST) {
+      // The burst's audio reaches the player only when all of it is decoded: while playing, take
+      // another slot only if the player holds enough audio meanwhile (its ring less the burst's slots).
+      const queued = steps.reduce((n, s) => n + s.playoutSamples, 0);
+      if (this.engine.state === "playing" && this.engine.ringFillSamples() - queued < BURST_SLACK_FRAMES * this.sampleRate / 50) break;
       const step = this.engine.next();
       if (step.kind === "decode" || step.kind === "conceal") steps.push(step);
       else { after = step.kind === "wait" ? null : step; break; }
