@@ -146,8 +146,11 @@ const modelBridge = {
       compiles: this.litert?.compiles ?? 0,
     };
   },
-  async runStream(name, streamId, feeds, init) {
-    if (await this.onLiteRt(name)) return this.litert.runStream(name, streamId, feeds, init);
+  // `frames` (a burst, codeclab.lyra.models.StatefulModel.step_many_async): that many steps of the
+  // stream in one request, each feed's data holding the frames one after the other (`dims` are one
+  // frame's), each output likewise (dims [frames, ...one frame's]).
+  async runStream(name, streamId, feeds, init, frames) {
+    if (await this.onLiteRt(name)) return this.litert.runStream(name, streamId, feeds, init, frames);
     const session = await this.session(name);
     const key = `${name}#${streamId}`;
     let state = init ? null : this.streams.get(key);
@@ -156,23 +159,60 @@ const modelBridge = {
       state = {};
       for (const [k, t] of Object.entries(init)) state[k] = new ort.Tensor(t.type, t.data, t.dims);
     }
-    const inputs = { ...state };
-    for (const [k, t] of Object.entries(feeds)) inputs[k] = new ort.Tensor(t.type, t.data, t.dims);
-    const started = performance.now();
-    const outputs = await session.run(inputs);
-    this.recordRun(name, performance.now() - started);
-    const next = {};
+    const count = frames ?? 1;
+    const parts = {};
+    for (let f = 0; f < count; f++) {
+      const inputs = { ...state };
+      for (const [k, t] of Object.entries(feeds)) inputs[k] = new ort.Tensor(t.type, frameOf(t, f, count), t.dims);
+      const started = performance.now();
+      const outputs = await session.run(inputs);
+      this.recordRun(name, performance.now() - started);
+      state = {};
+      for (const [k, t] of Object.entries(outputs)) {
+        if (k.startsWith("state_out_")) state[`state_in_${k.slice(10)}`] = t;
+        else (parts[k] ??= []).push(t);
+      }
+    }
     const result = {};
-    for (const [k, t] of Object.entries(outputs)) {
-      if (k.startsWith("state_out_")) next[`state_in_${k.slice(10)}`] = t;
-      else result[k] = { data: t.data, dims: Array.from(t.dims), type: t.type };
+    for (const [k, list] of Object.entries(parts)) {
+      const dims = Array.from(list[0].dims);
+      result[k] = frames === undefined ? { data: list[0].data, dims, type: list[0].type }
+        : { data: concatTyped(list.map((t) => t.data)), dims: [count, ...dims], type: list[0].type };
     }
     this.streams.delete(key); // re-insert: Map order is least recently used first
-    this.streams.set(key, next);
+    this.streams.set(key, state);
     while (this.streams.size > 64) this.streams.delete(this.streams.keys().next().value);
     return result;
   },
 };
+
+/**
+ * Python's replies and model requests arrive with its dicts as Maps (codeclab.browser.adapter:
+ * converting them to objects on the Python side costs a call into JS per dict); objects here.
+ */
+function plainObjects(value) {
+  if (value instanceof Map) {
+    const out = {};
+    for (const [key, item] of value) out[key] = plainObjects(item);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(plainObjects);
+  return value;
+}
+
+/** Frame `f` of `count` frames held one after the other in a feed's data. */
+function frameOf(feed, f, count) {
+  if (count === 1) return feed.data;
+  const size = feed.data.length / count;
+  return feed.data.subarray(f * size, (f + 1) * size);
+}
+
+function concatTyped(arrays) {
+  const out = new arrays[0].constructor(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) { out.set(a, offset); offset += a.length; }
+  return out;
+}
 
 async function loadModelIndex() {
   try {
@@ -292,20 +332,36 @@ async function boot() {
 let driving = Promise.resolve();
 function drive(method, args) {
   const call = driving.then(async () => {
-    let step = adapter.begin(method, args);
+    // Where a driven call's time goes (the benchmark's breakdown, "worker.model_timings"): in Python
+    // (begin / resume, conversions included) and in the model bridge (the runtime's runs included).
+    let started = performance.now();
+    let step = plainObjects(adapter.begin(method, args));
+    let python = performance.now() - started;
+    let bridge = 0;
     while (step.task !== undefined) {
       const { task, model } = step;
       let outputs = null;
       let error = null;
+      started = performance.now();
       try {
         outputs = model.stream === undefined
           ? await modelBridge.run(model.name, model.feeds)
-          : await modelBridge.runStream(model.name, model.stream, model.feeds, model.init);
+          : await modelBridge.runStream(model.name, model.stream, model.feeds, model.init, model.frames);
       } catch (err) {
         error = String(err?.message || err);
       }
-      step = adapter.resume(task, outputs, error);
+      const resumed = performance.now();
+      bridge += resumed - started;
+      // A stream's step has one output: hand over its data, name and type as plain arguments
+      // (fewer proxy crossings than Python walking the outputs object).
+      const keys = model.stream !== undefined && outputs ? Object.keys(outputs) : [];
+      step = plainObjects(keys.length === 1
+        ? adapter.resume(task, outputs[keys[0]].data, error, keys[0], outputs[keys[0]].type)
+        : adapter.resume(task, outputs, error));
+      python += performance.now() - resumed;
     }
+    modelBridge.recordRun(`python:${method}`, python);
+    modelBridge.recordRun(`bridge:${method}`, bridge);
     return step;
   });
   driving = call.catch(() => {});
@@ -327,7 +383,7 @@ self.onmessage = async (event) => {
       post({ id, ok: true, result: await modelBridge.lyraRuntime() });
       return;
     }
-    const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : adapter.dispatch_now(method, args ?? {});
+    const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : plainObjects(adapter.dispatch_now(method, args ?? {}));
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
     // Plain words for the page (never a traceback or a class name: those go to the console).

@@ -13,9 +13,11 @@ import sys
 
 FRAMES = 150  # 3 s of audio per measurement
 WARMUP = 10
+BURST = 50  # frames per request in the burst rows (web/tools/lyra/codec.js BURST)
+ROUNDS = 5  # of FRAMES frames in bursts, the first burst a warm-up
 
 MEASURE = """
-async ({frames, warmup, bitrate}) => {
+async ({frames, warmup, bitrate, burst, rounds, profile}) => {
   const { makeCodec } = await import('./tools/lyra/codec.js');
   const app = window.codeclab;
   await app.ready;
@@ -41,6 +43,21 @@ async ({frames, warmup, bitrate}) => {
   }
   const models = await app.python.call('worker.model_timings');
   await encoder.close(); await decoder.close();
+  // The same frames in bursts of `burst` per request (encoder_encode_many / decoder_receive_many,
+  // as the page's file encode and decode do): per frame, each burst's time ÷ its frames.
+  const encBurst = [], decBurst = [];
+  for (let round = 0; round < rounds; round++) {
+    const e2 = await codec.openEncoder({ sampleRate: rate, bitrate });
+    const d2 = await codec.openDecoder({ sampleRate: 16000 });
+    for (let first = 0; first + burst <= frames; first += burst) {
+      const { packets, ms: e } = await e2.encodeMany(clip.slice(first * hop, (first + burst) * hop));
+      const { ms: d } = await d2.decodeMany(packets);
+      if (round > 0 || first > 0) { encBurst.push(e / burst); decBurst.push(d / burst); }
+    }
+    await e2.close(); await d2.close();
+  }
+  const burstModels = await app.python.call('worker.model_timings');
+  const steps = profile ? await app.python.call('lyra.profile_steps', { frames, sample_rate: rate, bitrate, burst }) : null;
   // The floor under every per-frame figure: a worker round trip that does no work.
   const rpc = [];
   for (let k = 0; k < 50; k++) {
@@ -49,7 +66,7 @@ async ({frames, warmup, bitrate}) => {
     rpc.push(performance.now() - t);
   }
   const runtime = await app.python.call('worker.lyra_runtime', {});
-  return { enc, dec, rpc, models, runtime, isolated: app.runtime.crossOriginIsolated };
+  return { enc, dec, encBurst, decBurst, rpc, models, burstModels, steps, runtime, isolated: app.runtime.crossOriginIsolated };
 }
 """
 
@@ -218,7 +235,7 @@ def _floor_rows(Row, ctx, browser) -> list:
     built = {}
     for name in ("soundstream_encoder", "lyragan"):
         built[name] = convolutions_only(ctx.dist / "models" / "lyra" / f"{name}.onnx")
-    context = browser.new_context()
+    context = browser.new_context(service_workers="block")  # page.route does not see a service worker's fetches
     page = context.new_page()
     for name, (data, _) in built.items():
         page.route(f"**/__bench__/{name}.onnx", _serve_bytes(data))
@@ -258,7 +275,8 @@ def _page_rows(Row, ctx, browser, reference) -> list:
         page = context.new_page()
         page.goto((ctx.site_url if isolated else ctx.plain_url) + suffix)
         page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
-        measured = page.evaluate(MEASURE, {"frames": FRAMES, "warmup": WARMUP, "bitrate": 6000})
+        measured = page.evaluate(MEASURE, {"frames": FRAMES, "warmup": WARMUP, "bitrate": 6000, "burst": BURST,
+                                           "rounds": ROUNDS, "profile": not results})
         context.close()
         active = {"litert": "LiteRT.js", "onnx": "onnxruntime-web"}[measured["runtime"]["active"]]
         if active != runtime:
@@ -283,11 +301,70 @@ def _page_rows(Row, ctx, browser, reference) -> list:
                                    f"{runtime} run in the worker, median of {len(runs)} frames (part of the rows above)"))
         results.append(Row("lyra", f"page worker round trip, no work ({label})", f"{_median(measured['rpc']):.2f} ms",
                            "median of 50 calls of lyra.packet_info (a plain function): the messaging floor under the rows above"))
+        results += _breakdown_rows(Row, label, measured["models"], {"encode": enc, "decode": dec}, 1,
+                                   "one frame per request")
+        encb, decb = measured["encBurst"], measured["decBurst"]
+        burst_note = (f"{threads}, {BURST} frames per request (encoder_encode_many / decoder_receive_many), median of "
+                      f"{len(encb)} bursts' time ÷ {BURST} (p90 {{:.2f}} ms); the same signal, a fresh stream")
+        results.append(Row("lyra", f"page encode per 20 ms frame, bursts of {BURST} ({label})", f"{_median(encb):.3f} ms",
+                           burst_note.format(_p90(encb))))
+        results.append(Row("lyra", f"page decode per 20 ms frame, bursts of {BURST} ({label})", f"{_median(decb):.3f} ms",
+                           burst_note.format(_p90(decb))))
+        if reference is not None:
+            for what, values, ref in (("encode", encb, reference[0]), ("decode", decb, reference[1])):
+                results.append(Row("lyra", f"page {what} ÷ CPython TFLite codec, bursts of {BURST} ({label})",
+                                   f"{_median(values) / ref:.2f}",
+                                   f"median page {what} per frame in bursts of {BURST} (incl. Python and the round trip) ÷ "
+                                   f"median CPython codeclab.lyra {what} per frame on ai-edge-litert ({ref:.3f} ms); goal ≤ 2.0"))
+        results += _breakdown_rows(Row, label, measured["burstModels"], {"encode": encb, "decode": decb}, BURST,
+                                   f"bursts of {BURST}")
+        if measured["steps"]:
+            results += _step_rows(Row, label, measured["steps"])
         rtf = (_median(enc) + _median(dec)) / 20.0
         results.append(Row("lyra", f"page real-time factor, encode + decode ({label})", f"{rtf:.3f}",
                            "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time "
                            "(a live stream gives the receiver its own worker)"))
     return results
+
+
+METHODS = {"encode": ("lyra.encoder_encode", "lyra.encoder_encode_many", "soundstream_encoder"),
+           "decode": ("lyra.decoder_receive", "lyra.decoder_receive_many", "lyragan")}
+
+
+def _breakdown_rows(Row, label: str, timings: dict, per_frame: dict, frames: int, how: str) -> list:
+    """Where a frame's time goes, from the worker's own clocks (worker.js): Python (adapter.begin /
+    resume, the JS <-> Python conversions included), the model bridge less the model's runs (the
+    Python -> JS -> runtime crossing: tensors, promises), the model, and the rest of the page's
+    figure (postMessage both ways, the worker's event loop, the main thread)."""
+    rows = []
+    for what, (single, many, model) in METHODS.items():
+        method = single if frames == 1 else many
+        python = timings.get(f"python:{method}") or []
+        bridge = timings.get(f"bridge:{method}") or []
+        runs = timings.get(model) or []
+        if not python or not bridge or not runs:
+            continue
+        total = _median(per_frame[what])
+        py, br = _median(python) / frames, _median(bridge) / frames
+        # every model run of this measurement, per frame (a burst's runs are all in one bridge call)
+        mod = _median(runs)
+        rows.append(Row("lyra", f"page {what} per frame, where the time goes, {how} ({label})",
+                        f"Python {py:.3f} · crossing {max(0.0, br - mod):.3f} · model {mod:.3f} · "
+                        f"messaging {max(0.0, total - py - br):.3f} ms",
+                        f"of the {total:.3f} ms median: Python = adapter.begin/resume incl. conversions (median per request "
+                        f"÷ {frames}); crossing = model bridge less the runtime's runs; messaging = the rest "
+                        "(postMessage both ways, event loops)"))
+    return rows
+
+
+def _step_rows(Row, label: str, steps: dict) -> list:
+    """The model-free Python steps of a frame, timed inside the worker's Pyodide (lyra.profile_steps)."""
+    rows = []
+    for name, ms in steps.items():
+        rows.append(Row("lyra", f"Pyodide step per frame: {name} ({label})", f"{ms:.3f} ms",
+                        f"lyra.profile_steps in the worker: models stood in for, {FRAMES} frames at 48 kHz in, 16 kHz out, "
+                        "6 kbps, median per call (÷ frames for a burst); no JS <-> Python conversion"))
+    return rows
 
 
 def _hog_rows(Row, ctx, browser) -> list:

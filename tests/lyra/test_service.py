@@ -201,3 +201,81 @@ def test_driven_calls_match_awaited_ones(assets, lyra_dir):
         step, runs = drive("lyra.decoder_receive", {"session_id": dec, "count": 320, "packet": packet})
         assert runs == 1 and step.error is None
         np.testing.assert_array_equal(step.result["samples"], decoded["samples"])
+
+
+class BurstRunner:
+    """The page's runner as the service sees it: streams stepped ``frames`` at a time per request."""
+
+    runs_frames = True
+
+    def __init__(self, lyra_dir):
+        self.tflite = TfliteRunner(lyra_dir)
+        self.requests = []
+
+    async def run_stream(self, name, stream, feeds, init, frames=None):
+        self.requests.append(frames)
+        if frames is None:
+            return self.tflite.run_sync(name, feeds)
+        steps = [self.tflite.run_sync(name, {k: v[i] for k, v in feeds.items()}) for i in range(frames)]
+        return {key: np.stack([step[key] for step in steps]) for key in steps[0]}
+
+
+@pytest.fixture()
+def stream_assets(codebooks):
+    """Assets with a (dummy) initial state, so that the sessions' models go through ``run_stream``."""
+    books, state = io.BytesIO(), io.BytesIO()
+    np.save(books, codebooks)
+    np.savez(state, state_in_0=np.zeros(1, np.float32))
+    return service.set_assets(books.getvalue(), state.getvalue(), state.getvalue())
+
+
+@pytest.mark.parametrize(("bitrate", "in_rate", "out_rate"), [(3200, 16000, 16000), (6000, 48000, 48000), (9200, 16000, 8000)])
+def test_bursts_equal_hop_by_hop(stream_assets, speech16k, lyra_dir, tflite_models, bitrate, in_rate, out_rate):
+    """encoder_encode_many and decoder_receive_many: the same packets and samples as one hop per
+    request, with loss long enough to reach comfort noise and back, and a packet of a wrong size."""
+    x16 = speech16k[: 90 * 320]
+    x = service.resample(x16.astype(np.float64) / 32768.0, 16000, in_rate) if in_rate != 16000 else x16
+    hop_in, hop_out = in_rate // 50, out_rate // 50
+    pattern = service.loss_pattern(90, 0.3, 8.0, seed=3)
+
+    async def page(burst: int):
+        enc = service.encoder_open(in_rate, bitrate)["id"]
+        dec = service.decoder_open(out_rate)["id"]
+        enc_runner, dec_runner = BurstRunner(lyra_dir), BurstRunner(lyra_dir)
+        packets, audio, rejected = [], [], []
+        for start in range(0, 90, burst):
+            chunk = x[start * hop_in:(start + burst) * hop_in]
+            if burst == 1:
+                packets.append(await service.encoder_encode(enc, chunk, runner=enc_runner))
+            else:
+                data = await service.encoder_encode_many(enc, chunk, runner=enc_runner)
+                size = len(data) // (chunk.size // hop_in)
+                packets += [data[i:i + size] for i in range(0, len(data), size)]
+        sent = [p if pattern[i] else b"" for i, p in enumerate(packets)]
+        sent[40] = b"\0" * 9  # no Lyra packet has 9 bytes: concealed, and reported
+        for start in range(0, 90, burst):
+            chunk = sent[start:start + burst]
+            if burst == 1:
+                reply = await service.decoder_receive(dec, hop_out, runner=dec_runner, packet=chunk[0], as_float=False)
+                audio.append(reply["samples"])
+                rejected.append(reply["rejected"])
+            else:
+                reply = await service.decoder_receive_many(dec, hop_out, b"".join(chunk), [len(p) for p in chunk],
+                                                           runner=dec_runner, as_float=False)
+                audio.append(reply["samples"])
+                rejected += reply["rejected"]
+        state = service.decoder_state(dec)
+        service.close(enc)
+        service.close(dec)
+        return packets, np.concatenate(audio), rejected, state, enc_runner.requests, dec_runner.requests
+
+    one = asyncio.run(page(1))
+    many = asyncio.run(page(7))
+    assert many[0] == one[0]
+    np.testing.assert_array_equal(many[1], one[1])
+    assert many[2] == one[2] and one[2][40] and sum(r is not None for r in one[2]) == 1
+    assert many[3] == one[3] and one[3]["comfort_noise_hops"] > 0
+    assert len(many[4]) == 13 and len(many[5]) <= 13 < len(one[5])  # a request per burst, not per hop
+    if in_rate == out_rate == 16000:
+        expected = reference_stream(tflite_models, x16, bitrate, 16000, 0.3, seed=3)
+        assert one[0] == expected[0]

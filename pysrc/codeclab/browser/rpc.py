@@ -78,8 +78,19 @@ BUILTINS: dict[str, Callable[..., Any]] = {
 }
 
 
+_resolved: dict[str, Callable[..., Any]] = {}
+
+
 def resolve(method: str) -> Callable[..., Any]:
-    """The function behind ``"<tool>.<function>"``; only public service functions qualify."""
+    """The function behind ``"<tool>.<function>"``; only public service functions qualify (found
+    once per method: a Lyra stream asks for the same two on every 20 ms frame)."""
+    function = _resolved.get(method)
+    if function is None:
+        function = _resolved[method] = _resolve(method)
+    return function
+
+
+def _resolve(method: str) -> Callable[..., Any]:
     if method in BUILTINS:
         return BUILTINS[method]
     tool, _, name = method.partition(".")
@@ -113,9 +124,14 @@ def is_coroutine(method: str) -> bool:
     """True for coroutine functions (driven by ``Driver``); the rest are answered at once by
     ``call_now`` (an unknown method too: with its error)."""
     try:
-        return inspect.iscoroutinefunction(resolve(method))
+        return _is_coroutine_function(resolve(method))
     except UnknownMethodError:
         return False
+
+
+@functools.cache
+def _is_coroutine_function(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function)
 
 
 def call_now(method: str, args: dict[str, Any] | None, runner: Any = None) -> Any:

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from .concealment import drive_sync
 from .decoder import LyraDecoder
 from .encoder import LyraEncoder
 from .models import DECODER_MODEL, ENCODER_MODEL, MODEL_IO, load_models
@@ -62,6 +63,78 @@ def model_only(models, calls: int = 300) -> dict:
             model.step(feed)
         result[f"{name}_ms"] = (time.perf_counter() - start) * 1000 / calls
     return result
+
+
+def step_profile(codebooks, frames: int = 150, sample_rate: int = 48000, bitrate: int = 6000,
+                 burst: int = 50) -> dict:
+    """ms per frame of each model-free step of the page's encode and decode, in this interpreter
+    (the page runs it in its worker's Pyodide: ``lyra.profile_steps``), one hop per call and in
+    bursts of ``burst`` hops as ``encoder_encode_many`` / ``decoder_receive_many`` do them.  The
+    models are stood in for (a fixed signal), so this is the Python work a frame costs beside
+    the model, the model's crossing and the worker round trip."""
+    from .decoder import DecoderSession
+    from .encoder import EncoderSession
+    from .packet import pack, pack_many, unpack
+    from .rvq import decode as rvq_decode
+    from .rvq import encode as rvq_encode
+    from .rvq import encode_many as rvq_encode_many
+
+    rng = np.random.default_rng(0)
+    hop = sample_rate // 50
+    clip = (rng.normal(0, 0.1, frames * hop)).astype(np.float32)
+    features = rng.normal(0, 1, (frames, 64)).astype(np.float32)
+    speech = (rng.normal(0, 0.05, (frames, 320))).astype(np.float32)  # LyraGAN's stand-in output
+    encoder = EncoderSession(sample_rate, bitrate, codebooks)
+    quantizers = encoder.num_quantizers
+    times: dict[str, list[float]] = {}
+
+    def timed(name, action, per=1):
+        start = time.perf_counter()
+        result = action()
+        times.setdefault(name, []).append((time.perf_counter() - start) * 1000 / per)
+        return result
+
+    packets = []
+    for k in range(frames):
+        timed("encode: framing + resampling + float32 (per hop)", lambda k=k: encoder.prepare(clip[k * hop:(k + 1) * hop]))
+        indices = timed("encode: RVQ quantise (per hop)", lambda k=k: rvq_encode(features[k], quantizers, codebooks))
+        packets.append(timed("encode: bit packing (per hop)", lambda indices=indices: pack(indices)))
+    for _ in range(5):  # rounds: a burst is one sample, and the worker shares the cores
+        encoder = EncoderSession(sample_rate, bitrate, codebooks)
+        for first in range(0, frames, burst):
+            n = min(burst, frames - first)
+            timed("encode: framing + resampling + float32 (burst)",
+                  lambda first=first, n=n, encoder=encoder: encoder.prepare_many(clip[first * hop:(first + n) * hop]), n)
+            indices = timed("encode: RVQ quantise (burst)",
+                            lambda first=first, n=n: rvq_encode_many(features[first:first + n], quantizers, codebooks), n)
+            timed("encode: bit packing (burst)", lambda indices=indices: pack_many(indices), n)
+
+    out_hop = 320
+    decoder = DecoderSession(16000, codebooks)
+    lost = set(range(40, 48)) | {90, 91}  # a long loss (into comfort noise) and a short one
+
+    outputs = iter(np.tile(speech, (4, 1)))
+
+    def model_fn(_features):
+        return next(outputs)
+
+    for k, packet in enumerate(packets):
+        if k not in lost:
+            timed("decode: bit unpacking (per hop)", lambda packet=packet: unpack(packet))
+            found = timed("decode: RVQ dequantise (per hop)", lambda packet=packet: rvq_decode(unpack(packet), codebooks))
+            decoder.add_features(found, len(packet))
+        samples = timed("decode: concealment + noise estimate + int16 (per hop)",
+                        lambda: drive_sync(decoder.decode_steps(out_hop), model_fn))
+        timed("decode: to float32 (per hop)", lambda samples=samples: samples.astype(np.float32) / 32768.0)
+    decoder = DecoderSession(16000, codebooks)
+    for _ in range(5):
+        for first in range(0, frames, burst):
+            n = min(burst, frames - first)
+            hops = [None if k in lost else decoder.parse_packet(packets[k]) for k in range(first, first + n)]
+            timed("decode: plan of the model inputs (burst)", lambda hops=hops: decoder.plan(hops, out_hop), n)
+    for name in list(times):
+        times[name] = float(np.median(times[name]))
+    return times
 
 
 def main(argv=None) -> int:  # pragma: no cover - exercised by hand / build.py bench

@@ -21,6 +21,7 @@ unit-scale samples; it returns n int16-scale samples.  ``drive_sync`` /
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -64,6 +65,14 @@ class HopQueue:
     def add(self, features, kind: str) -> None:
         self.queue.append((features, kind))
 
+    def copy(self) -> HopQueue:
+        twin = HopQueue(self.hop)
+        twin.queue = deque(self.queue)
+        twin.next_sample = self.next_sample
+        twin.rendered = self.rendered
+        twin.rendered_kind = self.rendered_kind
+        return twin
+
     def take(self, count: int) -> np.ndarray:
         out = self.rendered[self.next_sample:self.next_sample + count]
         self.next_sample += count
@@ -93,6 +102,21 @@ class ConcealmentStateMachine:
         self.record_segments = True
         self.counts = {"packets": 0, "model_hops": 0, "estimated_hops": 0, "comfort_noise_hops": 0,
                        "concealed_samples": 0}
+
+    def control_copy(self) -> ConcealmentStateMachine:
+        """A copy that takes the same decisions as this machine (which hops run LyraGAN on which
+        features, when to fade) without its audio work: no noise estimate, silent comfort noise.
+        Which features LyraGAN runs on never depends on audio, so a burst of hops can be planned on
+        the copy and the model run for all of them in one request (``DecoderSession.plan``)."""
+        twin = copy.copy(self)
+        twin.generative = self.generative.copy()
+        twin.comfort = self.comfort.copy()
+        twin.comfort_noise = _SilentNoise(self.hop)
+        twin.noise_estimator = _NoNoiseEstimate(self.noise_estimator.num_bands)
+        twin.segments = []
+        twin.record_segments = False
+        twin.counts = dict(self.counts)
+        return twin
 
     # -- state, as upstream names it ------------------------------------------------------
     @property
@@ -201,6 +225,25 @@ class ConcealmentStateMachine:
         weight = (1.0 + np.cos(progress * math.pi / FADE_SAMPLES)) / 2.0
         # int16 conversion truncates toward zero, as upstream's push_back into int16_t does.
         return np.trunc(model_audio * weight + noise_audio * (1.0 - weight))
+
+
+class _SilentNoise:
+    def __init__(self, hop: int):
+        self.silence = np.zeros(hop)
+
+    def hop_from_features(self, features) -> np.ndarray:
+        return self.silence
+
+
+class _NoNoiseEstimate:
+    def __init__(self, num_bands: int):
+        self.zeros = np.zeros(num_bands, dtype=np.float32)
+
+    def receive_samples(self, samples) -> None:
+        pass
+
+    def estimate(self) -> np.ndarray:
+        return self.zeros
 
 
 def drive_sync(steps, model_fn):

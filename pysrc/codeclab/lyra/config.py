@@ -51,11 +51,15 @@ def packet_size_for_bitrate(bitrate: int) -> int:
 
 def num_quantizers_for_packet_size(size: int) -> int:
     """The number of quantizers a packet of ``size`` bytes carries; LyraError if no bitrate uses it."""
-    for bits in SUPPORTED_QUANTIZED_BITS:
-        if packet_size_for_bits(bits) == size:
-            return bits // BITS_PER_QUANTIZER
+    count = _QUANTIZERS_BY_SIZE.get(size)
+    if count is not None:
+        return count
     sizes = ", ".join(str(packet_size_for_bits(b)) for b in SUPPORTED_QUANTIZED_BITS)
     raise LyraError(f"a Lyra packet of {size} bytes is not supported (sizes are {sizes} bytes)")
+
+
+# packet size -> quantizers: looked up for every packet received (20 ms frames, in Pyodide)
+_QUANTIZERS_BY_SIZE = {packet_size_for_bits(bits): bits // BITS_PER_QUANTIZER for bits in SUPPORTED_QUANTIZED_BITS}
 
 
 def bitrate_for_packet_size(size: int) -> int:

@@ -9,6 +9,8 @@ runs with a sync model (``LyraDecoder``) or an async one (the page).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .concealment import ConcealmentStateMachine, drive_async, drive_sync
@@ -46,15 +48,46 @@ class DecoderSession:
     def set_encoded_packet(self, packet) -> bool:
         """Queue a received packet; False (and ``last_error``) if its size is not a Lyra packet size."""
         data = bytes(packet)
+        features = self.parse_packet(data)
+        if features is None:
+            return False
+        self.add_features(features, len(data))
+        return True
+
+    def parse_packet(self, data: bytes) -> np.ndarray | None:
+        """A packet's features, or None (counted as rejected, the reason in ``last_error``)."""
         try:
-            features = self.features_from_packet(data)
+            return self.features_from_packet(data)
         except LyraError as err:
             self.last_error = str(err)
             self.rejected_packets += 1
-            return False
-        self.last_bitrate = bitrate_for_packet_size(len(data))
+            return None
+
+    def add_features(self, features: np.ndarray, size: int) -> None:
+        """Queue the features of an accepted packet of ``size`` bytes (``set_encoded_packet``'s second half)."""
+        self.last_bitrate = bitrate_for_packet_size(size)
         self.machine.add_received_features(features)
-        return True
+
+    def plan(self, hops, count: int) -> list[np.ndarray]:
+        """The LyraGAN inputs, in order, that decoding a burst will need: ``hops`` are the features of
+        each hop's packet (None: lost), each hop decoding ``count`` samples.  Worked out on a copy of
+        the control state (the session itself does not change), so the model can run the whole burst
+        in one request before the burst is decoded for real (``decode_burst_steps``)."""
+        twin = copy.copy(self)
+        twin.machine = self.machine.control_copy()
+        twin.resampler = copy.deepcopy(self.resampler)
+        inputs = []
+        silence = np.zeros(SAMPLES_PER_HOP, dtype=np.float32)
+
+        def model(features):
+            inputs.append(features)
+            return silence
+
+        for features in hops:
+            if features is not None:
+                twin.machine.add_received_features(features)
+            drive_sync(twin.decode_steps(count), model)
+        return inputs
 
     def _internal_count(self, external: int) -> int:
         needed = external - self._leftover.size

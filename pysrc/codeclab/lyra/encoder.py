@@ -18,9 +18,10 @@ from .config import (
 )
 from .errors import LyraError
 from .models import ENCODER_MODEL, MODEL_IO, LyraModels, StatefulModel, load_models
-from .packet import pack
+from .packet import pack, pack_many
 from .resample import StreamingResampler
 from .rvq import encode as rvq_encode
+from .rvq import encode_many as rvq_encode_many
 from .rvq import load_codebooks
 
 
@@ -64,6 +65,27 @@ class EncoderSession:
         indices = rvq_encode(np.asarray(features).reshape(-1), self.num_quantizers, self.codebooks)
         self.packets += 1
         return pack(indices)
+
+    def prepare_many(self, samples) -> np.ndarray:
+        """float32 [frames, 320] at 16 kHz from a whole number of 20 ms hops: ``prepare`` of each hop
+        in turn, in one pass of the resampler (whose outputs do not depend on the chunking)."""
+        hops = to_unit_float(samples)
+        if hops.size == 0 or hops.size % self.hop:
+            raise LyraError(
+                f"Lyra encodes 20 ms at a time: a multiple of {self.hop} samples at {self.sample_rate} Hz, "
+                f"got {hops.size}")
+        frames = hops.size // self.hop
+        internal = self.resampler.process(hops)
+        if internal.size != frames * SAMPLES_PER_HOP:  # cannot happen for the supported rates
+            raise LyraError(f"resampler produced {internal.size} samples instead of {frames * SAMPLES_PER_HOP}")
+        return internal.astype(np.float32).reshape(frames, SAMPLES_PER_HOP)
+
+    def finish_many(self, features) -> bytes:
+        """soundstream_encoder outputs [frames, 64] -> the frames' packets back to back."""
+        rows = np.asarray(features).reshape(-1, np.asarray(features).shape[-1])
+        indices = rvq_encode_many(rows, self.num_quantizers, self.codebooks)
+        self.packets += rows.shape[0]
+        return pack_many(indices)
 
 
 class LyraEncoder:

@@ -100,6 +100,20 @@ class StatefulModel:
             return outputs
         return self.absorb(await self.runner.run(self.name, self.feeds(inputs)))
 
+    async def step_many_async(self, inputs: dict[str, np.ndarray], frames: int) -> dict[str, np.ndarray]:
+        """``frames`` steps in a row, each input stacked on a leading axis of ``frames`` (each frame
+        shaped as ``step`` takes it); outputs stacked the same way.  On a runner that can run a
+        stream for several frames per request (the page's: ``run_stream(..., frames=)``), one
+        request; else one step after the other."""
+        run_stream = getattr(self.runner, "run_stream", None)
+        if run_stream is not None and self.state and getattr(self.runner, "runs_frames", False):
+            init = self.state_init if self.steps == 0 else None
+            outputs = await run_stream(self.name, id(self), inputs, init, frames=frames)
+            self.steps += frames
+            return outputs
+        steps = [await self.step_async({k: v[i] for k, v in inputs.items()}) for i in range(frames)]
+        return {key: np.stack([np.asarray(step[key]) for step in steps]) for key in steps[0]} if steps else {}
+
 
 def load_state_init(source) -> dict[str, np.ndarray]:
     """``<name>.state_init.npz`` (path or bytes) -> {state_in_k: initial value}."""

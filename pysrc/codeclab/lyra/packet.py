@@ -18,25 +18,37 @@ from .config import (
 )
 from .errors import LyraError
 
-__all__ = ["LyraError", "pack", "unpack", "pack_for_bitrate"]
+__all__ = ["LyraError", "pack", "pack_many", "unpack", "unpack_many", "pack_for_bitrate"]
 
 _INDEX_LIMIT = 1 << BITS_PER_QUANTIZER
 
 
 def pack(indices) -> bytes:
     """Pack 16, 30 or 46 indices (each 0..15) into an 8, 15 or 23 byte packet."""
-    values = [int(v) for v in np.asarray(indices).reshape(-1)]
-    num_bits = len(values) * BITS_PER_QUANTIZER
+    return pack_many(np.asarray(indices).reshape(1, -1))
+
+
+def pack_many(indices) -> bytes:
+    """Pack [frames, 16 | 30 | 46] indices into one run of ``frames`` packets, back to back.
+
+    Whole numpy operations, no per-index Python: two indices make a byte, the first in the high
+    nibble (an even number of 4-bit indices, so a packet never ends in half a byte)."""
+    values = np.asarray(indices)
+    if values.ndim != 2:
+        raise LyraError(f"pack_many takes [frames, indices], got shape {values.shape}")
+    count = values.shape[1]
+    num_bits = count * BITS_PER_QUANTIZER
     size = packet_size_for_bits(num_bits)
     num_quantizers_for_packet_size(size)  # rejects counts that are not a Lyra bitrate
-    if len(values) * BITS_PER_QUANTIZER != size * 8:
-        raise LyraError(f"{len(values)} quantizer indices do not make a Lyra packet")
-    word = 0
-    for position, value in enumerate(values):
-        if not 0 <= value < _INDEX_LIMIT:
-            raise LyraError(f"quantizer index {value} at position {position} is outside 0..{_INDEX_LIMIT - 1}")
-        word = (word << BITS_PER_QUANTIZER) | value
-    return word.to_bytes(size, "big")
+    if num_bits != size * 8:
+        raise LyraError(f"{count} quantizer indices do not make a Lyra packet")
+    outside = np.flatnonzero(((values < 0) | (values >= _INDEX_LIMIT)).reshape(-1))
+    if outside.size:
+        position = int(outside[0]) % count
+        value = int(values.reshape(-1)[outside[0]])
+        raise LyraError(f"quantizer index {value} at position {position} is outside 0..{_INDEX_LIMIT - 1}")
+    nibbles = values.astype(np.uint8)
+    return ((nibbles[:, 0::2] << BITS_PER_QUANTIZER) | nibbles[:, 1::2]).tobytes()
 
 
 def pack_for_bitrate(indices, bitrate: int) -> bytes:
@@ -51,8 +63,16 @@ def pack_for_bitrate(indices, bitrate: int) -> bytes:
 def unpack(packet: bytes) -> np.ndarray:
     """int32 indices [num_quantizers] of a packet; the packet size selects the bitrate."""
     data = bytes(packet)
-    count = num_quantizers_for_packet_size(len(data))
-    word = int.from_bytes(data, "big")
-    mask = _INDEX_LIMIT - 1
-    shifts = [(count - 1 - i) * BITS_PER_QUANTIZER for i in range(count)]
-    return np.array([(word >> s) & mask for s in shifts], dtype=np.int32)
+    return unpack_many(data, len(data)).reshape(-1)
+
+
+def unpack_many(data: bytes, size: int) -> np.ndarray:
+    """int32 indices [frames, num_quantizers] of ``len(data) // size`` packets of ``size`` bytes."""
+    count = num_quantizers_for_packet_size(size)
+    if len(data) % size:
+        raise LyraError(f"{len(data)} bytes are not a whole number of {size}-byte packets")
+    octets = np.frombuffer(data, dtype=np.uint8).reshape(-1, size)
+    out = np.empty((octets.shape[0], count), dtype=np.int32)
+    out[:, 0::2] = octets >> BITS_PER_QUANTIZER
+    out[:, 1::2] = octets & (_INDEX_LIMIT - 1)
+    return out

@@ -57,6 +57,29 @@ def encode(features, num_quantizers: int, codebooks: np.ndarray) -> np.ndarray:
     return indices
 
 
+def encode_many(features, num_quantizers: int, codebooks: np.ndarray) -> np.ndarray:
+    """int32 [frames, num_quantizers]: ``encode`` of each row of ``features`` [frames, 64], with the
+    stages' numpy calls made once for all frames.  Each frame's distances are the same float32
+    operations as ``encode``'s (a reduction over the same contiguous 64 values), so the indices
+    are the same, bit for bit (tests/lyra/test_rvq.py)."""
+    if not 1 <= num_quantizers <= codebooks.shape[0]:
+        raise LyraError(f"num_quantizers must be 1..{codebooks.shape[0]}, got {num_quantizers}")
+    residual = np.array(features, dtype=np.float32).reshape(-1, NUM_FEATURES)
+    frames = residual.shape[0]
+    indices = np.empty((frames, num_quantizers), dtype=np.int32)
+    differences = np.empty((frames, *codebooks.shape[1:]), dtype=np.float32)
+    distances = np.empty((frames, codebooks.shape[1]), dtype=np.float32)
+    for stage in range(num_quantizers):
+        codebook = codebooks[stage]
+        np.subtract(codebook, residual[:, None, :], out=differences)
+        np.square(differences, out=differences)
+        np.add.reduce(differences, axis=2, dtype=np.float32, out=distances)
+        best = distances.argmin(axis=1)
+        indices[:, stage] = best
+        residual -= codebook[best]
+    return indices
+
+
 def decode(indices, codebooks: np.ndarray) -> np.ndarray:
     """float32 [64]: sum of the codewords picked by ``indices`` (-1 = stage unused)."""
     values = np.asarray(indices).reshape(-1)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 
 import numpy as np
 
-from .concealment import drive_async
-from .config import BITRATES, bitrate_for_packet_size, num_quantizers_for_bitrate
+from .concealment import drive_async, drive_sync
+from .config import BITRATES, SAMPLES_PER_HOP, bitrate_for_packet_size, num_quantizers_for_bitrate
 from .decoder import DecoderSession
 from .encoder import EncoderSession
 from .errors import LyraError
@@ -111,6 +112,22 @@ async def encoder_encode(session_id: int, samples, runner) -> bytes:
         return entry["codec"].finish(outputs[out_name])
 
 
+async def encoder_encode_many(session_id: int, samples, runner) -> bytes:
+    """Whole 20 ms hops (a multiple of the session's hop) -> their packets back to back, all at the
+    session's current bitrate, in one request: one resampler pass, one model request for every
+    frame (the runner steps the stream frame by frame), one quantizer pass, one packing."""
+    entry = _session(session_id, "encoder")
+    if entry["model"] is None:
+        entry["model"] = StatefulModel(runner, ENCODER_MODEL, _assets["state_init"].get(ENCODER_MODEL))
+    in_name, out_name = MODEL_IO[ENCODER_MODEL]
+    codec = entry["codec"]
+    async with entry["lock"]:
+        inputs = codec.prepare_many(samples)
+        frames = inputs.shape[0]
+        outputs = await entry["model"].step_many_async({in_name: inputs.reshape(frames, 1, -1)}, frames)
+        return codec.finish_many(np.asarray(outputs[out_name]).reshape(frames, -1))
+
+
 def decoder_open(sample_rate: int, seed: int = 0) -> dict:
     sid = next(_ids)
     _sessions[sid] = {"kind": "decoder", "codec": DecoderSession(sample_rate, _codebooks(), seed=seed),
@@ -177,6 +194,112 @@ async def decoder_receive(session_id: int, count: int, runner, packet=None, as_f
     data = bytes(packet) if packet is not None and len(packet) else None
     samples, rejected = await _decode_locked(_session(session_id, "decoder"), count, runner, data, as_float)
     return {"samples": samples, "rejected": rejected or None}
+
+
+async def decoder_receive_many(session_id: int, count: int, packets, sizes, runner, as_float: bool = True) -> dict:
+    """A burst of hops in one request: hop i takes the next ``sizes[i]`` bytes of ``packets`` as its
+    packet (0: lost) and decodes ``count`` samples; the same samples as ``decoder_receive`` hop by
+    hop.  Which features LyraGAN will run on is worked out first (``DecoderSession.plan``), so the
+    model runs for the whole burst in one request; ``rejected[i]`` says why hop i's packet was not
+    used (or None)."""
+    entry = _session(session_id, "decoder")
+    codec = entry["codec"]
+    data = bytes(packets)
+    lengths = [int(n) for n in np.asarray(sizes).reshape(-1)]
+    if sum(lengths) != len(data) or min(lengths, default=0) < 0:
+        raise LyraError(f"{len(data)} packet bytes do not match the packet sizes given ({sum(lengths)} bytes)")
+    count = int(count)
+    in_name, out_name = MODEL_IO[DECODER_MODEL]
+    async with entry["lock"]:
+        while entry["pending"]:
+            codec.set_encoded_packet(entry["pending"].pop(0))
+        hops, rejected, offset = [], [], 0
+        for size in lengths:
+            features = codec.parse_packet(data[offset:offset + size]) if size else None
+            hops.append(features)
+            rejected.append(codec.last_error if size and features is None else None)
+            offset += size
+        planned = codec.plan(hops, count)
+        audio = np.zeros((0, SAMPLES_PER_HOP), dtype=np.float32)
+        if planned:
+            if entry["model"] is None:
+                entry["model"] = StatefulModel(runner, DECODER_MODEL, _assets["state_init"].get(DECODER_MODEL))
+            stacked = np.stack(planned).astype(np.float32).reshape(len(planned), 1, 1, -1)
+            outputs = await entry["model"].step_many_async({in_name: stacked}, len(planned))
+            audio = np.asarray(outputs[out_name]).reshape(len(planned), -1)
+        used = iter(range(len(planned)))
+
+        def model(features):
+            index = next(used, None)
+            if index is None or not np.array_equal(features, planned[index]):  # a bug, never the input's fault
+                raise LyraError("the decoder left the burst's plan of model inputs")
+            return audio[index]
+
+        pieces = []
+        for features, size in zip(hops, lengths):
+            if features is not None:
+                codec.add_features(features, size)
+            pieces.append(drive_sync(codec.decode_steps(count), model))
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+    return {"samples": (samples.astype(np.float32) / 32768.0) if as_float else samples, "rejected": rejected}
+
+
+def profile_steps(frames: int = 150, sample_rate: int = 48000, bitrate: int = 6000, burst: int = 50) -> dict:
+    """ms per frame of each model-free step of encode and decode, here (in the page: in Pyodide);
+    see codeclab.lyra.bench.step_profile (the benchmark's breakdown)."""
+    from .bench import step_profile  # noqa: PLC0415 (benchmark only: not imported with the service)
+
+    frames, sample_rate, burst = int(frames), int(sample_rate), int(burst)
+    steps = step_profile(_codebooks(), frames, sample_rate, int(bitrate), burst)
+    # The service calls themselves, whole (sessions, locks, the burst's plan), on a runner that
+    # answers at once: what a request costs in Python beside the conversions and the model.
+    runner = _InstantRunner()
+    rng = np.random.default_rng(0)
+    hop = sample_rate // 50
+    clip = rng.normal(0, 0.1, frames * hop).astype(np.float32)
+    times: dict[str, list[float]] = {}
+
+    def timed(name, coroutine, per=1):
+        start = time.perf_counter()
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            times.setdefault(name, []).append((time.perf_counter() - start) * 1000 / per)
+            return done.value
+        raise LyraError("a profiled call waited for something")
+
+    enc = encoder_open(sample_rate, bitrate)["id"]
+    dec = decoder_open(16000)["id"]
+    packets = [timed("encode: the whole service call, one hop (encoder_encode)",
+                     encoder_encode(enc, clip[k * hop:(k + 1) * hop], runner)) for k in range(frames)]
+    for packet in packets:
+        timed("decode: the whole service call, one hop (decoder_receive)", decoder_receive(dec, 320, runner, packet))
+    close(enc)
+    close(dec)
+    for _ in range(5):  # rounds: a burst is one sample, and the worker shares the cores
+        enc = encoder_open(sample_rate, bitrate)["id"]
+        dec = decoder_open(16000)["id"]
+        for first in range(0, frames - burst + 1, burst):
+            data = timed(f"encode: the whole service call, bursts of {burst} (encoder_encode_many)",
+                         encoder_encode_many(enc, clip[first * hop:(first + burst) * hop], runner), burst)
+            timed(f"decode: the whole service call, bursts of {burst} (decoder_receive_many)",
+                  decoder_receive_many(dec, 320, data, [len(data) // burst] * burst, runner), burst)
+        close(enc)
+        close(dec)
+    return {**steps, **{name: float(np.median(values)) for name, values in times.items()}}
+
+
+class _InstantRunner:
+    """A model runner that answers at once (zeros of the right size): for ``profile_steps``."""
+
+    runs_frames = True
+    SIZES = {ENCODER_MODEL: 64, DECODER_MODEL: SAMPLES_PER_HOP}
+
+    async def run_stream(self, name, stream, feeds, init, frames=None):
+        return {MODEL_IO[name][1]: np.zeros((frames or 1, self.SIZES[name]), dtype=np.float32)}
+
+    async def run(self, name, feeds):
+        return {MODEL_IO[name][1]: np.zeros((1, self.SIZES[name]), dtype=np.float32)}
 
 
 def decoder_state(session_id: int) -> dict:

@@ -5,6 +5,9 @@
 export const ENCODER_MODEL = "soundstream_encoder";
 export const DECODER_MODEL = "lyragan";
 const HOP_16K = 320;
+// Frames per request when a whole clip or file is encoded or decoded: one worker round trip and one
+// model request per burst instead of per frame (1 s of audio: the worker stays responsive).
+export const BURST = 50;
 
 import { PythonWorker } from "../../lib/rpc.js";
 
@@ -116,6 +119,16 @@ export function makeCodec(app) {
         const packet = await call("encoder_encode", { session_id: id, samples }, [samples.buffer]);
         return { packet, ms: now() - t };
       },
+      /** Whole 20 ms hops in one request -> their packets (one model request for all of them). */
+      async encodeMany(samples) {
+        const t = now();
+        const frames = samples.length / Math.round(sampleRate / 50);
+        const data = await call("encoder_encode_many", { session_id: id, samples }, [samples.buffer]);
+        const size = data.length / frames;
+        const packets = [];
+        for (let i = 0; i < frames; i++) packets.push(data.subarray(i * size, (i + 1) * size));
+        return { packets, ms: now() - t };
+      },
       setBitrate(value) { return call("encoder_set_bitrate", { session_id: id, bitrate: value }); },
       close() { return call("close", { session_id: id }); },
     };
@@ -132,33 +145,50 @@ export function makeCodec(app) {
         const { samples, rejected } = await call("decoder_receive", { session_id: id, count: hop, ...(packet ? { packet } : {}) });
         return { samples, ms: now() - t, rejected };
       },
+      /** A burst of frames in one request (null packets concealed): the same audio as decode() one by one. */
+      async decodeMany(packets) {
+        const t = now();
+        const sizes = new Int32Array(packets.length);
+        const bytes = packets.map((p) => (!p ? null : p instanceof Uint8Array ? p : new Uint8Array(p)));
+        bytes.forEach((p, i) => { sizes[i] = p ? p.length : 0; });
+        const data = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+        let offset = 0;
+        for (const p of bytes) if (p) { data.set(p, offset); offset += p.length; }
+        const { samples, rejected } = await call("decoder_receive_many", { session_id: id, count: hop, packets: data, sizes },
+          [data.buffer, sizes.buffer]);
+        return { samples, ms: now() - t, rejected };
+      },
       state() { return call("decoder_state", { session_id: id }); },
       close() { return call("close", { session_id: id }); },
     };
   }
 
-  /** Whole clip, offline (not paced): samples at `sampleRate` -> packets. */
+  /** Whole clip, offline (not paced): samples at `sampleRate` -> packets, BURST frames per request. */
   async function encodeClip(samples, sampleRate, bitrate) {
     const encoder = await openEncoder({ sampleRate, bitrate });
     const hop = Math.round(sampleRate / 50);
+    const frames = Math.ceil(samples.length / hop);
     const packets = [];
     try {
-      for (let offset = 0; offset < samples.length; offset += hop) {
-        const frame = new Float32Array(hop);
-        frame.set(samples.subarray(offset, Math.min(offset + hop, samples.length)));
-        packets.push((await encoder.encode(frame)).packet);
+      for (let first = 0; first < frames; first += BURST) {
+        const count = Math.min(BURST, frames - first);
+        const chunk = new Float32Array(count * hop); // the last hop padded with silence
+        chunk.set(samples.subarray(first * hop, Math.min((first + count) * hop, samples.length)));
+        packets.push(...(await encoder.encodeMany(chunk)).packets);
       }
     } finally { await encoder.close(); }
     return packets;
   }
 
-  /** Packets -> decoded audio at `sampleRate` (null entries are concealed). */
+  /** Packets -> decoded audio at `sampleRate` (null entries are concealed), BURST frames per request. */
   async function decodePackets(packets, sampleRate = 16000) {
     const decoder = await openDecoder({ sampleRate });
     const hop = Math.round(sampleRate / 50);
     const out = new Float32Array(packets.length * hop);
     try {
-      for (let i = 0; i < packets.length; i++) out.set((await decoder.decode(packets[i])).samples, i * hop);
+      for (let first = 0; first < packets.length; first += BURST) {
+        out.set((await decoder.decodeMany(packets.slice(first, first + BURST))).samples, first * hop);
+      }
     } finally { await decoder.close(); }
     return out;
   }

@@ -174,7 +174,7 @@ export class LiteRtRunner {
    * stream starts (or restarts) from the model's initial state; the ONNX initial state tensors it
    * carries are not needed here, the .tflite file has its own.
    */
-  async runStream(name, id, feeds, init) {
+  async runStream(name, id, feeds, init, frames) {
     const key = `${name}#${id}`;
     let model = this.streams.get(key);
     if (init) {
@@ -194,9 +194,24 @@ export class LiteRtRunner {
     const { input, output } = this.index[name];
     const feed = feeds[input];
     if (!feed) throw new Error(`${name}: no input ${input} among ${Object.keys(feeds).join(", ")}`);
-    const result = await this.runOnce(name, model, feed.data instanceof Float32Array ? feed.data : new Float32Array(feed.data));
+    const data = feed.data instanceof Float32Array ? feed.data : new Float32Array(feed.data);
+    if (frames === undefined) {
+      const result = await this.runOnce(name, model, data);
+      this.whenIdle();
+      return { [output]: { data: result.data, dims: result.dims, type: "float32" } };
+    }
+    // A burst: `frames` steps, the frames one after the other in the feed's data and in the output.
+    const size = data.length / frames;
+    let out = null;
+    let dims = null;
+    for (let f = 0; f < frames; f++) {
+      const result = await this.runOnce(name, model, data.subarray(f * size, (f + 1) * size));
+      out ??= new Float32Array(frames * result.data.length);
+      out.set(result.data, f * result.data.length);
+      dims = result.dims;
+    }
     this.whenIdle();
-    return { [output]: { data: result.data, dims: result.dims, type: "float32" } };
+    return { [output]: { data: out ?? new Float32Array(0), dims: [frames, ...(dims ?? [])], type: "float32" } };
   }
 
   /** After a quiet moment, compile spares for every model that has been used. */

@@ -12,6 +12,10 @@ export const FRAME_MS = 20;
 
 /** Milliseconds on a clock that every tab of this browser shares (performance.now() does not). */
 export function wallClockMs(now = performance.now()) { return performance.timeOrigin + now; }
+// Slots decoded in one request at most, when the playout engine asks for several back to back.
+const MAX_BURST = 8;
+// ... and while playing, only as long as the player holds this much audio besides the burst's.
+const BURST_SLACK_FRAMES = 3;
 export const PLAYBACK_RATE = 16000; // the decoder's native rate; the AudioContext resamples to the device
 /** Timing statistics of one kind of operation (encode, decode). */
 class Timing {
@@ -260,8 +264,37 @@ export class Receiver {
       if (step.kind === "wait") { this.#wakeAt(step.untilMs); return; }
       if (step.kind === "play") { this.player.port.postMessage({ type: "play" }); continue; }
       if (step.kind === "drain") { this.player.port.postMessage({ type: "drain" }); continue; }
-      await this.#produce(step);
+      const after = await this.#produceBurst(step);
+      if (after) this.player.port.postMessage({ type: after.kind }); // "play" | "drain", after the slots
     }
+  }
+
+  /**
+   * The engine's slots that follow `first` back to back (the ring is short of several frames:
+   * prefilling, catching up with audio to spare) are decoded in one request (decoder.decodeMany: one
+   * worker round trip, the same audio), then produced one by one as the engine decided each.
+   * Returns the play or drain step that ended the run, for the loop to carry out; a wait is
+   * dropped (the loop asks again: time has passed).
+   */
+  async #produceBurst(first) {
+    const steps = [first];
+    let after = null;
+    while (this.decoder.decodeMany && steps.length < MAX_BURST) {
+      // The burst's audio reaches the player only when all of it is decoded: while playing, take
+      // another slot only if the player holds enough audio meanwhile (its ring less the burst's slots).
+      const queued = steps.reduce((n, s) => n + s.playoutSamples, 0);
+      if (this.engine.state === "playing" && this.engine.ringFillSamples() - queued < BURST_SLACK_FRAMES * this.sampleRate / 50) break;
+      const step = this.engine.next();
+      if (step.kind === "decode" || step.kind === "conceal") steps.push(step);
+      else { after = step.kind === "wait" ? null : step; break; }
+    }
+    if (steps.length > 1) {
+      const { samples, ms, rejected } = await this.decoder.decodeMany(steps.map((s) => (s.kind === "decode" ? s.payload : null)));
+      const hop = samples.length / steps.length;
+      this.burst = steps.map((_, i) => ({ samples: samples.slice(i * hop, (i + 1) * hop), ms: ms / steps.length, rejected: rejected[i] }));
+    }
+    for (const step of steps) await this.#produce(step);
+    return after;
   }
 
   /** The player reports every few ms, but a wait may end sooner than its next report. */
@@ -272,7 +305,7 @@ export class Receiver {
 
   /** Decode (or conceal) one slot, stretch it as the engine says, and hand it to the player. */
   async #produce(step) {
-    const { samples, ms, rejected } = await this.decoder.decode(step.kind === "decode" ? step.payload : null);
+    const { samples, ms, rejected } = this.burst?.shift() ?? await this.decoder.decode(step.kind === "decode" ? step.payload : null);
     if (step.kind === "decode" && this.sentAt.has(step.seq)) {
       const queuedMs = (this.engine.ringFillSamples() / this.sampleRate) * 1000;
       this.delay.add(this.now() + queuedMs - this.sentAt.get(step.seq));
