@@ -213,6 +213,28 @@ def build_python_package(out: Path) -> None:
             archive.write(path, path.relative_to(source).as_posix())
 
 
+def build_pycache(pyodide_dir: Path, codeclab_zip: Path, out: Path) -> None:
+    """Bytecode of what the page imports as it boots, made by Pyodide's own CPython in Node
+    (devkit/pycache.mjs); kept in .cache by the hash of its inputs, since Pyodide takes seconds to start."""
+    if shutil.which("node") is None:
+        raise BuildError("node not found: install Node.js 20+ (it compiles the Python bytecode the page ships)")
+    script = REPO / "devkit" / "pycache.mjs"
+    lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
+    key = hashlib.sha256()
+    for part in [sha256_of(script), sha256_of(codeclab_zip), sha256_of(pyodide_dir / "pyodide.asm.wasm"),
+                 sha256_of(pyodide_dir / "python_stdlib.zip"),
+                 *sorted(entry["sha256"] for entry in lock["packages"].values())]:
+        key.update(part.encode())
+    cached = CACHE / "pycache" / f"{key.hexdigest()[:24]}.zip"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".part")
+        subprocess.run(["node", str(script), str(NODE_MODULES / "pyodide"), str(pyodide_dir), str(codeclab_zip),
+                        str(partial)], check=True, stdout=subprocess.DEVNULL)
+        partial.replace(cached)
+    shutil.copy2(cached, out)
+
+
 def build_vendor(out: Path) -> list[dict]:
     packages = []
     for folder, (package, licence, files) in VENDOR.items():
@@ -321,6 +343,8 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
     packages = build_pyodide(out / "pyodide")
     log("codeclab package")
     build_python_package(out / "py")
+    log("Python bytecode for the boot (Pyodide in Node)")
+    build_pycache(out / "pyodide", out / "py" / "codeclab.zip", out / "py" / "pycache.zip")
     log("vendored wasm (onnxruntime-web, LiteRT.js, Basis transcoder, JPEG XL codec, KTX2 encoder)")
     vendored = build_vendor(out / "vendor")
     log("models")

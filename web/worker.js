@@ -4,10 +4,9 @@
 // Methods are "<tool>.<function>" of codeclab's services, plus "worker.model_timings" (answered here).
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
-import * as ort from "./vendor/ort/ort.wasm.min.mjs";
 import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
-import { expectedDownloads, megabytes, watchDownloads } from "./lib/downloads.js";
-import { forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
+import { expectedDownloads, keepForServiceWorker, megabytes, prefetch, watchDownloads } from "./lib/downloads.js";
+import { PYTHON_PRELUDE, forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
@@ -16,7 +15,6 @@ let adapter = null;
 let modelIndex = { available: false, reason: "not loaded yet", files: {}, runtime: {}, litert: {} };
 const sessions = new Map();
 
-ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
 // Threads need cross-origin isolation (COOP/COEP); on a plain static host we run single-threaded.
 // One core is left to the page (audio, WebRTC, drawing) and to the other worker of a Lyra call:
 // on 2 cores the attention model gains only a little from a second thread (84 vs 116 ms in Chromium)
@@ -27,8 +25,25 @@ const cores = navigator.hardwareConcurrency || 1;
 // Lyra's streaming models run on LiteRT.js (the upstream .tflite files) unless the worker URL says
 // `?lyra-runtime=onnx` (onnxruntime-web on our ONNX conversion, the second runtime).
 const lyraRuntimeRequested = new URL(import.meta.url).searchParams.get("lyra-runtime") === "onnx" ? "onnx" : "litert";
-ort.env.wasm.numThreads = !self.crossOriginIsolated ? 1
-  : requestedThreads || Math.max(1, Math.min(4, cores - 1));
+const ortThreads = !self.crossOriginIsolated ? 1 : requestedThreads || Math.max(1, Math.min(4, cores - 1));
+
+// onnxruntime-web, imported when a model is first needed rather than at boot: Python's start does not
+// wait for its 50 KB module, and the module belongs to the tools' "models-runtime" offline group, which is
+// stored the first time a tool needs it (a page that never used a tool still boots offline).
+let ort = null;
+let ortLoading = null;
+function loadOrt() {
+  ortLoading ??= import("./vendor/ort/ort.wasm.min.mjs").then((module) => {
+    module.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
+    module.env.wasm.numThreads = ortThreads;
+    ort = module;
+    return module;
+  }, (err) => {
+    ortLoading = null; // a later call tries again
+    throw err;
+  });
+  return ortLoading;
+}
 
 async function fetchWithProgress(url, label) {
   const response = await fetch(url);
@@ -70,14 +85,14 @@ const modelBridge = {
       const file = modelIndex.files[name];
       if (!file) throw new Error(`model ${name} is not installed in this build: ${modelIndex.reason || "not listed"}`);
       sessions.set(name, (async () => {
-        const bytes = await fetchWithProgress(`./models/${file}`, name);
+        const [bytes] = await Promise.all([fetchWithProgress(`./models/${file}`, name), loadOrt()]);
         post({ type: "model-progress", label: name, received: bytes.length, total: bytes.length, compiling: true });
         const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
         // Per-model runtime hints from models/manifest.json (e.g. Lyra's streaming models run
         // faster on one thread: each frame is hundreds of tiny operators).
         // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
         const threads = requestedThreads || modelIndex.runtime[name]?.intra_op_threads;
-        if (threads) options.intraOpNumThreads = Math.min(threads, ort.env.wasm.numThreads);
+        if (threads) options.intraOpNumThreads = Math.min(threads, ortThreads);
         try {
           const session = await ort.InferenceSession.create(bytes, options);
           await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
@@ -141,7 +156,7 @@ const modelBridge = {
       active: litert ? "litert" : "onnx",
       reason: this.litertFailure,
       threads: litert ? this.litert.threads("lyragan")
-        : Math.min(requestedThreads || modelIndex.runtime.lyragan?.intra_op_threads || ort.env.wasm.numThreads, ort.env.wasm.numThreads),
+        : Math.min(requestedThreads || modelIndex.runtime.lyragan?.intra_op_threads || ortThreads, ortThreads),
       threaded_build: litert ? this.litert.threaded : null,
       compiles: this.litert?.compiles ?? 0,
     };
@@ -247,13 +262,18 @@ async function startPython(key) {
   const stored = key ? await readSnapshot(key).catch(() => null) : null;
   if (stored) {
     try {
-      return { pyodide: await loadPyodide({ indexURL, _loadSnapshot: stored }), snapshot: "restored" };
+      return { pyodide: await loadPyodide({ indexURL, _loadSnapshot: stored.bytes }), snapshot: "restored" };
     } catch (err) {
       console.warn(`the stored Python snapshot did not restore (${err?.message || err}); starting Python anew`);
       await forgetSnapshot(key).catch(() => {});
     }
   }
   const pyodide = await loadPyodide({ indexURL, _makeSnapshot: Boolean(key) });
+  try {
+    pyodide.runPython(PYTHON_PRELUDE);
+  } catch (err) {
+    console.warn(`the Python prelude failed (${err?.message || err}); the boot goes on without it`);
+  }
   if (!key) return { pyodide, snapshot: "off" };
   try {
     storeSnapshot(key, pyodide.makeMemorySnapshot()).catch(() => {});
@@ -269,11 +289,23 @@ async function boot() {
   let stage = "manifest";
   let floor = 0.02;
   let stageText = "Downloading the Python runtime";
+  // The build's offline manifest (null in a dev tree without one): sizes, hashes and groups of dist's files.
+  const manifest = await fetch(new URL("offline-manifest.json", base)).then((r) => (r.ok ? r.json() : null)).catch(() => null);
   // Real progress: the bytes of Pyodide, the wheels and codeclab as they arrive (sizes from the build's
-  // offline manifest), with each stage's floor so the bar never goes back.
-  const downloads = watchDownloads(await expectedDownloads(base, "python"), ({ received, total, file }) => {
+  // offline manifest), with each stage's floor so the bar never goes back. On a first visit they are also
+  // kept for the service worker, which would otherwise download them again.
+  const kept = keepForServiceWorker(manifest, base);
+  const downloads = watchDownloads(expectedDownloads(manifest, base, "python"), ({ received, total, file }) => {
     progress(stage, Math.max(floor, 0.02 + 0.86 * (received / total)), `${stageText}: ${megabytes(received)} of ${megabytes(total)} (${file})`);
-  });
+  }, kept.keep);
+  // The wheels loadPackage will ask for once Python runs, on their way meanwhile.
+  const wheels = prefetch(Object.entries(manifest?.files || {}).filter(([rel, entry]) => entry.group === "python" && rel.endsWith(".whl"))
+    .map(([rel, entry]) => ({ url: new URL(rel, base).href, sha256: entry.sha256 })));
+  // codeclab, and the bytecode of what the boot imports (devkit/pycache.mjs: compiled at build time by this
+  // same CPython, so that numpy, Pillow and codeclab are not compiled from source at every start).
+  const fetchBuffer = (rel) => fetch(new URL(rel, base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  const codeclabZip = fetchBuffer("./py/codeclab.zip");
+  const pycacheZip = fetchBuffer("./py/pycache.zip");
   // How long each stage took (the benchmark compares cold and warm: is wasm compiled again?).
   const stages = {};
   let stageStarted = performance.now();
@@ -286,13 +318,19 @@ async function boot() {
     progress(name, floor, text);
   };
   enter("runtime", 0.02, "Downloading the Python runtime");
-  const { pyodide, snapshot } = await startPython(await snapshotKey(base));
+  const { pyodide, snapshot } = await startPython(await snapshotKey(manifest, base));
   enter("numpy", 0.1, "Loading numpy and Pillow");
   await pyodide.loadPackage(["numpy", "pillow"], { messageCallback: () => {} });
   enter("codeclab", 0.2, "Loading codeclab");
-  const zip = await (await fetch("./py/codeclab.zip")).arrayBuffer();
+  const zip = await codeclabZip;
+  if (!zip) throw new Error("could not load py/codeclab.zip");
+  const pycache = await pycacheZip;
+  wheels.stop();
   downloads.stop();
   pyodide.unpackArchive(zip, "zip", { extractDir: "/home/pyodide/lib" });
+  // Its paths are absolute (lib/python3.12/site-packages/…, home/pyodide/lib/codeclab/…); a tree without it
+  // (no build) compiles from source.
+  if (pycache) pyodide.unpackArchive(pycache, "zip", { extractDir: "/" });
   pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/lib')");
   adapter = pyodide.pyimport("codeclab.browser.adapter");
   adapter.install(modelBridge);
@@ -310,6 +348,7 @@ async function boot() {
     recordRun: (name, ms) => modelBridge.recordRun(name, ms),
     fetchBytes: fetchWithProgress,
   });
+  await kept.settled(); // stored before the page asks the service worker to store the group
   enter("ready", 1, "Ready");
   post({
     type: "ready",
@@ -317,7 +356,7 @@ async function boot() {
     crossOriginIsolated: self.crossOriginIsolated,
     stages,
     snapshot,
-    threads: ort.env.wasm.numThreads,
+    threads: ortThreads,
     models: modelIndex,
     lyraRuntime: lyraRuntimeRequested,
   });

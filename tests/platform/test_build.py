@@ -87,6 +87,17 @@ def test_built_dist_is_complete_and_lock_is_trimmed():
     with zipfile.ZipFile(dist / "py" / "codeclab.zip") as archive:
         names = archive.namelist()
     assert "codeclab/__init__.py" in names and "codeclab/browser/adapter.py" in names
+    # The boot's bytecode (devkit/pycache.mjs): CPython 3.12 .pyc files that are never checked against their
+    # source (flags 0b01 after the magic number), for numpy, Pillow and every codeclab module.
+    with zipfile.ZipFile(dist / "py" / "pycache.zip") as archive:
+        pycs = {name: archive.read(name) for name in archive.namelist()}
+    numpy_init = "lib/python3.12/site-packages/numpy/__pycache__/__init__.cpython-312.pyc"
+    assert numpy_init in pycs and "home/pyodide/lib/codeclab/browser/__pycache__/adapter.cpython-312.pyc" in pycs
+    assert "lib/python3.12/site-packages/PIL/__pycache__/Image.cpython-312.pyc" in pycs
+    assert all(data[4:8] == (1).to_bytes(4, "little") for data in pycs.values())
+    assert len({data[:4] for data in pycs.values()}) == 1  # one interpreter's magic number
+    codeclab_modules = {n for n in names if n.endswith(".py")}
+    assert len([n for n in pycs if n.startswith("home/pyodide/lib/codeclab/")]) == len(codeclab_modules)
     for path in ("index.html", "app.js", "worker.js", "pyodide/pyodide.asm.wasm", "vendor/ort/ort-wasm-simd-threaded.wasm",
                  "vendor/basis/basis_transcoder.wasm", "vendor/jxl/jxl_enc.wasm", "vendor/ktx2/basis_encoder.wasm"):
         assert (dist / path).is_file(), path

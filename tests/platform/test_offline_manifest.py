@@ -58,6 +58,8 @@ def test_the_version_follows_the_content_and_is_restamped(tmp_path):
 def test_groups_of_the_real_layout():
     assert group_of("models/attention_center.onnx") == group_of("models/attention_lite.rigl") == "attention"
     assert group_of("vendor/ort/ort-wasm-simd-threaded.wasm") == "models-runtime"
+    assert group_of("pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl") == "python"
+    assert group_of("py/pycache.zip") == "python"
     assert group_of("vendor/litert/litert_wasm_internal.wasm") == "lyra"
     assert group_of("vendor/ktx2/basis_encoder.wasm") == group_of("vendor/basis/basis_transcoder.wasm") == "basis"
     assert group_of("tools/jxl/index.js") == group_of("models/index.json") == "shell"

@@ -2,22 +2,18 @@
 // global fetch is watched rather than replaced: each expected response is cloned and the clone counted
 // as it arrives; the original goes on untouched, URL and all, to Pyodide or WebAssembly.instantiateStreaming).
 
-/** Sizes of the files `group` of dist/offline-manifest.json fetches (scripts are imported, not fetched). */
-export async function expectedDownloads(base, group) {
-  try {
-    const manifest = await (await fetch(new URL("offline-manifest.json", base))).json();
-    const sizes = new Map();
-    for (const [rel, entry] of Object.entries(manifest.files)) {
-      if (entry.group === group && !/\.m?js$/.test(rel)) sizes.set(new URL(rel, base).href, entry.size);
-    }
-    return sizes;
-  } catch {
-    return new Map(); // a dev tree without the manifest: stage progress only
+/** Sizes of the files `group` of dist/offline-manifest.json (parsed, or null) fetches (scripts are imported, not fetched). */
+export function expectedDownloads(manifest, base, group) {
+  const sizes = new Map();
+  for (const [rel, entry] of Object.entries(manifest?.files || {})) { // a dev tree without the manifest: stage progress only
+    if (entry.group === group && !/\.m?js$/.test(rel)) sizes.set(new URL(rel, base).href, entry.size);
   }
+  return sizes;
 }
 
-/** Call report({received, total, file}) as the expected files arrive, until stop(). */
-export function watchDownloads(sizes, report) {
+/** Call report({received, total, file}) as the expected files arrive, until stop(); keep(url, response)
+ *  also gets each expected response (a clone of its own to read or cancel). */
+export function watchDownloads(sizes, report, keep = null) {
   const realFetch = self.fetch;
   const received = new Map();
   const total = [...sizes.values()].reduce((a, b) => a + b, 0);
@@ -37,7 +33,10 @@ export function watchDownloads(sizes, report) {
     const response = await realFetch.call(self, input, init);
     const url = new URL(input instanceof Request ? input.url : String(input), self.location.href);
     url.search = "";
-    if (sizes.has(url.href) && response.body) count(url.href, response.clone()).catch(() => {});
+    if (sizes.has(url.href) && response.body) {
+      count(url.href, response.clone()).catch(() => {});
+      keep?.(url.href, response.clone());
+    }
     return response;
   };
   return {
@@ -47,4 +46,69 @@ export function watchDownloads(sizes, report) {
   };
 }
 
+/**
+ * A first visit's downloads, kept for the service worker (web/sw.js). The service worker does not control
+ * the page (nor this worker) on the first visit, so what Pyodide downloads as it boots would be downloaded
+ * again when the service worker stores the "python" group after ready: Chromium's HTTP cache does not keep
+ * a 10 MB response such as pyodide.asm.wasm in a fresh profile. So each expected response that this
+ * version's cache (`codeclab-<version>`, the service worker's name for it) lacks is stored there as the
+ * service worker stores it: the response itself (URL and headers kept), checked against the manifest's
+ * sha256 once stored (deleted if it differs). `keep` goes to watchDownloads; `settled()` waits for the stores.
+ */
+export function keepForServiceWorker(manifest, base) {
+  const pending = [];
+  if (!self.caches || !manifest?.version || !manifest.files) return { keep: null, settled: async () => {} };
+  const cacheName = `codeclab-${manifest.version}`;
+  const keep = (url, response) => {
+    const entry = url.startsWith(base.href) ? manifest.files[url.slice(base.href.length)] : undefined;
+    if (!entry || response.status !== 200) {
+      response.body?.cancel().catch(() => {});
+      return;
+    }
+    pending.push((async () => {
+      const cache = await caches.open(cacheName);
+      if (await cache.match(url)) {
+        await response.body?.cancel();
+        return;
+      }
+      await cache.put(url, response);
+      const stored = await cache.match(url);
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await stored.arrayBuffer()));
+      const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      if (hex !== entry.sha256) await cache.delete(url);
+    })().catch(() => {}));
+  };
+  return { keep, settled: () => Promise.all(pending) };
+}
+
 export const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * Start these downloads now and hand each response to the first fetch of the same URL with the same
+ * integrity option: Pyodide's loadPackage asks for the wheels only once Python has started, and this way
+ * they are on their way (from the service worker's cache or the host) meanwhile. `requests`: [{url, sha256}]
+ * (the hex sha256 from the offline manifest becomes the Subresource Integrity string Pyodide passes too, so
+ * its integrity check still applies). Returns {stop()}, which puts the plain fetch back.
+ */
+export function prefetch(requests) {
+  const realFetch = self.fetch;
+  const early = new Map();
+  for (const { url, sha256 } of requests) {
+    const integrity = sha256 ? `sha256-${btoa(String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16))))}` : undefined;
+    const response = realFetch.call(self, url, integrity ? { integrity } : {});
+    response.catch(() => {}); // a failure reaches whoever fetches it
+    early.set(new URL(url, self.location.href).href, { integrity, response });
+  }
+  self.fetch = (input, init) => {
+    if (!(input instanceof Request)) {
+      const url = new URL(String(input), self.location.href).href;
+      const hit = early.get(url);
+      if (hit && hit.integrity === (init?.integrity || undefined) && !init?.method && !init?.headers) {
+        early.delete(url);
+        return hit.response;
+      }
+    }
+    return realFetch.call(self, input, init);
+  };
+  return { stop() { self.fetch = realFetch; early.clear(); } };
+}
