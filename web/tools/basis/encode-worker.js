@@ -11,30 +11,10 @@
 import BASIS from "../../vendor/ktx2/basis_encoder.js";
 import { applyInputOptions } from "../../vendor/ktx2/applyInputOptions.js";
 import { BasisTextureType, SourceType } from "../../vendor/ktx2/enum.js";
+import "./instantiate-streaming.js"; // defines self.instantiateStreamingHook
 
 const MAX_TEXELS = 12 * 1024 * 1024; // the v2.5 encoder's own source limit (ktx2-encoder says so too)
 const HEADER_SLACK = 64 * 1024;
-
-/** Emscripten's `instantiateWasm` hook: compile `url` with WebAssembly.instantiateStreaming, straight from
- *  the response (the service worker's stored one keeps its URL, so Chromium can reuse the machine code it
- *  cached for it instead of compiling again); from its bytes where the host sends another MIME type.
- *  `failed(err)` is called if neither works. (The same function is in transcode-worker.js.) */
-function instantiateStreamingHook(url, failed) {
-  return (imports, receive) => {
-    (async () => {
-      let result;
-      try {
-        result = await WebAssembly.instantiateStreaming(fetch(url), imports);
-      } catch {
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
-        result = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
-      }
-      receive(result.instance, result.module);
-    })().catch(failed);
-    return {};
-  };
-}
 
 let modulePromise = null;
 function encoderModule() {
@@ -43,7 +23,7 @@ function encoderModule() {
       const url = new URL("../../vendor/ktx2/basis_encoder.wasm", import.meta.url);
       const module = await new Promise((resolve, reject) => {
         const failed = (err) => reject(new Error(`could not load the Basis encoder (${err?.message || err})`));
-        BASIS({ instantiateWasm: instantiateStreamingHook(url, failed) }).then(resolve, failed);
+        BASIS({ instantiateWasm: self.instantiateStreamingHook(url, failed) }).then(resolve, failed);
       });
       module.initializeBasis();
       return module;

@@ -8,27 +8,7 @@
 
 /* global BASIS */
 importScripts("../../vendor/basis/basis_transcoder.js");
-
-/** Emscripten's `instantiateWasm` hook: compile `url` with WebAssembly.instantiateStreaming, straight from
- *  the response (the service worker's stored one keeps its URL, so Chromium can reuse the machine code it
- *  cached for it instead of compiling again); from its bytes where the host sends another MIME type.
- *  `failed(err)` is called if neither works. (The same function is in encode-worker.js.) */
-function instantiateStreamingHook(url, failed) {
-  return (imports, receive) => {
-    (async () => {
-      let result;
-      try {
-        result = await WebAssembly.instantiateStreaming(fetch(url), imports);
-      } catch {
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
-        result = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
-      }
-      receive(result.instance, result.module);
-    })().catch(failed);
-    return {};
-  };
-}
+importScripts("./instantiate-streaming.js"); // defines self.instantiateStreamingHook
 
 let modulePromise = null;
 
@@ -38,7 +18,7 @@ function transcoder() {
       const url = new URL("../../vendor/basis/basis_transcoder.wasm", self.location.href);
       const module = await new Promise((resolve, reject) => {
         const failed = (err) => reject(new Error(`could not load the Basis transcoder (${err?.message || err})`));
-        BASIS({ instantiateWasm: instantiateStreamingHook(url, failed) }).then(resolve, failed);
+        BASIS({ instantiateWasm: self.instantiateStreamingHook(url, failed) }).then(resolve, failed);
       });
       module.initializeBasis();
       return module;
