@@ -69,10 +69,11 @@ def open_attention(app_page):
     return page, watch
 
 
-def drop(page, paths, predictor="auto", timeout_ms=240_000):
-    """Give files to the card's file input; wait until each has a result or an error line."""
+def drop(page, paths, predictor="auto", timeout_ms=240_000, control="attention-predictor"):
+    """Give files to the card's file input, with `predictor` chosen in the select `control` (or the
+    model choice, "attention-models"); wait until each has a result or an error line."""
     before = page.locator(".attention-shot").count()
-    page.select_option('[data-testid="attention-predictor"]', predictor)
+    page.select_option(f'[data-testid="{control}"]', predictor)
     page.set_input_files('[data-testid="attention-input"]', [str(p) for p in paths])
     page.wait_for_function(
         "n => document.querySelectorAll('.attention-shot').length"

@@ -11,6 +11,8 @@ import pytest
 from tests.attention.helpers import blob_picture
 from tests.needs import missing
 
+from .test_attention import drop
+
 pytestmark = pytest.mark.e2e
 
 
@@ -41,13 +43,8 @@ def _cpython_lite(dist, path):
 
 
 def _drop(page, paths, models):
-    before = page.locator(".attention-shot").count()
-    page.select_option('[data-testid="attention-models"]', models)
-    page.set_input_files('[data-testid="attention-input"]', [str(p) for p in paths])
-    page.wait_for_function(
-        "n => document.querySelectorAll('.attention-shot').length"
-        " + document.querySelectorAll('[data-testid=attention-error] > div').length >= n",
-        arg=before + len(paths), timeout=240_000)
+    """test_attention's drop with the model choice; every picture must give a result."""
+    drop(page, paths, models, control="attention-models")
     assert page.inner_text('[data-testid="attention-error"]').strip() == ""
 
 
