@@ -42,7 +42,7 @@ from .architecture import FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH  # 
 TEACHER_HEIGHT, TEACHER_WIDTH = 480, 640
 HELD_OUT = ("matplotlib:grace_hopper", "sklearn:flower", "skimage:coffee", "skimage:camera")
 CACHE = REPO / ".cache" / "rigl"
-DATA_VERSION = 2
+DATA_VERSION = 3                         # 3: with the teacher's consensus labels
 # Debian packages whose wallpapers are photographs (checked by eye; abstract renders are left out).
 WALLPAPER_PACKAGES = ("lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "mate-backgrounds",
                       "plasma-workspace-wallpapers", "ukui-wallpapers")
@@ -110,12 +110,76 @@ WALLPAPERS = {
 }
 
 
+STAMP_PACKAGE = "tuxpaint-stamps-default"
+STAMPS = Path("/usr/share/tuxpaint/stamps")
+STAMP_FRACTION = 0.4                    # training images that get one or two stamps pasted in
+STAMP_MIN_COLOURS = 150                 # distinct 15-bit colours: drops the one-colour letters and signs
+
+
+def installed_stamps() -> list[np.ndarray]:
+    """Tux Paint's stamps (photographed and drawn objects on a transparent background) as RGBA arrays: objects
+    to paste into the training photos, a salient thing in a new place on a new background each time."""
+    from PIL import Image
+
+    if not STAMPS.is_dir():
+        print(f"models.rigl.data: no stamps (apt-get install {STAMP_PACKAGE})", file=sys.stderr)
+        return []
+    stamps = []
+    for path in sorted(STAMPS.rglob("*.png")):
+        with Image.open(path) as image:
+            rgba = np.asarray(image.convert("RGBA"))
+        opaque = rgba[rgba[:, :, 3] > 200][:, :3] // 8
+        if len(opaque) < 400:
+            continue
+        colours = np.unique((opaque[:, 0].astype(np.int32) << 10) | (opaque[:, 1].astype(np.int32) << 5) | opaque[:, 2])
+        if len(colours) >= STAMP_MIN_COLOURS:
+            stamps.append(rgba)
+    return stamps
+
+
+def paste_stamps(rng: np.random.Generator, image: np.ndarray, stamps: list[np.ndarray]) -> np.ndarray:
+    """One or two stamps, each 15-45 % of the image's short side, alpha-blended at random places."""
+    from PIL import Image
+
+    out = image.astype(np.float32)
+    h, w = image.shape[:2]
+    for _ in range(1 + int(rng.random() < 0.3)):
+        stamp = stamps[int(rng.integers(len(stamps)))]
+        sh, sw = stamp.shape[:2]
+        scale = rng.uniform(0.15, 0.45) * min(h, w) / max(sh, sw)
+        tw, th = max(4, min(w, round(sw * scale))), max(4, min(h, round(sh * scale)))
+        patch = np.asarray(Image.fromarray(stamp[:, ::-1] if rng.random() < 0.5 else stamp)
+                           .resize((tw, th), Image.Resampling.BICUBIC)).astype(np.float32)
+        x0, y0 = int(rng.integers(0, w - tw + 1)), int(rng.integers(0, h - th + 1))
+        alpha = patch[:, :, 3:4] / 255.0
+        region = out[y0:y0 + th, x0:x0 + tw]
+        out[y0:y0 + th, x0:x0 + tw] = patch[:, :, :3] * alpha + region * (1.0 - alpha)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+_OPENCV = "/usr/share/doc/opencv-doc/examples/"
+# opencv-doc: OpenCV's sample photos -- people, animals, street signs and shop fronts (text draws the eye), objects
+# on tables; the synthetic test patterns (pic1-pic4) are left out.
+OPENCV_PHOTOS = {f"opencv:{Path(path).stem}": _OPENCV + path for path in (
+    *(f"data/{name}" for name in (
+        "chicky_512.png", "rubberwhale1.png", "leuvenA.jpg", "aloeL.jpg", "starry_night.jpg", "ela_original.jpg",
+        "baboon.jpg", "basketball1.png", "box_in_scene.png", "board.jpg", "smarties.png", "fruits.jpg",
+        "building.jpg", "cards.png", "messi5.jpg", "squirrel_cls.jpg", "aero1.jpg", "aero3.jpg",
+        "licenseplate_motion.jpg", "apple.jpg", "orange.jpg", "butterfly.jpg", "home.jpg", "stuff.jpg",
+        "text_defocus.jpg", "pca_test1.jpg", "left.jpg", "Blender_Suzanne1.jpg", "graf1.png", "HappyFish.jpg")),
+    "hfs/data/000.jpg", "hfs/data/002.jpg",
+    *(f"text/scenetext0{i}.jpg" for i in range(1, 7)),
+    *(f"text/scenetext_segmented_word0{i}.jpg" for i in range(1, 6)))}
+OPENCV_PACKAGE = "opencv-doc"
+
+
 def installed_wallpapers() -> dict[str, str]:
-    """The wallpaper photos whose files are installed (the others are reported once and skipped)."""
-    found = {name: path for name, path in WALLPAPERS.items() if Path(path).exists()}
-    if len(found) < len(WALLPAPERS):
-        print(f"models.rigl.data: {len(WALLPAPERS) - len(found)} of {len(WALLPAPERS)} wallpaper photos are not "
-              f"installed (apt-get install {' '.join(WALLPAPER_PACKAGES)})", file=sys.stderr)
+    """The wallpaper (and opencv-doc) photos whose files are installed (the others are reported once, skipped)."""
+    wanted = {**WALLPAPERS, **OPENCV_PHOTOS}
+    found = {name: path for name, path in wanted.items() if Path(path).exists()}
+    if len(found) < len(wanted):
+        print(f"models.rigl.data: {len(wanted) - len(found)} of {len(wanted)} packaged photos are not installed "
+              f"(apt-get install {' '.join(WALLPAPER_PACKAGES)} {OPENCV_PACKAGE})", file=sys.stderr)
     return found
 
 
@@ -217,17 +281,27 @@ class Samples:
     sizes: np.ndarray           # int32 [n, 2] original image (width, height)
     photo: np.ndarray           # int16 [n] index into ``names``
     names: list[str]
+    # The teacher's consensus over views no viewer tells apart (``VIEWS``): its mean centre, aligned back to the
+    # image, in both frames, and its map averaged with the mirrored view's.  Its centre moves by ~25 px (median,
+    # 640x480 frame) when a photo loses 2 % of its width or is mirrored (``python3 -m models.rigl.evaluate`` measures it):
+    # the consensus is what the teacher says of the photo rather than of one framing of it.
+    consensus_small: np.ndarray | None = None
+    consensus_big: np.ndarray | None = None
+    consensus_maps: np.ndarray | None = None
+
+    FIELDS = ("frames", "centre_small", "centre_big", "maps", "sizes", "photo")
+    CONSENSUS = ("consensus_small", "consensus_big", "consensus_maps")
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, frames=self.frames, centre_small=self.centre_small, centre_big=self.centre_big,
-                 maps=self.maps, sizes=self.sizes, photo=self.photo, names=np.array(self.names))
+        arrays = {key: getattr(self, key) for key in (*self.FIELDS, *self.CONSENSUS) if getattr(self, key) is not None}
+        np.savez(path, **arrays, names=np.array(self.names))
 
     @classmethod
     def load(cls, path: Path) -> Samples:
         with np.load(path) as data:
-            return cls(**{key: data[key] for key in ("frames", "centre_small", "centre_big", "maps", "sizes",
-                                                      "photo")}, names=[str(n) for n in data["names"]])
+            return cls(**{key: data[key] for key in (*cls.FIELDS, *cls.CONSENSUS) if key in data},
+                       names=[str(n) for n in data["names"]])
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -258,6 +332,66 @@ def pool_map(weights: np.ndarray) -> np.ndarray:
     return (pooled / total if total > 0 else np.full_like(pooled, 1.0 / pooled.size)).astype(np.float32)
 
 
+def teacher(image: np.ndarray, runner) -> tuple[tuple[float, float], np.ndarray]:
+    """The teacher's centre (640x480 frame) and its map pooled to the student's cells."""
+    big, _ = resize_with_pad(image, TEACHER_HEIGHT, TEACHER_WIDTH)
+    out = runner.run_sync("attention_center", {"image": big[None]})
+    u, v = (float(c) for c in np.asarray(out["center"]).reshape(-1))
+    return (u, v), pool_map(np.asarray(out["weights"], np.float32).reshape(TEACHER_HEIGHT, TEACHER_WIDTH))
+
+
+# Views of one photo that no viewer tells apart: (mirrored, left, top, right, bottom) with the crop as a fraction
+# of the width/height.  The first is the photo itself.
+VIEWS = ((False, 0.0, 0.0, 0.0, 0.0), (True, 0.0, 0.0, 0.0, 0.0),
+         (False, 0.02, 0.02, 0.0, 0.0), (False, 0.0, 0.0, 0.02, 0.02))
+
+
+def view_of(image: np.ndarray, view) -> tuple[np.ndarray, int, int]:
+    """The view's pixels and the offset (x0, y0) of its top-left corner in ``image`` (before any mirroring)."""
+    mirrored, left, top, right, bottom = view
+    h, w = image.shape[:2]
+    x0, y0 = round(left * w), round(top * h)
+    x1, y1 = w - round(right * w), h - round(bottom * h)
+    pixels = image[y0:y1, x0:x1]
+    return np.ascontiguousarray(pixels[:, ::-1] if mirrored else pixels), x0, y0
+
+
+@dataclass
+class Consensus:
+    centre: tuple[float, float]             # the teacher's own, on the photo itself (640x480 frame)
+    map: np.ndarray                         # the teacher's own, pooled
+    consensus_centre: tuple[float, float]   # 640x480 frame
+    consensus_original: tuple[float, float]  # original image pixels
+    consensus_map: np.ndarray
+
+
+def consensus(image: np.ndarray, runner, views=VIEWS) -> Consensus:
+    """The teacher on the photo and its consensus over ``views``: each view's centre is mapped back onto the photo
+    and the centres are averaged.  The map is the photo's averaged with the mirrored view's (flipped back; the
+    frame pads both alike to within a pixel); crops shift content by a fraction of a cell, so only their centres
+    count."""
+    h, w = image.shape[:2]
+    frame = pad_geometry(w, h, TEACHER_WIDTH, TEACHER_HEIGHT)
+    points, maps, first, first_map = [], [], None, None
+    for view in views:
+        pixels, x0, y0 = view_of(image, view)
+        vh, vw = pixels.shape[:2]
+        (u, v), pooled = teacher(pixels, runner)
+        x, y = frame_to_original(u, v, pad_geometry(vw, vh, TEACHER_WIDTH, TEACHER_HEIGHT))
+        if view[0]:
+            x = vw - 1 - x
+            pooled = pooled[:, ::-1]
+        points.append((x + x0, y + y0))
+        if first is None:
+            first, first_map = (u, v), pooled
+        if view[1:] == (0.0, 0.0, 0.0, 0.0):
+            maps.append(pooled)
+    x, y = np.mean(points, axis=0)
+    pooled = np.mean(maps, axis=0)
+    return Consensus(first, first_map, original_to_frame(float(x), float(y), frame), (float(x), float(y)),
+                     (pooled / pooled.sum()).astype(np.float32))
+
+
 def label(images, photo_ids: list[int], names: list[str], runner, log=print) -> Samples:
     """``images``: a list or any iterable of ``len(photo_ids)`` images (a generator keeps memory flat)."""
     n = len(photo_ids)
@@ -265,21 +399,28 @@ def label(images, photo_ids: list[int], names: list[str], runner, log=print) -> 
     centre_small = np.zeros((n, 2), np.float32)
     centre_big = np.zeros((n, 2), np.float32)
     maps = np.zeros((n, GRID_HEIGHT, GRID_WIDTH), np.float32)
+    consensus_small = np.zeros((n, 2), np.float32)
+    consensus_big = np.zeros((n, 2), np.float32)
+    consensus_maps = np.zeros((n, GRID_HEIGHT, GRID_WIDTH), np.float32)
     sizes = np.zeros((n, 2), np.int32)
     started = time.perf_counter()
     for i, image in enumerate(images):
         h, w = image.shape[:2]
-        big, _ = resize_with_pad(image, TEACHER_HEIGHT, TEACHER_WIDTH)
-        out = runner.run_sync("attention_center", {"image": big[None]})
-        u, v = (float(c) for c in np.asarray(out["center"]).reshape(-1))
+        labels = consensus(image, runner)
+        u, v = labels.centre
         centre_big[i] = (u, v)
         centre_small[i] = big_to_small(u, v, w, h)
-        maps[i] = pool_map(np.asarray(out["weights"], np.float32).reshape(TEACHER_HEIGHT, TEACHER_WIDTH))
+        maps[i] = labels.map
+        consensus_big[i] = labels.consensus_centre
+        consensus_small[i] = original_to_frame(*labels.consensus_original, pad_geometry(w, h, FRAME_WIDTH,
+                                                                                         FRAME_HEIGHT))
+        consensus_maps[i] = labels.consensus_map
         frames[i] = student_frame(image)
         sizes[i] = (w, h)
         if (i + 1) % 100 == 0:
             log(f"  labelled {i + 1}/{n} ({(time.perf_counter() - started) / (i + 1) * 1000:.0f} ms each)")
-    return Samples(frames, centre_small, centre_big, maps, sizes, np.array(photo_ids, np.int16), names)
+    return Samples(frames, centre_small, centre_big, maps, sizes, np.array(photo_ids, np.int16), names,
+                   consensus_small, consensus_big, consensus_maps)
 
 
 def split_images(which: str, count: int, seed: int) -> tuple[list[np.ndarray], list[int], list[str]]:
@@ -288,41 +429,93 @@ def split_images(which: str, count: int, seed: int) -> tuple[list[np.ndarray], l
     return list(images), ids, names
 
 
-def iter_split_images(which: str, count: int, seed: int):
-    """Like ``split_images`` but the images come from a generator (thousands of them do not fit in memory)."""
+def iter_split_images(which: str, count: int, seed: int, start: int = 0, stop: int | None = None):
+    """Like ``split_images`` but the images come from a generator (thousands of them do not fit in memory).
+
+    Image ``i`` depends only on (``seed``, ``i``), so ``start:stop`` makes any slice of the split on its own (the
+    labelling runs slices in parallel)."""
     train, held = split()
     names = train if which == "train" else held
     photos = load_photos(names)
     others = [photos[name] for name in train] if which == "train" else []
-    rng = np.random.default_rng(seed)
+    stamps = installed_stamps() if which == "train" else []
     ids = [i % len(names) for i in range(count)]
+    stop = count if stop is None else stop
 
     def images():
-        for i, pid in enumerate(ids):
-            photo = photos[names[pid]]
+        for i in range(start, stop):
+            photo = photos[names[ids[i]]]
             # the first sample of each photo is the photo itself, as a user would drop it
-            yield photo if i < len(names) else augment(rng, photo, others)
+            if i < len(names):
+                yield photo
+                continue
+            rng = np.random.default_rng([seed, i])
+            image = augment(rng, photo, others)
+            if stamps and rng.random() < STAMP_FRACTION:
+                image = paste_stamps(rng, image, stamps)
+            yield image
 
-    return images(), ids, names
+    return images(), ids[start:stop], names
 
 
-def make_split(which: str, count: int, seed: int, runner, log=print) -> Samples:
-    images, ids, names = iter_split_images(which, count, seed)
+def make_split(which: str, count: int, seed: int, runner, log=print, start: int = 0,
+               stop: int | None = None) -> Samples:
+    images, ids, names = iter_split_images(which, count, seed, start, stop)
     return label(images, ids, names, runner, log)
 
 
-def cached_split(which: str, count: int, seed: int, model_dir: Path, log=print) -> Samples:
-    # the held-out split is the four held-out photos only, whatever else is installed: its name stays v1
-    version = DATA_VERSION if which == "train" else 1
-    photos = "" if which != "train" else f"-p{len(split()[0])}"
-    path = CACHE / f"{which}-v{version}{photos}-n{count}-s{seed}.npz"
-    if path.is_file():
-        return Samples.load(path)
+def _label_slice(job: tuple) -> Samples:
+    which, count, seed, model_dir, threads, start, stop = job
     from codeclab.onnx_bridge import OnnxRunner
 
-    runner = OnnxRunner(model_dir=model_dir, num_threads=int(os.environ.get("RIGL_TEACHER_THREADS", "1")))
-    log(f"labelling {count} {which} images with the teacher ({model_dir}/attention_center.onnx)")
-    samples = make_split(which, count, seed, runner, log)
+    runner = OnnxRunner(model_dir=model_dir, num_threads=threads)
+    prefix = f"[{start}:{stop}]"
+    return make_split(which, count, seed, runner, lambda m: print(prefix, m, file=sys.stderr, flush=True),
+                      start, stop)
+
+
+def concatenate(parts: list[Samples]) -> Samples:
+    """Samples one after the other; photo indices are renumbered into the union of the parts' photo names."""
+    names = list(dict.fromkeys(name for part in parts for name in part.names))
+    fields = {key: np.concatenate([getattr(part, key) for part in parts])
+              for key in (*Samples.FIELDS, *Samples.CONSENSUS)}
+    fields["photo"] = np.concatenate([np.array([names.index(n) for n in part.names], np.int16)[part.photo]
+                                      for part in parts])
+    return Samples(**fields, names=names)
+
+
+def cached_split(which: str, count: int, seed: int, model_dir: Path, log=print) -> Samples:
+    # the held-out split is the four held-out photos only, whatever else is installed
+    version = DATA_VERSION
+    photos = "" if which != "train" else f"-p{len(split()[0])}"
+
+    def cache(n: int) -> Path:
+        return CACHE / f"{which}-v{version}{photos}-n{n}-s{seed}.npz"
+
+    path = cache(count)
+    if path.is_file():
+        return Samples.load(path)
+    # image i depends only on (seed, i): a smaller labelled split of the same seed is this one's beginning
+    smaller = sorted((int(f.name.rsplit("-n", 1)[1].split("-s")[0]), f) for f in CACHE.glob(cache(0).name.replace(
+        "-n0-", "-n*-")) if int(f.name.rsplit("-n", 1)[1].split("-s")[0]) < count) if CACHE.is_dir() else []
+    done, parts = 0, []
+    if smaller:
+        done, file = smaller[-1]
+        parts.append(Samples.load(file))
+        log(f"reusing the first {done} labelled images from {file.name}")
+    workers = max(1, int(os.environ.get("RIGL_LABEL_WORKERS", "2")))
+    threads = int(os.environ.get("RIGL_TEACHER_THREADS", "1"))
+    log(f"labelling {count - done} {which} images with the teacher ({model_dir}/attention_center.onnx), "
+        f"{len(VIEWS)} views each, {workers} processes")
+    bounds = np.linspace(done, count, workers + 1).round().astype(int)
+    jobs = [(which, count, seed, model_dir, threads, int(a), int(b)) for a, b in zip(bounds, bounds[1:]) if b > a]
+    if len(jobs) == 1:
+        parts.append(_label_slice(jobs[0]))
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+            parts += pool.map(_label_slice, jobs)
+    samples = concatenate(parts) if len(parts) > 1 else parts[0]
     samples.save(path)
     return samples
-

@@ -30,7 +30,7 @@ from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, RUNS
 
 RESULTS = REPO / "docs" / "rigl" / "results.json"
 ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long", "rigl90-wall",
-         "rigl90-wide"]
+         "rigl90-wide", "rigl90-consensus", "rigl90-wide-consensus"]
 
 
 def held_out_images(samples: Samples) -> list[np.ndarray]:
@@ -58,7 +58,8 @@ def evaluate_student(packed: bytes, images: list[np.ndarray]) -> tuple[list[tupl
     from codeclab.onnx_bridge import OnnxRunner
 
     weights = lite.unpack(packed)
-    graph = build_graph({name: list(t.shape) for name, t in weights.tensors.items()}).SerializeToString()
+    graph = build_graph({name: list(t.shape) for name, t in weights.tensors.items()},
+                        weights.meta.get("architecture", "base")).SerializeToString()
     runner = OnnxRunner(models={lite.LITE_MODEL_NAME: graph}, num_threads=1)
     points, times = [], []
     for image in images:
@@ -75,6 +76,38 @@ def teacher_time(images: list[np.ndarray], count: int = 12) -> float:
     runner = OnnxRunner(model_dir=MODEL_DIR, num_threads=1)
     times = [predict_pixels(image, runner, "model").timings["inference_ms"] for image in images[:count]]
     return float(np.median(times[1:]))
+
+
+SELF_VIEWS = {"mirrored": (True, 0.0, 0.0, 0.0, 0.0), "2 % off the left": (False, 0.02, 0.0, 0.0, 0.0),
+              "2 % off the right": (False, 0.0, 0.0, 0.02, 0.0)}
+
+
+def teacher_self_disagreement(images: list[np.ndarray], samples: Samples) -> dict:
+    """How far the teacher's centre moves, on the held-out images, when the photo is mirrored or loses 2 % of its
+    width: views a viewer does not tell apart, whose salient thing is the same.  Each view's centre is mapped
+    back onto the photo and into its 640x480 frame, then compared with the teacher's centre on the photo itself.
+    This is the quality bar's yardstick: a lite centre no farther from the full model's than the full model's
+    own centre moves with such a view is as good as the full model's own framing-to-framing agreement."""
+    from codeclab.attention.geometry import frame_to_original, original_to_frame
+    from codeclab.attention.preprocess import pad_geometry
+    from codeclab.onnx_bridge import OnnxRunner
+
+    from .data import TEACHER_HEIGHT, TEACHER_WIDTH, teacher, view_of
+
+    runner = OnnxRunner(model_dir=MODEL_DIR, num_threads=1)
+    errors = {name: [] for name in SELF_VIEWS}
+    for image, own in zip(images, samples.centre_big.astype(np.float64)):
+        h, w = image.shape[:2]
+        for name, view in SELF_VIEWS.items():
+            pixels, x0, y0 = view_of(image, view)
+            vh, vw = pixels.shape[:2]
+            (u, v), _ = teacher(pixels, runner)
+            x, y = frame_to_original(u, v, pad_geometry(vw, vh, TEACHER_WIDTH, TEACHER_HEIGHT))
+            x = vw - 1 - x if view[0] else x
+            point = original_to_frame(x + x0, y + y0, pad_geometry(w, h, TEACHER_WIDTH, TEACHER_HEIGHT))
+            errors[name].append(float(np.hypot(point[0] - own[0], point[1] - own[1])))
+    every = np.concatenate([np.asarray(e) for e in errors.values()])
+    return {**summary(every), "views": {name: summary(np.asarray(e)) for name, e in errors.items()}}
 
 
 def summary(errors: np.ndarray) -> dict:
@@ -101,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
              "cpython_ms": round(teacher_time(images), 2)},
             {"name": "image centre", "kind": "baseline", **summary(errors_of(centre_baseline(samples), samples)),
              "download_bytes": 0}]
+    bar = teacher_self_disagreement(images, samples)
+    print(f"teacher vs itself (mirrored, 2 % cropped): median {bar['median_px']} px, p90 {bar['p90_px']} px",
+          file=sys.stderr)
     records = {}
     from .student import Student
 
@@ -121,10 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         errors = errors_of(points, samples)
         record = run["record"]
         records[name] = record
-        graph_bytes = len(build_graph({k: list(v.shape) for k, v in lite.unpack(packed).tensors.items()})
-                          .SerializeToString())
+        unpacked = lite.unpack(packed)
+        graph_bytes = len(build_graph({k: list(v.shape) for k, v in unpacked.tensors.items()},
+                                      unpacked.meta.get("architecture", "base")).SerializeToString())
         rows.append({"name": name, "kind": record["method"], "sparsity": round(record["sparsity"], 3),
                      **summary(errors), "download_bytes": len(packed) + graph_bytes, "weights_bytes": len(packed),
+                     "vs_consensus_median_px": round(float(np.median(
+                         np.hypot(*(np.asarray(points) - samples.consensus_big.astype(np.float64)).T))), 1),
+                     "target": record.get("target", "teacher"), "architecture": record.get("architecture", "base"),
                      "graph_bytes": graph_bytes, "cpython_ms": round(ms, 2),
                      "per_photo_median_px": {HELD_OUT[p]: round(float(np.median(errors[samples.photo == p])), 1)
                                              for p in range(len(HELD_OUT))},
@@ -145,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.sort(key=lambda row: rank.get(row["name"], len(rank)))
         records = {name: records[name] for name in sorted(records, key=lambda n: rank.get(n, len(rank)))}
     result = {"held_out_photos": list(HELD_OUT), "held_out_images": len(samples), "rows": rows,
+              "teacher_self_disagreement": bar,
+              "teacher_vs_consensus": summary(np.hypot(*(samples.centre_big - samples.consensus_big).T)),
               "measured": time.strftime("%Y-%m-%d", time.gmtime())}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

@@ -73,18 +73,22 @@ def pack_run(run: dict, extra_meta: dict | None = None) -> bytes:
     record = run["record"]
     meta = {"method": record["method"], "sparsity": round(1.0 - nonzeros / weights, 4), "nonzeros": nonzeros,
             "parameters": int(sum(t.size for t in tensors.values())), "sparse_weights": int(weights),
-            "steps": record["steps"], "frame": [160, 120], "grid": [20, 15], **(extra_meta or {})}
+            "steps": record["steps"], "frame": [160, 120], "grid": [20, 15],
+            "architecture": record.get("architecture", "base"), **(extra_meta or {})}
     return _lite_module().pack(tensors, sparse, meta)
 
 
 # ---------------------------------------------------------------- graph (numpy + onnx only)
 
-def build_graph(shapes: dict[str, list[int]]):
-    """The student as an ONNX graph: image NHWC [1, 120, 160, 3] + weights -> center [1, 2], weights [1, 15, 20]."""
+def build_graph(shapes: dict[str, list[int]], architecture: str = "base"):
+    """The student as an ONNX graph: image NHWC [1, 120, 160, 3] + weights -> center [1, 2], weights [1, 15, 20].
+    ``architecture``: the layer list's name (architecture.ARCHITECTURES), as the packed checkpoint records it."""
     import onnx
     from onnx import TensorProto, helper
 
-    from .architecture import BACKBONE, CELL, CONTEXT, FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH, HEAD
+    from .architecture import CELL, FRAME_HEIGHT, FRAME_WIDTH, GRID_HEIGHT, GRID_WIDTH, layers
+
+    BACKBONE, CONTEXT, HEAD = layers(architecture)
 
     nodes = [helper.make_node("Transpose", ["image"], ["x0"], perm=[0, 3, 1, 2])]
     counter = iter(range(1, 1000))
@@ -145,7 +149,8 @@ def build_lite(out_dir: Path, checkpoint: Path = CHECKPOINT) -> dict:
 
     packed = Path(checkpoint).read_bytes()
     weights = _lite_module().unpack(packed)
-    model = build_graph({name: list(t.shape) for name, t in weights.tensors.items()})
+    model = build_graph({name: list(t.shape) for name, t in weights.tensors.items()},
+                        weights.meta.get("architecture", "base"))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx.save(model, out_dir / ONNX_FILE)

@@ -15,7 +15,8 @@ STYLES = {80: ":", 90: "-", 95: "--", 0: "-"}
 
 
 # the longer RigL runs, told apart from rigl90 (20 photos / 63 photos / 63 photos and the wide student)
-VARIANTS = {"rigl90-long": ("darkred", "-."), "rigl90-wall": ("tab:orange", "-"), "rigl90-wide": ("tab:purple", "-")}
+VARIANTS = {"rigl90-long": ("darkred", "-."), "rigl90-wall": ("tab:orange", "-"), "rigl90-wide": ("tab:purple", "-"),
+            "rigl90-wide-consensus": ("magenta", "-"), "rigl90-consensus": ("tab:brown", "-")}
 
 
 def _style(name: str, record: dict) -> dict:
@@ -72,7 +73,11 @@ def heldout(results: dict, out: Path) -> None:
     baseline = next(row for row in results["rows"] if row["kind"] == "baseline")
     ax.axvline(baseline["median_px"], color="grey", linestyle="--", linewidth=1,
                label=f"'image centre' predictor, median {baseline['median_px']} px")
-    ax.axvline(20, color="tab:orange", linestyle=":", linewidth=1.5, label="quality bar: median 20 px")
+    bar = results.get("teacher_self_disagreement")
+    if bar:
+        ax.axvline(bar["median_px"], color="tab:orange", linestyle="-", linewidth=1.5,
+                   label=f"quality bar: the teacher vs itself, mirrored or 2 % cropped, median {bar['median_px']} px")
+    ax.axvline(20, color="tab:orange", linestyle=":", linewidth=1.2, label="first bar set: median 20 px")
     teacher = next(row for row in results["rows"] if row["kind"] == "teacher")
     ax.set(xlabel="centre error vs teacher, 640x480 frame px (solid: median, light: p90)", xlim=(0, 190),
            title=f"held-out: {results['held_out_images']} images of {len(results['held_out_photos'])} unseen photos; "
@@ -85,7 +90,7 @@ def heldout(results: dict, out: Path) -> None:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| model | trained on (photos / images, steps) | sparsity | centre error vs teacher, median / p90 "
+    lines = ["| model | trained on (photos / images, steps), labels | sparsity | centre error vs teacher, median / p90 "
              "(640×480 px) | download | inference, CPython onnxruntime 1 thread |", "|---|---|---|---|---|---|"]
     for row in results["rows"]:
         if row["kind"] == "teacher":
@@ -94,10 +99,19 @@ def markdown(results: dict) -> str:
         elif row["kind"] == "baseline":
             lines.append(f"| image centre (no model) | — | — | {row['median_px']} / {row['p90_px']} | 0 | — |")
         else:
-            trained = f"{row.get('train_photos', 20)} / {row.get('train_images', 3000)}, {row['steps']}"
+            trained = (f"{row.get('train_photos', 20)} / {row.get('train_images', 3000)}, {row['steps']}, "
+                       f"{row.get('target', 'teacher')}")
             lines.append(f"| {row['name']} ({row['kind']}) | {trained} | {100 * row['sparsity']:.1f} % | {row['median_px']} / "
                          f"{row['p90_px']} | {row['download_bytes'] / 1024:.1f} KiB | {row['cpython_ms']:.2f} ms |")
     return "\n".join(lines)
+
+
+def bar_line(results: dict) -> str:
+    bar = results["teacher_self_disagreement"]
+    views = ", ".join(f"{name} {v['median_px']} / {v['p90_px']}" for name, v in bar["views"].items())
+    return (f"teacher vs itself on the held-out images: median {bar['median_px']} / p90 {bar['p90_px']} px "
+            f"({views}); teacher vs its consensus: {results['teacher_vs_consensus']['median_px']} / "
+            f"{results['teacher_vs_consensus']['p90_px']} px")
 
 
 def main() -> int:
@@ -106,6 +120,8 @@ def main() -> int:
     curves(runs, DOCS / "curves.png")
     heldout(results, DOCS / "heldout.png")
     print(markdown(results))
+    if "teacher_self_disagreement" in results:
+        print("\n" + bar_line(results))
     return 0
 
 

@@ -25,13 +25,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .architecture import ARCH_NAME
 from .data import CACHE, Samples, cached_split
 from .sparsity import SparseSchedule, apply_masks, init_sparse, mask_gradients, rewire
-from .student import CELL, Student
+from .student import CELL, FRAME_WIDTH, Student
 
 RUNS = CACHE / "runs"
 MODEL_DIR = Path(__file__).resolve().parents[2] / "build" / "models"
-TRAIN_COUNT, HELD_COUNT = 3600, 160
+TRAIN_COUNT, HELD_COUNT = 4800, 160
 TRAIN_SEED, HELD_SEED = 1, 2
 
 
@@ -48,9 +49,25 @@ def distillation_loss(log_map: torch.Tensor, centre: torch.Tensor, target_map: t
     return kl + centre_weight * centre_loss, error
 
 
-def to_tensors(samples: Samples, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def to_tensors(samples: Samples, index: np.ndarray, target: str = "consensus"
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch: frames, target maps and target centres (the teacher's consensus over views, or its raw output)."""
+    maps, centres = ((samples.consensus_maps, samples.consensus_small) if target == "consensus"
+                     else (samples.maps, samples.centre_small))
     return (torch.from_numpy(samples.frames[index].astype(np.float32)),
-            torch.from_numpy(samples.maps[index]), torch.from_numpy(samples.centre_small[index]))
+            torch.from_numpy(maps[index]), torch.from_numpy(centres[index]))
+
+
+def mirror_half(rng: np.random.Generator, frames: torch.Tensor, maps: torch.Tensor, centres: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mirror a random half of a batch, labels with it: exact in the student's frame (160 = 20 cells of 8 px; the
+    centre is a pixel index, so x -> 159 - x).  Only with consensus labels, which already average the teacher over
+    the mirrored photo: its raw output on one framing is not mirror-symmetric (data.consensus)."""
+    flip = torch.from_numpy(rng.random(len(frames)) < 0.5)
+    frames = torch.where(flip[:, None, None, None], frames.flip(-1), frames)
+    maps = torch.where(flip[:, None, None], maps.flip(-1), maps)
+    mirrored = torch.stack([(FRAME_WIDTH - 1) - centres[:, 0], centres[:, 1]], dim=1)
+    return frames, maps, torch.where(flip[:, None], mirrored, centres)
 
 
 def held_out_median(model: Student, held: Samples) -> float:
@@ -71,12 +88,13 @@ def held_out_median(model: Student, held: Samples) -> float:
 def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int = 32, lr: float = 3e-3,
           delta_t: int = 20, end_fraction: float = 0.75, alpha: float = 0.3, seed: int = 0,
           log=print, held: Samples | None = None, eval_every: int = 100, checkpoint=None,
-          checkpoint_every: int = 500) -> tuple[Student, dict]:
+          checkpoint_every: int = 500, target: str = "consensus") -> tuple[Student, dict]:
     """Train a student on ``samples``; returns it (eval mode) and its run record.
 
     With ``held``, the held-out median is logged every ``eval_every`` steps (``history["held_step"/"held_px"]``):
     it is only watched, never used to choose anything during training.  ``checkpoint(model, result)`` is
-    called every ``checkpoint_every`` steps (a long run on a shared machine leaves something if stopped)."""
+    called every ``checkpoint_every`` steps (a long run on a shared machine leaves something if stopped).
+    ``target``: ``consensus`` (the teacher's consensus over views, data.VIEWS) or ``teacher`` (its raw output)."""
     torch.manual_seed(seed)
     model = Student()
     schedule = SparseSchedule(delta_t=delta_t, t_end=max(1, int(end_fraction * steps)), alpha=alpha)
@@ -94,6 +112,7 @@ def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int
                 "delta_t": delta_t, "t_end": schedule.t_end, "alpha": alpha, "seed": seed,
                 "mask_updates": state.updates, "train_seconds": time.perf_counter() - started,
                 "threads": torch.get_num_threads(), "train_images": len(samples), "train_photos": len(samples.names),
+                "target": target, "architecture": ARCH_NAME,
                 "history": history}
 
     model.train()
@@ -101,7 +120,9 @@ def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int
         for group in optimizer.param_groups:  # cosine learning-rate decay
             group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
         index = rng.choice(len(samples), size=min(batch, len(samples)), replace=False)
-        frames, maps, centres = to_tensors(samples, index)
+        frames, maps, centres = to_tensors(samples, index, target)
+        if target == "consensus":
+            frames, maps, centres = mirror_half(rng, frames, maps, centres)
         log_map, centre = model(frames)
         loss, error = distillation_loss(log_map, centre, maps, centres)
         optimizer.zero_grad(set_to_none=True)
@@ -148,11 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="run name (default: method + sparsity, e.g. rigl90)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--images", type=int, default=TRAIN_COUNT, help="training images (the first N of the split)")
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="another labelled split (.cache/rigl/*.npz) to train on as well, e.g. an earlier photo set's")
+    parser.add_argument("--target", choices=("consensus", "teacher"), default="consensus",
+                        help="labels: the teacher's consensus over views of each image (default) or its raw output")
     parser.add_argument("--watch-held", action="store_true",
                         help="log the held-out median every 100 steps (watched only; nothing is chosen by it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     samples = cached_split("train", args.images, TRAIN_SEED, MODEL_DIR)
+    if args.also:
+        from .data import concatenate
+
+        samples = concatenate([samples, *(Samples.load(path) for path in args.also)])
     name = args.name or run_name(args.method, args.sparsity)
     print(f"{name}: {len(samples)} training images, {args.steps} steps of {args.batch}", file=sys.stderr)
     held = cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR) if args.watch_held else None
@@ -165,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model, result = train(samples, args.method, args.sparsity, args.steps, args.batch, lr=args.lr,
                           delta_t=args.delta_t, seed=args.seed, log=lambda m: print(m, file=sys.stderr), held=held,
-                          checkpoint=lambda m, r: save(m, r, "-partial"))
+                          checkpoint=lambda m, r: save(m, r, "-partial"), target=args.target)
     save(model, result)
     print(f"{name}: {result['record']['train_seconds']:.0f} s -> {RUNS / name}.pt", file=sys.stderr)
     return 0

@@ -97,3 +97,21 @@ def test_the_build_step_needs_no_torch(tmp_path):
     assert 0.5 < float(sparsity) < 1.0 and int(size) == (tmp_path / "attention_lite.rigl").stat().st_size
     session = ort.InferenceSession(str(tmp_path / "attention_lite.onnx"), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()][0] == "image"
+
+
+@pytest.mark.parametrize("architecture", ["base", "wide"])
+def test_the_graph_follows_the_architecture_the_checkpoint_names(architecture):
+    """The build reads the layer list's name from the packed checkpoint: a wide student gets the wide graph."""
+    from models.rigl.architecture import layers
+
+    backbone, context, head = layers(architecture)
+    shapes = {}
+    for spec in [*backbone, context, *head]:
+        shapes[f"{spec.name}.weight"] = [spec.c_out, spec.c_in // spec.groups, spec.kernel, spec.kernel]
+        shapes[f"{spec.name}.bias"] = [spec.c_out]
+    graph = build_graph(shapes, architecture)
+    convs = [node for node in graph.graph.node if node.op_type == "Conv"]
+    assert len(convs) == len(backbone) + 1 + len(head)  # the context conv runs once, on the pooled mean
+    assert {i.name for i in graph.graph.input} == {"image", *shapes}
+    with pytest.raises(ValueError, match="unknown student architecture"):
+        build_graph(shapes, "huge")

@@ -31,7 +31,8 @@ def packed() -> bytes:
 @pytest.fixture
 def runner(packed):
     weights = lite.unpack(packed)
-    graph = build_graph({name: list(t.shape) for name, t in weights.tensors.items()}).SerializeToString()
+    graph = build_graph({name: list(t.shape) for name, t in weights.tensors.items()},
+                        weights.meta.get("architecture", "base")).SerializeToString()
     models = {lite.LITE_MODEL_NAME: graph}
     if FULL_MODEL.is_file():
         models["attention_center"] = FULL_MODEL

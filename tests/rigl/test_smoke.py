@@ -29,9 +29,12 @@ def _samples() -> Samples:
         frames.append(student_frame(image).astype(np.float16))
         maps.append(pool_map(weights))
         centres.append((cx * 160, 6.5 + cy * 106.75))
+    # the consensus labels (what training reads by default) are the raw ones: this teacher has no framing noise
     return Samples(frames=np.stack(frames), centre_small=np.array(centres, np.float32),
                    centre_big=np.array(centres, np.float32) * 4, maps=np.stack(maps),
-                   sizes=np.array([(300, 200)] * 2, np.int32), photo=np.zeros(2, np.int16), names=["disc"])
+                   sizes=np.array([(300, 200)] * 2, np.int32), photo=np.zeros(2, np.int16), names=["disc"],
+                   consensus_small=np.array(centres, np.float32), consensus_big=np.array(centres, np.float32) * 4,
+                   consensus_maps=np.stack(maps))
 
 
 def test_a_few_rigl_steps_keep_the_masks_and_reduce_the_loss():
@@ -51,3 +54,30 @@ def test_a_few_rigl_steps_keep_the_masks_and_reduce_the_loss():
     with torch.no_grad():
         _, centre = model(torch.from_numpy(_samples().frames.astype(np.float32)))
     assert bool(torch.isfinite(centre).all()) and bool((centre[:, 0] < 160).all())
+
+
+def test_mirroring_a_batch_mirrors_its_labels_exactly():
+    from models.rigl.student import Student
+    from models.rigl.train import mirror_half
+
+    samples = _samples()
+    frames = torch.from_numpy(samples.frames.astype(np.float32))
+    maps, centres = torch.from_numpy(samples.maps), torch.from_numpy(samples.centre_small)
+    rng = np.random.default_rng(1)
+    flipped = [mirror_half(rng, frames, maps, centres) for _ in range(8)]
+    assert any(bool((f[0] != frames).any()) for f in flipped) and any(bool((f[0] == frames).all()) for f in flipped)
+    for f, m, c in flipped:
+        for i in range(len(frames)):
+            mirrored = bool((f[i] != frames[i]).any())
+            assert torch.equal(m[i], maps[i].flip(-1) if mirrored else maps[i])
+            assert torch.equal(f[i], frames[i].flip(-1) if mirrored else frames[i])
+            expected_x = 159 - centres[i, 0] if mirrored else centres[i, 0]
+            assert float(c[i, 0]) == float(expected_x) and float(c[i, 1]) == float(centres[i, 1])
+    # the label convention matches the student's: a mirrored input's soft-argmax centre is 159 - x
+    torch.manual_seed(0)
+    model = Student().eval()
+    with torch.no_grad():
+        log_map, centre = model(frames)
+    weights = log_map.exp().flip(-1)
+    x = (weights.sum(dim=1) * model.xs).sum(dim=1)
+    assert torch.allclose(x, 159 - centre[:, 0], atol=1e-4)
