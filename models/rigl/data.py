@@ -215,8 +215,15 @@ def load_photos(names: list[str]) -> dict[str, np.ndarray]:
     return {name: as_rgb8(PHOTOS[name][0](PHOTOS[name][1])) for name in names}
 
 
-def split() -> tuple[list[str], list[str]]:
-    train = [name for name in PHOTOS if name not in HELD_OUT]
+# Training splits by photo set: "train" uses every installed photo; "train-before-opencv" the photo set before
+# opencv-doc's were added (the 63 photos of the issue #19 runs), so both labelled sets can be rebuilt and used together.
+TRAIN_SPLITS = {"train": (), "train-before-opencv": ("opencv:",)}
+
+
+def split(which: str = "train") -> tuple[list[str], list[str]]:
+    """(training photo names of the split ``which``, held-out photo names)."""
+    without = TRAIN_SPLITS.get(which, ())
+    train = [name for name in PHOTOS if name not in HELD_OUT and not name.startswith(without)]
     return train, list(HELD_OUT)
 
 
@@ -432,28 +439,35 @@ def split_images(which: str, count: int, seed: int) -> tuple[list[np.ndarray], l
 def iter_split_images(which: str, count: int, seed: int, start: int = 0, stop: int | None = None):
     """Like ``split_images`` but the images come from a generator (thousands of them do not fit in memory).
 
-    Image ``i`` depends only on (``seed``, ``i``), so ``start:stop`` makes any slice of the split on its own (the
-    labelling runs slices in parallel)."""
-    train, held = split()
-    names = train if which == "train" else held
+    A training image ``i`` depends only on (``seed``, ``i``), so ``start:stop`` makes any slice of the split on its
+    own (the labelling runs slices in parallel); a held-out slice generates (and skips) the images before it."""
+    training = which in TRAIN_SPLITS
+    train, held = split(which)
+    names = train if training else held
     photos = load_photos(names)
-    others = [photos[name] for name in train] if which == "train" else []
-    stamps = installed_stamps() if which == "train" else []
+    others = [photos[name] for name in train] if training else []
+    stamps = installed_stamps() if training else []
     ids = [i % len(names) for i in range(count)]
     stop = count if stop is None else stop
 
     def images():
-        for i in range(start, stop):
+        # The held-out images come from one generator, as they always have (the table's every row is measured on
+        # the same 160 images); a training image from its own, so a slice needs nothing before it.
+        held_rng = np.random.default_rng(seed)
+        for i in range(0 if not training else start, stop):
             photo = photos[names[ids[i]]]
             # the first sample of each photo is the photo itself, as a user would drop it
             if i < len(names):
-                yield photo
-                continue
-            rng = np.random.default_rng([seed, i])
-            image = augment(rng, photo, others)
-            if stamps and rng.random() < STAMP_FRACTION:
-                image = paste_stamps(rng, image, stamps)
-            yield image
+                image = photo
+            elif not training:
+                image = augment(held_rng, photo, others)
+            else:
+                rng = np.random.default_rng([seed, i])
+                image = augment(rng, photo, others)
+                if stamps and rng.random() < STAMP_FRACTION:
+                    image = paste_stamps(rng, image, stamps)
+            if i >= start:
+                yield image
 
     return images(), ids[start:stop], names
 
@@ -487,7 +501,7 @@ def concatenate(parts: list[Samples]) -> Samples:
 def cached_split(which: str, count: int, seed: int, model_dir: Path, log=print) -> Samples:
     # the held-out split is the four held-out photos only, whatever else is installed
     version = DATA_VERSION
-    photos = "" if which != "train" else f"-p{len(split()[0])}"
+    photos = f"-p{len(split(which)[0])}" if which in TRAIN_SPLITS else ""
 
     def cache(n: int) -> Path:
         return CACHE / f"{which}-v{version}{photos}-n{n}-s{seed}.npz"

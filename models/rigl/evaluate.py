@@ -30,7 +30,8 @@ from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, RUNS
 
 RESULTS = REPO / "docs" / "rigl" / "results.json"
 ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long", "rigl90-wall",
-         "rigl90-wide", "rigl90-consensus", "rigl90-wide-consensus"]
+         "rigl90-wide", "rigl90-consensus", "rigl90-wide-consensus", "wide-dense", "wide-rigl80", "wide-rigl90",
+         "wide-rigl95"]
 
 
 def held_out_images(samples: Samples) -> list[np.ndarray]:

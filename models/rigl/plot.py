@@ -16,7 +16,9 @@ STYLES = {80: ":", 90: "-", 95: "--", 0: "-"}
 
 # the longer RigL runs, told apart from rigl90 (20 photos / 63 photos / 63 photos and the wide student)
 VARIANTS = {"rigl90-long": ("darkred", "-."), "rigl90-wall": ("tab:orange", "-"), "rigl90-wide": ("tab:purple", "-"),
-            "rigl90-wide-consensus": ("magenta", "-"), "rigl90-consensus": ("tab:brown", "-")}
+            "rigl90-wide-consensus": ("tab:pink", "-"), "rigl90-consensus": ("tab:brown", "-"),
+            "wide-dense": ("grey", "-"), "wide-rigl80": ("magenta", ":"), "wide-rigl90": ("magenta", "-"),
+            "wide-rigl95": ("magenta", "--")}
 
 
 def _style(name: str, record: dict) -> dict:
@@ -61,7 +63,7 @@ def heldout(results: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = [row for row in results["rows"] if row["kind"] not in ("teacher", "baseline")]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.8))
     for i, row in enumerate(rows):
         colour = COLOURS[row["kind"]]
         ax.barh(i, row["p90_px"], color=colour, alpha=0.25, height=0.7)
@@ -80,9 +82,9 @@ def heldout(results: dict, out: Path) -> None:
     ax.axvline(20, color="tab:orange", linestyle=":", linewidth=1.2, label="first bar set: median 20 px")
     teacher = next(row for row in results["rows"] if row["kind"] == "teacher")
     ax.set(xlabel="centre error vs teacher, 640x480 frame px (solid: median, light: p90)", xlim=(0, 190),
-           title=f"held-out: {results['held_out_images']} images of {len(results['held_out_photos'])} unseen photos; "
+           title=f"held-out: {results['held_out_images']} images of {len(results['held_out_photos'])} unseen photos;\n"
                  f"download = packed weights + graph (teacher: {teacher['download_bytes'] / 2 ** 20:.2f} MiB)")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="lower right")
     ax.title.set_fontsize(10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)

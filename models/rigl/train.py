@@ -88,13 +88,16 @@ def held_out_median(model: Student, held: Samples) -> float:
 def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int = 32, lr: float = 3e-3,
           delta_t: int = 20, end_fraction: float = 0.75, alpha: float = 0.3, seed: int = 0,
           log=print, held: Samples | None = None, eval_every: int = 100, checkpoint=None,
-          checkpoint_every: int = 500, target: str = "consensus") -> tuple[Student, dict]:
+          checkpoint_every: int = 500, target: str = "consensus", resume: dict | None = None
+          ) -> tuple[Student, dict]:
     """Train a student on ``samples``; returns it (eval mode) and its run record.
 
     With ``held``, the held-out median is logged every ``eval_every`` steps (``history["held_step"/"held_px"]``):
     it is only watched, never used to choose anything during training.  ``checkpoint(model, result)`` is
     called every ``checkpoint_every`` steps (a long run on a shared machine leaves something if stopped).
-    ``target``: ``consensus`` (the teacher's consensus over views, data.VIEWS) or ``teacher`` (its raw output)."""
+    ``target``: ``consensus`` (the teacher's consensus over views, data.VIEWS) or ``teacher`` (its raw output).
+    ``resume``: a saved run (weights, masks, record) to go on from -- a second cosine cycle of ``steps``, its
+    RigL updates starting from that run's masks; the history continues that run's step count."""
     torch.manual_seed(seed)
     model = Student()
     schedule = SparseSchedule(delta_t=delta_t, t_end=max(1, int(end_fraction * steps)), alpha=alpha)
@@ -105,14 +108,27 @@ def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int
     started = time.perf_counter()
     running = []
     moved = 0
+    steps_before, seconds_before, updates_before = 0, 0.0, 0
+    if resume is not None:
+        model.load_state_dict(resume["state_dict"])
+        if method != "dense":
+            state.masks = {name: mask.clone() for name, mask in resume["masks"].items()}
+            apply_masks(model, state)
+        earlier = resume["record"]
+        steps_before = int(earlier.get("steps_done", earlier["steps"]))
+        history = {key: list(values) for key, values in earlier["history"].items()}  # the curve goes on
+        moved = history["moved"][-1] if history["moved"] else 0
+        seconds_before, updates_before = float(earlier["train_seconds"]), int(earlier["mask_updates"])
 
     def record(done: int = steps) -> dict:
         return {"method": method, "target_sparsity": sparsity if method != "dense" else 0.0,
-                "sparsity": state.sparsity(), "steps": steps, "steps_done": done, "batch": batch, "lr": lr,
+                "sparsity": state.sparsity(), "steps": steps_before + steps, "steps_done": steps_before + done,
+                "cycle_steps": steps, "batch": batch, "lr": lr,
                 "delta_t": delta_t, "t_end": schedule.t_end, "alpha": alpha, "seed": seed,
-                "mask_updates": state.updates, "train_seconds": time.perf_counter() - started,
+                "mask_updates": updates_before + state.updates,
+                "train_seconds": seconds_before + time.perf_counter() - started,
                 "threads": torch.get_num_threads(), "train_images": len(samples), "train_photos": len(samples.names),
-                "target": target, "architecture": ARCH_NAME,
+                "target": target, "architecture": ARCH_NAME, "steps_before": steps_before,
                 "history": history}
 
     model.train()
@@ -135,14 +151,14 @@ def train(samples: Samples, method: str, sparsity: float, steps: int, batch: int
         if (step + 1) % 10 == 0 or step == steps - 1:
             loss_mean, error_mean = np.mean(running, axis=0)
             running.clear()
-            history["step"].append(step + 1)
+            history["step"].append(steps_before + step + 1)
             history["loss"].append(float(loss_mean))
             history["centre_px"].append(float(error_mean) * 4.0)  # in 640x480 frame pixels
             history["sparsity"].append(state.sparsity())
             history["moved"].append(moved)
             held_text = ""
             if held is not None and ((step + 1) % eval_every == 0 or step == steps - 1):
-                history["held_step"].append(step + 1)
+                history["held_step"].append(steps_before + step + 1)
                 history["held_px"].append(held_out_median(model, held))
                 held_text = f"  held-out median {history['held_px'][-1]:.1f} px"
             if (step + 1) % 100 == 0 or step == steps - 1:
@@ -169,10 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="run name (default: method + sparsity, e.g. rigl90)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--images", type=int, default=TRAIN_COUNT, help="training images (the first N of the split)")
-    parser.add_argument("--also", type=Path, action="append", default=[],
-                        help="another labelled split (.cache/rigl/*.npz) to train on as well, e.g. an earlier photo set's")
+    parser.add_argument("--also", action="append", default=[], metavar="SPLIT:COUNT",
+                        help="another training split to train on as well (data.TRAIN_SPLITS), e.g. "
+                             "train-before-opencv:4800 (labelled and cached like the main one)")
     parser.add_argument("--target", choices=("consensus", "teacher"), default="consensus",
                         help="labels: the teacher's consensus over views of each image (default) or its raw output")
+    parser.add_argument("--resume", metavar="RUN", help="go on from a saved run (.cache/rigl/runs/RUN.pt): "
+                        "a second cosine cycle of --steps from its weights and masks")
+    parser.add_argument("--alpha", type=float, default=0.3, help="RigL's initial drop fraction")
     parser.add_argument("--watch-held", action="store_true",
                         help="log the held-out median every 100 steps (watched only; nothing is chosen by it)")
     args = parser.parse_args(argv)
@@ -181,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.also:
         from .data import concatenate
 
-        samples = concatenate([samples, *(Samples.load(path) for path in args.also)])
+        extra = [cached_split(which, int(count), TRAIN_SEED, MODEL_DIR)
+                 for which, count in (spec.split(":") for spec in args.also)]
+        samples = concatenate([samples, *extra])
     name = args.name or run_name(args.method, args.sparsity)
     print(f"{name}: {len(samples)} training images, {args.steps} steps of {args.batch}", file=sys.stderr)
     held = cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR) if args.watch_held else None
@@ -194,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
 
     model, result = train(samples, args.method, args.sparsity, args.steps, args.batch, lr=args.lr,
                           delta_t=args.delta_t, seed=args.seed, log=lambda m: print(m, file=sys.stderr), held=held,
-                          checkpoint=lambda m, r: save(m, r, "-partial"), target=args.target)
+                          checkpoint=lambda m, r: save(m, r, "-partial"), target=args.target, alpha=args.alpha,
+                          resume=torch.load(RUNS / f"{args.resume}.pt", weights_only=False) if args.resume else None)
     save(model, result)
     print(f"{name}: {result['record']['train_seconds']:.0f} s -> {RUNS / name}.pt", file=sys.stderr)
     return 0

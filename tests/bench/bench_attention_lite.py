@@ -47,8 +47,16 @@ def rows(ctx):
     page, _ = open_app(browser, ctx.site_url)
     results = []
     try:
-        students = [("shipped", (dist_models / "attention_lite.rigl").read_bytes())]
-        students += [(path.stem, path.read_bytes()) for path in sorted(PACKED.glob("*.rigl"))]
+        from codeclab.attention import lite as lite_weights
+
+        def architecture(data: bytes) -> str:
+            return lite_weights.unpack(data).meta.get("architecture", "base")
+
+        shipped = (dist_models / "attention_lite.rigl").read_bytes()
+        # the page's graph is the shipped student's layer list: only students of that architecture fit it
+        students = [("shipped", shipped)]
+        students += [(path.stem, path.read_bytes()) for path in sorted(PACKED.glob("*.rigl"))
+                     if architecture(path.read_bytes()) == architecture(shipped)]
         full = measure(page, "full")
         results.append(Row("attention", "full model, in the page", f"{full['inference']:.1f} ms",
                            f"session.run {full['session']:.1f} ms; median of {RUNS}, 1280x720"))

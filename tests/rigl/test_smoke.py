@@ -81,3 +81,22 @@ def test_mirroring_a_batch_mirrors_its_labels_exactly():
     weights = log_map.exp().flip(-1)
     x = (weights.sum(dim=1) * model.xs).sum(dim=1)
     assert torch.allclose(x, 159 - centre[:, 0], atol=1e-4)
+
+
+def test_a_resumed_run_goes_on_from_its_weights_masks_and_curve():
+    torch.set_num_threads(1)
+    model, result = train(_samples(), "rigl", 0.9, steps=30, batch=2, delta_t=5, seed=0, log=lambda m: None)
+    earlier = {"state_dict": model.state_dict(), "masks": result["masks"], "record": result["record"]}
+    before = {name: mask.clone() for name, mask in result["masks"].items()}
+    resumed, again = train(_samples(), "rigl", 0.9, steps=20, batch=2, delta_t=5, seed=1, log=lambda m: None,
+                           resume=earlier, alpha=0.1)
+    record = again["record"]
+    assert record["steps"] == 50 and record["steps_before"] == 30 and record["cycle_steps"] == 20
+    assert record["history"]["step"][:3] == result["record"]["history"]["step"][:3]
+    assert record["history"]["step"][-1] == 50 and len(record["history"]["step"]) == 5
+    assert record["mask_updates"] == result["record"]["mask_updates"] + len(range(5, 15, 5))
+    for name, mask in again["masks"].items():
+        assert int(mask.sum()) == int(before[name].sum()), name  # RigL moves connections, keeps their count
+    assert any(bool((again["masks"][name] != before[name]).any()) for name in before)  # and did move some
+    params = sparse_parameters(resumed)
+    assert all(bool((params[name][~mask] == 0).all()) for name, mask in again["masks"].items())
