@@ -372,6 +372,18 @@ class Consensus:
     consensus_map: np.ndarray
 
 
+def view_centre(image: np.ndarray, view, runner) -> tuple[tuple[float, float], np.ndarray, tuple[float, float]]:
+    """The teacher on one view of ``image``: its centre mapped back into ``image``'s pixels, its pooled map
+    (flipped back if the view is mirrored) and its centre in the view's own 640x480 frame."""
+    pixels, x0, y0 = view_of(image, view)
+    vh, vw = pixels.shape[:2]
+    (u, v), pooled = teacher(pixels, runner)
+    x, y = frame_to_original(u, v, pad_geometry(vw, vh, TEACHER_WIDTH, TEACHER_HEIGHT))
+    if view[0]:
+        x, pooled = vw - 1 - x, pooled[:, ::-1]
+    return (x + x0, y + y0), pooled, (u, v)
+
+
 def consensus(image: np.ndarray, runner, views=VIEWS) -> Consensus:
     """The teacher on the photo and its consensus over ``views``: each view's centre is mapped back onto the photo
     and the centres are averaged.  The map is the photo's averaged with the mirrored view's (flipped back; the
@@ -379,18 +391,13 @@ def consensus(image: np.ndarray, runner, views=VIEWS) -> Consensus:
     count."""
     h, w = image.shape[:2]
     frame = pad_geometry(w, h, TEACHER_WIDTH, TEACHER_HEIGHT)
-    points, maps, first, first_map = [], [], None, None
+    points, maps = [], []
+    first, first_map = None, None
     for view in views:
-        pixels, x0, y0 = view_of(image, view)
-        vh, vw = pixels.shape[:2]
-        (u, v), pooled = teacher(pixels, runner)
-        x, y = frame_to_original(u, v, pad_geometry(vw, vh, TEACHER_WIDTH, TEACHER_HEIGHT))
-        if view[0]:
-            x = vw - 1 - x
-            pooled = pooled[:, ::-1]
-        points.append((x + x0, y + y0))
+        point, pooled, own = view_centre(image, view, runner)
+        points.append(point)
         if first is None:
-            first, first_map = (u, v), pooled
+            first, first_map = own, pooled
         if view[1:] == (0.0, 0.0, 0.0, 0.0):
             maps.append(pooled)
     x, y = np.mean(points, axis=0)

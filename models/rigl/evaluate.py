@@ -89,23 +89,19 @@ def teacher_self_disagreement(images: list[np.ndarray], samples: Samples) -> dic
     back onto the photo and into its 640x480 frame, then compared with the teacher's centre on the photo itself.
     This is the quality bar's yardstick: a lite centre no farther from the full model's than the full model's
     own centre moves with such a view is as good as the full model's own framing-to-framing agreement."""
-    from codeclab.attention.geometry import frame_to_original, original_to_frame
+    from codeclab.attention.geometry import original_to_frame
     from codeclab.attention.preprocess import pad_geometry
     from codeclab.onnx_bridge import OnnxRunner
 
-    from .data import TEACHER_HEIGHT, TEACHER_WIDTH, teacher, view_of
+    from .data import TEACHER_HEIGHT, TEACHER_WIDTH, view_centre
 
     runner = OnnxRunner(model_dir=MODEL_DIR, num_threads=1)
     errors = {name: [] for name in SELF_VIEWS}
     for image, own in zip(images, samples.centre_big.astype(np.float64)):
         h, w = image.shape[:2]
         for name, view in SELF_VIEWS.items():
-            pixels, x0, y0 = view_of(image, view)
-            vh, vw = pixels.shape[:2]
-            (u, v), _ = teacher(pixels, runner)
-            x, y = frame_to_original(u, v, pad_geometry(vw, vh, TEACHER_WIDTH, TEACHER_HEIGHT))
-            x = vw - 1 - x if view[0] else x
-            point = original_to_frame(x + x0, y + y0, pad_geometry(w, h, TEACHER_WIDTH, TEACHER_HEIGHT))
+            (x, y), _, _ = view_centre(image, view, runner)
+            point = original_to_frame(x, y, pad_geometry(w, h, TEACHER_WIDTH, TEACHER_HEIGHT))
             errors[name].append(float(np.hypot(point[0] - own[0], point[1] - own[1])))
     every = np.concatenate([np.asarray(e) for e in errors.values()])
     return {**summary(every), "views": {name: summary(np.asarray(e)) for name, e in errors.items()}}
