@@ -17,12 +17,17 @@ Photos are split by *photo*: the held-out ones are never augmented into
 training.  Besides the Python packages' sample images, training uses the
 photographs (and a few illustrations) that Debian's wallpaper packages install
 (``WALLPAPER_PACKAGES``; ``apt-get install`` them: models/rigl/apt-packages.txt and
-the main README), read from their installed paths.  Nothing generated here is
-committed; it is cached under ``.cache/rigl/``.
+the main README), read from their installed paths, and opencv-doc's sample photos.
+GCompris's photographs (``gcompris-qt-data``, read out of its Qt resource
+bundles by ``qt_resources``) are split in two by name: every other one is the
+broad held-out ruler (``BROAD_HELD_OUT``, ``models.rigl.broad``), the rest the
+``train-gcompris`` split.  Nothing generated here is committed; it is cached
+under ``.cache/rigl/``.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -183,6 +188,52 @@ def installed_wallpapers() -> dict[str, str]:
     return found
 
 
+GCOMPRIS_PACKAGE = "gcompris-qt-data"
+GCOMPRIS_BUNDLES = Path("/usr/share/gcompris-qt/rcc")
+# GCompris's activities whose pictures are photographs with one clear subject: animals (1920x1080 and 1024-wide),
+# farm animals and monuments (checked by eye).  Other activities' pictures are drawings, icons or small.
+GCOMPRIS_ACTIVITIES = ("erase", "explore_world_animals", "explore_farm_animals", "explore_monuments")
+GCOMPRIS_MIN_LONG_SIDE = 640
+GCOMPRIS_PREFIX = "gcompris:"
+
+
+def installed_gcompris() -> dict[str, tuple[str, str]]:
+    """GCompris's photographs, ``gcompris:<activity>/<stem>`` -> (bundle, path inside it), in name order; empty
+    (and reported) when gcompris-qt-data is not installed."""
+    from PIL import Image
+
+    from .qt_resources import files
+
+    found = {}
+    for activity in GCOMPRIS_ACTIVITIES:
+        bundle = GCOMPRIS_BUNDLES / f"{activity}.rcc"
+        if not bundle.is_file():
+            continue
+        for inner, blob in files(bundle.read_bytes()):
+            if not inner.endswith((".webp", ".jpg", ".jpeg", ".png")) or "/resource/" not in inner:
+                continue
+            with Image.open(io.BytesIO(blob)) as image:  # reads the header only
+                if max(image.size) >= GCOMPRIS_MIN_LONG_SIDE:
+                    found[f"{GCOMPRIS_PREFIX}{activity}/{Path(inner).stem}"] = (str(bundle), inner)
+    if not found:
+        print(f"models.rigl.data: GCompris's photos are not installed (apt-get install {GCOMPRIS_PACKAGE}); the "
+              f"broad held-out set and the train-gcompris split need them", file=sys.stderr)
+    return dict(sorted(found.items()))
+
+
+def _gcompris(where: tuple[str, str]) -> np.ndarray:
+    from PIL import Image
+
+    from .qt_resources import files
+
+    bundle, inner = where
+    blob = next(blob for path, blob in files(Path(bundle).read_bytes()) if path == inner)
+    with Image.open(io.BytesIO(blob)) as image:
+        image = image.convert("RGB")
+        image.thumbnail((WALLPAPER_LONG_SIDE, WALLPAPER_LONG_SIDE), Image.Resampling.LANCZOS)
+        return np.asarray(image)
+
+
 PHOTOS = {
     **{f"skimage:{name}": (_skimage, name) for name in (
         "astronaut", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "coins", "moon",
@@ -193,7 +244,12 @@ PHOTOS = {
     "matplotlib:grace_hopper": (_matplotlib, "grace_hopper"),
     "matplotlib:Minduka_Present_Blue_Pack": (_matplotlib, "Minduka_Present_Blue_Pack"),
     **{name: (_wallpaper, path) for name, path in installed_wallpapers().items()},
+    **{name: (_gcompris, where) for name, where in installed_gcompris().items()},
 }
+# The broad held-out set: every other GCompris photo (in name order), never in any training split.  The four
+# HELD_OUT photos are the table's first ruler; this one (~50 photos, three images each) is the broad one.
+BROAD_HELD_OUT = tuple(name for name in PHOTOS if name.startswith(GCOMPRIS_PREFIX))[::2]
+BROAD_IMAGES_PER_PHOTO = 3
 
 
 def as_rgb8(image: np.ndarray) -> np.ndarray:
@@ -215,16 +271,22 @@ def load_photos(names: list[str]) -> dict[str, np.ndarray]:
     return {name: as_rgb8(PHOTOS[name][0](PHOTOS[name][1])) for name in names}
 
 
-# Training splits by photo set: "train" uses every installed photo; "train-before-opencv" the photo set before
-# opencv-doc's were added (the 63 photos of the issue #19 runs), so both labelled sets can be rebuilt and used together.
-TRAIN_SPLITS = {"train": (), "train-before-opencv": ("opencv:",)}
+# Training splits by photo set, as (only these prefixes or None for all, without these prefixes): "train" is every
+# installed photo but GCompris's (the 106 photos of the second round); "train-before-opencv" the 63 before opencv-doc's
+# were added; "train-gcompris" the GCompris photos not held out.  Each is labelled and cached on its own, so they can
+# be trained on together (train.py --also) without relabelling the others.
+TRAIN_SPLITS = {"train": (None, (GCOMPRIS_PREFIX,)), "train-before-opencv": (None, ("opencv:", GCOMPRIS_PREFIX)),
+                "train-gcompris": ((GCOMPRIS_PREFIX,), ())}
 
 
 def split(which: str = "train") -> tuple[list[str], list[str]]:
-    """(training photo names of the split ``which``, held-out photo names)."""
-    without = TRAIN_SPLITS.get(which, ())
-    train = [name for name in PHOTOS if name not in HELD_OUT and not name.startswith(without)]
-    return train, list(HELD_OUT)
+    """(training photo names of the split ``which``, held-out photo names: the broad set's for "held-broad",
+    else the four HELD_OUT).  No held-out photo of either set is in any training split."""
+    only, without = TRAIN_SPLITS.get(which, (None, ()))
+    held_anywhere = {*HELD_OUT, *BROAD_HELD_OUT}
+    train = [name for name in PHOTOS if name not in held_anywhere and not name.startswith(without)
+             and (only is None or name.startswith(only))]
+    return train, list(BROAD_HELD_OUT if which == "held-broad" else HELD_OUT)
 
 
 # ---------------------------------------------------------------- augmentation
@@ -446,8 +508,9 @@ def split_images(which: str, count: int, seed: int) -> tuple[list[np.ndarray], l
 def iter_split_images(which: str, count: int, seed: int, start: int = 0, stop: int | None = None):
     """Like ``split_images`` but the images come from a generator (thousands of them do not fit in memory).
 
-    A training image ``i`` depends only on (``seed``, ``i``), so ``start:stop`` makes any slice of the split on its
-    own (the labelling runs slices in parallel); a held-out slice generates (and skips) the images before it."""
+    A training (or broad held-out) image ``i`` depends only on (``seed``, ``i``), so ``start:stop`` makes any slice
+    of the split on its own (the labelling runs slices in parallel); a slice of the four-photo held-out split
+    generates (and skips) the images before it."""
     training = which in TRAIN_SPLITS
     train, held = split(which)
     names = train if training else held
@@ -461,12 +524,13 @@ def iter_split_images(which: str, count: int, seed: int, start: int = 0, stop: i
         # The held-out images come from one generator, as they always have (the table's every row is measured on
         # the same 160 images); a training image from its own, so a slice needs nothing before it.
         held_rng = np.random.default_rng(seed)
-        for i in range(0 if not training else start, stop):
+        sequential = which == "held"
+        for i in range(0 if sequential else start, stop):
             photo = photos[names[ids[i]]]
             # the first sample of each photo is the photo itself, as a user would drop it
             if i < len(names):
                 image = photo
-            elif not training:
+            elif sequential:
                 image = augment(held_rng, photo, others)
             else:
                 rng = np.random.default_rng([seed, i])
@@ -508,7 +572,8 @@ def concatenate(parts: list[Samples]) -> Samples:
 def cached_split(which: str, count: int, seed: int, model_dir: Path, log=print) -> Samples:
     # the held-out split is the four held-out photos only, whatever else is installed
     version = DATA_VERSION
-    photos = f"-p{len(split(which)[0])}" if which in TRAIN_SPLITS else ""
+    photos = (f"-p{len(split(which)[0])}" if which in TRAIN_SPLITS
+              else f"-p{len(split(which)[1])}" if which != "held" else "")
 
     def cache(n: int) -> Path:
         return CACHE / f"{which}-v{version}{photos}-n{n}-s{seed}.npz"

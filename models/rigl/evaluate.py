@@ -31,7 +31,7 @@ from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, RUNS
 RESULTS = REPO / "docs" / "rigl" / "results.json"
 ORDER = ["dense", "rigl80", "rigl90", "rigl95", "set90", "static90", "set95", "static95", "rigl90-long", "rigl90-wall",
          "rigl90-wide", "rigl90-consensus", "rigl90-wide-consensus", "wide-dense", "wide-rigl80", "wide-rigl90",
-         "wide-rigl95"]
+         "wide-rigl95", "wide-rigl90-gc", "wide-rigl95-gc", "wide-set95-gc", "wide-static95-gc", "wide-dense-gc"]
 
 
 def held_out_images(samples: Samples) -> list[np.ndarray]:
@@ -84,6 +84,13 @@ SELF_VIEWS = {"mirrored": (True, 0.0, 0.0, 0.0, 0.0), "2 % off the left": (False
 
 
 def teacher_self_disagreement(images: list[np.ndarray], samples: Samples) -> dict:
+    """The quality bar's yardstick, summarised (``teacher_view_errors``)."""
+    errors = teacher_view_errors(images, samples)
+    every = np.concatenate(list(errors.values()))
+    return {**summary(every), "views": {name: summary(e) for name, e in errors.items()}}
+
+
+def teacher_view_errors(images: list[np.ndarray], samples: Samples) -> dict[str, np.ndarray]:
     """How far the teacher's centre moves, on the held-out images, when the photo is mirrored or loses 2 % of its
     width: views a viewer does not tell apart, whose salient thing is the same.  Each view's centre is mapped
     back onto the photo and into its 640x480 frame, then compared with the teacher's centre on the photo itself.
@@ -103,8 +110,7 @@ def teacher_self_disagreement(images: list[np.ndarray], samples: Samples) -> dic
             (x, y), _, _ = view_centre(image, view, runner)
             point = original_to_frame(x, y, pad_geometry(w, h, TEACHER_WIDTH, TEACHER_HEIGHT))
             errors[name].append(float(np.hypot(point[0] - own[0], point[1] - own[1])))
-    every = np.concatenate([np.asarray(e) for e in errors.values()])
-    return {**summary(every), "views": {name: summary(np.asarray(e)) for name, e in errors.items()}}
+    return {name: np.asarray(e) for name, e in errors.items()}
 
 
 def summary(errors: np.ndarray) -> dict:

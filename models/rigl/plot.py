@@ -1,6 +1,6 @@
 """Plots and the README table from docs/rigl/{runs,results}.json (written by models.rigl.evaluate).
 
-    python3 -m models.rigl.plot        # docs/rigl/curves.png, docs/rigl/heldout.png; prints the markdown table
+    python3 -m models.rigl.plot        # docs/rigl/{curves,heldout,rulers}.png; prints the markdown table
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ STYLES = {80: ":", 90: "-", 95: "--", 0: "-"}
 VARIANTS = {"rigl90-long": ("darkred", "-."), "rigl90-wall": ("tab:orange", "-"), "rigl90-wide": ("tab:purple", "-"),
             "rigl90-wide-consensus": ("tab:pink", "-"), "rigl90-consensus": ("tab:brown", "-"),
             "wide-dense": ("grey", "-"), "wide-rigl80": ("magenta", ":"), "wide-rigl90": ("magenta", "-"),
-            "wide-rigl95": ("magenta", "--")}
+            "wide-rigl95": ("magenta", "--"), "wide-rigl90-gc": ("tab:cyan", "-"), "wide-rigl95-gc": ("tab:cyan", "--"),
+            "wide-dense-gc": ("dimgrey", "--")}
 
 
 def _style(name: str, record: dict) -> dict:
@@ -91,6 +92,45 @@ def heldout(results: dict, out: Path) -> None:
     plt.close(fig)
 
 
+def rulers(results: dict, second: dict, broad: dict, out: Path) -> None:
+    """Each student's margin to the quality bar on each held-out ruler: its median error minus the teacher's own
+    median movement (mirrored, 2 % cropped) on the same images; left of zero meets the bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first_bar = results["teacher_self_disagreement"]["median_px"]
+    second_bar = second["teacher_self_disagreement_second_draw"]["median_px"]
+    by_name = {
+        "first": {row["name"]: row["median_px"] - first_bar for row in results["rows"] if row.get("target") == "consensus"},
+        "second": {row["name"]: row["second_draw"]["median_px"] - second_bar for row in second["rows"]},
+        "broad": {row["name"]: row for row in broad["rows"] if "margin_px" in row}}
+    names = [name for name in by_name["broad"] if name in by_name["first"]]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(names) + 2.4))
+    for i, name in enumerate(names):
+        row = by_name["broad"][name]
+        low, high = row["margin_90_interval_px"]
+        ax.errorbar(row["margin_px"], i, xerr=[[row["margin_px"] - low], [high - row["margin_px"]]], fmt="o",
+                    color="tab:red", capsize=3, label=None if i else
+                    f"broad: {broad['images']} images of {len(broad['photos'])} photos (90 % interval over photos)")
+        ax.plot(by_name["first"][name], i, "s", color="tab:blue", alpha=0.7,
+                label=None if i else f"table's draw: {results['held_out_images']} images of 4 photos")
+        if name in by_name["second"]:
+            ax.plot(by_name["second"][name], i, "^", color="tab:green", alpha=0.7,
+                    label=None if i else "second draw: 160 more images of the same 4")
+    ax.axvline(0, color="tab:orange", linewidth=1.5)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set(xlabel="median centre error minus the teacher's own movement (mirrored / 2 % cropped), 640x480 px",
+           title="margin to the quality bar on each held-out ruler (left of the orange line: meets the bar)")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.45, -0.1), ncol=2)
+    ax.title.set_fontsize(10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 def markdown(results: dict) -> str:
     lines = ["| model | trained on (photos / images, steps), labels | sparsity | centre error vs teacher, median / p90 "
              "(640×480 px) | download | inference, CPython onnxruntime 1 thread |", "|---|---|---|---|---|---|"]
@@ -121,6 +161,9 @@ def main() -> int:
     results = json.loads((DOCS / "results.json").read_text())
     curves(runs, DOCS / "curves.png")
     heldout(results, DOCS / "heldout.png")
+    if (DOCS / "broad.json").is_file() and (DOCS / "second_draw.json").is_file():
+        rulers(results, json.loads((DOCS / "second_draw.json").read_text()),
+               json.loads((DOCS / "broad.json").read_text()), DOCS / "rulers.png")
     print(markdown(results))
     if "teacher_self_disagreement" in results:
         print("\n" + bar_line(results))

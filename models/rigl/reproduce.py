@@ -5,7 +5,9 @@
 1. label the training and held-out images with the teacher (cached in .cache/rigl/);
 2. train the students, one thread each, ``--parallel`` at a time;
 3. ``models.rigl.evaluate``: the held-out table -> docs/rigl/results.json, runs.json;
-4. ``models.rigl.plot``: docs/rigl/*.png and the markdown table.
+4. ``models.rigl.second_draw`` and ``models.rigl.broad``: the other two rulers -> docs/rigl/second_draw.json,
+   broad.json;
+5. ``models.rigl.plot``: docs/rigl/*.png and the markdown table.
 
 Choosing and packing the shipped student stays a separate, deliberate step
 (``python3 -m models.rigl.export --run NAME``) — see the README.
@@ -33,6 +35,12 @@ RUNS = {"dense": ("dense", 0.0, 1), "rigl80": ("rigl", 0.8, 1), "rigl90": ("rigl
 WIDE = ["--images", "6000", "--also", "train-before-opencv:4800"]
 RUNS.update({f"wide-{name}": (method, sparsity, 12, "wide", WIDE) for name, method, sparsity in (
     ("dense", "dense", 0.0), ("rigl80", "rigl", 0.8), ("rigl90", "rigl", 0.9), ("rigl95", "rigl", 0.95))})
+# The third round: the same, plus 3600 images of the 53 GCompris photos that are not in the broad held-out set
+# (159 training photos), and RigL's controls at 95 % on this recipe.
+GCOMPRIS = [*WIDE, "--also", "train-gcompris:3600"]
+RUNS.update({f"wide-{name}-gc": (method, sparsity, 12, "wide", GCOMPRIS) for name, method, sparsity in (
+    ("rigl90", "rigl", 0.9), ("rigl95", "rigl", 0.95), ("set95", "set", 0.95), ("static95", "static", 0.95),
+    ("dense", "dense", 0.0))})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR)
     cached_split("train", TRAIN_COUNT, TRAIN_SEED, MODEL_DIR)
     cached_split("train-before-opencv", 4800, TRAIN_SEED, MODEL_DIR)
+    cached_split("train-gcompris", 3600, TRAIN_SEED, MODEL_DIR)
     names = args.only.split(",") if args.only else list(RUNS)
     pending = list(names)
     running: list[subprocess.Popen] = []
@@ -65,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     # the wide students are evaluated with their architecture; the others' rows are kept, and vice versa
     subprocess.run([sys.executable, "-m", "models.rigl.evaluate"], check=True)
     subprocess.run([sys.executable, "-m", "models.rigl.evaluate"], check=True, env={**os.environ, "RIGL_ARCH": "wide"})
+    subprocess.run([sys.executable, "-m", "models.rigl.second_draw"], check=True)
+    subprocess.run([sys.executable, "-m", "models.rigl.broad"], check=True)
     subprocess.run([sys.executable, "-m", "models.rigl.plot"], check=True)
     return 0
 

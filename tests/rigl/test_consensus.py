@@ -155,3 +155,45 @@ def test_a_longer_split_labels_only_what_a_cached_shorter_one_lacks(generated_ph
     np.testing.assert_array_equal(short.frames, longer.frames[:5])
     assert data.cached_split("held", 8, 3, tmp_path, log=lambda m: None).frames.shape == longer.frames.shape
     assert labelled == [(0, 5), (5, 8)]  # the second call came from the cache
+
+
+@pytest.fixture
+def with_gcompris_photos(generated_photos, monkeypatch):
+    """Four more generated photos named like GCompris's; every other one is in the broad held-out set."""
+    photos = dict(data.PHOTOS)
+    photos.update({f"{data.GCOMPRIS_PREFIX}erase/{i}": photos["gen:0"][:1] + (10 + i,) for i in range(4)})
+    monkeypatch.setattr(data, "PHOTOS", photos)
+    monkeypatch.setattr(data, "BROAD_HELD_OUT", ("gcompris:erase/0", "gcompris:erase/2"))
+
+
+def test_no_held_out_photo_of_either_ruler_is_in_any_training_split(with_gcompris_photos):
+    held = {*data.split("held")[1], *data.split("held-broad")[1]}
+    assert held == {"gen:4", "gen:5", "gcompris:erase/0", "gcompris:erase/2"}
+    for which in data.TRAIN_SPLITS:
+        assert not held & set(data.split(which)[0]), which
+    assert data.split("train")[0] == ["gen:0", "gen:1", "gen:2", "gen:3"]  # the second round's photo set, unchanged
+    assert data.split("train-gcompris")[0] == ["gcompris:erase/1", "gcompris:erase/3"]
+
+
+def test_the_broad_ruler_s_images_each_come_from_their_own_generator(with_gcompris_photos):
+    whole, ids, names = data.split_images("held-broad", 6, seed=2)
+    assert names == ["gcompris:erase/0", "gcompris:erase/2"] and ids == [0, 1, 0, 1, 0, 1]
+    part, part_ids, _ = data.iter_split_images("held-broad", 6, seed=2, start=4)
+    for a, b in zip(list(part), whole[4:]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(whole[1], data.load_photos([names[1]])[names[1]])
+    assert not any(((image == (200, 40, 40)).all(axis=2)).any() for image in whole)  # no stamps held out
+
+
+def test_the_margin_to_the_bar_and_its_interval_come_from_resampling_photos():
+    from models.rigl.broad import margin_interval
+
+    rng = np.random.default_rng(3)
+    photo = np.repeat(np.arange(30), 3)
+    views = rng.gamma(2.0, 20.0, size=(90, 3))
+    same = views[:, 0].copy()
+    margin, low, high = margin_interval(same, views, photo, draws=500)
+    assert low <= margin <= high and abs(margin) < 10  # a student that moves like the teacher: at the bar
+    worse = np.median(views) + 25 + rng.normal(0, 1, 90)   # a student 25 px past the bar on every image
+    margin, low, high = margin_interval(worse, views, photo, draws=500)
+    assert 20 < low <= margin <= high < 30
