@@ -19,7 +19,7 @@ VARIANTS = {"rigl90-long": ("darkred", "-."), "rigl90-wall": ("tab:orange", "-")
             "rigl90-wide-consensus": ("tab:pink", "-"), "rigl90-consensus": ("tab:brown", "-"),
             "wide-dense": ("grey", "-"), "wide-rigl80": ("magenta", ":"), "wide-rigl90": ("magenta", "-"),
             "wide-rigl95": ("magenta", "--"), "wide-rigl90-gc": ("tab:cyan", "-"), "wide-rigl95-gc": ("tab:cyan", "--"),
-            "wide-dense-gc": ("dimgrey", "--")}
+            "wide-dense-gc": ("dimgrey", "--"), "wide-set95-gc": ("navy", "--"), "wide-static95-gc": ("darkgreen", "--")}
 
 
 def _style(name: str, record: dict) -> dict:
