@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 from .data import BROAD_HELD_OUT, BROAD_IMAGES_PER_PHOTO, CACHE, REPO, cached_split, split_images
-from .evaluate import centre_baseline, errors_of, evaluate_student, summary, teacher_view_errors
+from .evaluate import bar_summary, centre_baseline, errors_of, evaluate_student, summary, teacher_view_errors
 from .export import CHECKPOINT
 from .train import HELD_COUNT, HELD_SEED, MODEL_DIR
 
@@ -69,7 +69,7 @@ def main() -> int:
     images, _, _ = split_images("held-broad", count, HELD_SEED)
     view_errors = teacher_view_errors(images, samples)
     views = np.stack(list(view_errors.values()), axis=1)
-    bar = {**summary(views.ravel()), "views": {name: summary(e) for name, e in view_errors.items()}}
+    bar = bar_summary(view_errors)
     print(f"teacher vs itself (the bar): {bar['median_px']} / {bar['p90_px']} px", file=sys.stderr)
     # the table's four photos, photo by photo, to set beside the broad ruler's photo-to-photo spread
     four = cached_split("held", HELD_COUNT, HELD_SEED, MODEL_DIR)

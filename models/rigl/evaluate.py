@@ -85,9 +85,13 @@ SELF_VIEWS = {"mirrored": (True, 0.0, 0.0, 0.0, 0.0), "2 % off the left": (False
 
 def teacher_self_disagreement(images: list[np.ndarray], samples: Samples) -> dict:
     """The quality bar's yardstick, summarised (``teacher_view_errors``)."""
-    errors = teacher_view_errors(images, samples)
-    every = np.concatenate(list(errors.values()))
-    return {**summary(every), "views": {name: summary(e) for name, e in errors.items()}}
+    return bar_summary(teacher_view_errors(images, samples))
+
+
+def bar_summary(view_errors: dict[str, np.ndarray]) -> dict:
+    """Median / p90 over every image and view, and per view."""
+    every = np.concatenate(list(view_errors.values()))
+    return {**summary(every), "views": {name: summary(e) for name, e in view_errors.items()}}
 
 
 def teacher_view_errors(images: list[np.ndarray], samples: Samples) -> dict[str, np.ndarray]:
