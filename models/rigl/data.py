@@ -27,6 +27,7 @@ under ``.cache/rigl/``.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -197,19 +198,24 @@ GCOMPRIS_MIN_LONG_SIDE = 640
 GCOMPRIS_PREFIX = "gcompris:"
 
 
+@functools.lru_cache(maxsize=1)  # photos load in name order, so one bundle after another: keep the last one
+def _bundle_files(bundle: str) -> dict[str, bytes]:
+    from .qt_resources import files
+
+    return dict(files(Path(bundle).read_bytes()))
+
+
 def installed_gcompris() -> dict[str, tuple[str, str]]:
     """GCompris's photographs, ``gcompris:<activity>/<stem>`` -> (bundle, path inside it), in name order; empty
     (and reported) when gcompris-qt-data is not installed."""
     from PIL import Image
-
-    from .qt_resources import files
 
     found = {}
     for activity in GCOMPRIS_ACTIVITIES:
         bundle = GCOMPRIS_BUNDLES / f"{activity}.rcc"
         if not bundle.is_file():
             continue
-        for inner, blob in files(bundle.read_bytes()):
+        for inner, blob in _bundle_files(str(bundle)).items():
             if not inner.endswith((".webp", ".jpg", ".jpeg", ".png")) or "/resource/" not in inner:
                 continue
             with Image.open(io.BytesIO(blob)) as image:  # reads the header only
@@ -224,11 +230,8 @@ def installed_gcompris() -> dict[str, tuple[str, str]]:
 def _gcompris(where: tuple[str, str]) -> np.ndarray:
     from PIL import Image
 
-    from .qt_resources import files
-
     bundle, inner = where
-    blob = next(blob for path, blob in files(Path(bundle).read_bytes()) if path == inner)
-    with Image.open(io.BytesIO(blob)) as image:
+    with Image.open(io.BytesIO(_bundle_files(bundle)[inner])) as image:
         image = image.convert("RGB")
         image.thumbnail((WALLPAPER_LONG_SIDE, WALLPAPER_LONG_SIDE), Image.Resampling.LANCZOS)
         return np.asarray(image)
