@@ -394,8 +394,10 @@ def _hog_rows(Row, ctx, browser) -> list:
                         f"{summary['duration_s']} s clip streamed in the Speech tab while a busy-loop process holds core 0; "
                         f"(encode + decode mean per frame) / 20 ms = ({summary['encode_ms_per_frame']} + "
                         f"{summary['decode_ms_per_frame']}) / 20; runtime reported: {summary.get('lyra_runtime')}"))
-        rows.append(Row("lyra", f"live stream, one core busy ({runtime}): playback underruns", str(summary["underruns"]),
-                        f"{summary['frames_played']} frames played, {summary['concealed']} concealed, {summary['late']} late"))
+        rows.append(Row("lyra", f"live stream, one core busy ({runtime}): stalls (underrun events) / underrun quanta",
+                        f"{summary['underrun_events']} / {summary['underrun_quanta']}",
+                        f"{summary['frames_played']} frames played, {summary['concealed']} concealed, {summary['late']} late; "
+                        f"stalls at {summary['underrun_event_at_s']} s"))
     return rows
 
 

@@ -107,7 +107,7 @@ def rows(ctx):
         Row("lyra soak", "frames played / concealed / late", f"{result['frames_played']} / {result['concealed']} / {result['late']}",
             note + "; concealed = dropped + late"),
         Row("lyra soak", "dropped by the simulated channel", str(result["dropped"]), note),
-        Row("lyra soak", "stalls (underrun events) / underrun quanta", f"{result['underrun_events']} / {result['underruns']}",
+        Row("lyra soak", "stalls (underrun events) / underrun quanta", f"{result['underrun_events']} / {result['underrun_quanta']}",
             "a stall is one run of render quanta the ring could not fill (8 ms each); each is bridged and deepens the ring"),
         Row("lyra soak", "frames shortened / stretched", f"{result['compressed']} / {result['expanded']}",
             "time-compression brings the delay back down after a stall; stretching builds it up"),

@@ -498,9 +498,12 @@ def test_real_time_holds_with_a_cpu_hog(lyra_page, long_wav, cpu_hog, cpython_mo
     # end of the stream. Not settling shows as events that keep coming; one stall in the last 40 % of the
     # stream is the shared host's scheduler (CI measured one at 7.5 s of 10.4 s, the ring at 4 frames), so
     # at most one may come that late.
-    timeline = (result["underrun_events"], result["underrun_at_s"], duration, result["ring_target_frames"])
+    events_at = result["underrun_event_at_s"]
+    timeline = (result["underrun_events"], events_at, result["underrun_quanta"], duration, result["ring_target_frames"])
+    assert len(events_at) == result["underrun_events"], timeline  # one position per event, not per quantum
+    assert result["underrun_quanta"] >= result["underrun_events"], timeline
     assert result["underrun_events"] <= 8, timeline
-    assert sum(at >= 0.6 * duration for at in result["underrun_at_s"]) <= 1, timeline
+    assert sum(at >= 0.6 * duration for at in events_at) <= 1, timeline
 
 
 def test_streams_one_after_another_in_one_page_each_arrive_whole(lyra_page, speech_wav):

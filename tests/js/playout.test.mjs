@@ -88,6 +88,7 @@ for (const [stallMs, events] of [[50, 0], [200, 1], [500, 1]]) {
     assertEverySlotOnce(r.engine, 1500);
     assert.equal(r.snapshot.concealed, 0); // packets queued during the stall are all played
     assert.equal(r.snapshot.underrunEvents, events);
+    assert.equal(r.snapshot.underrunEventAt.length, events); // one position per event, not per quantum
     // Every underrun happened during the stall (plus one render quantum): none after adapting.
     for (const t of r.underrunTimes) assert.ok(t >= stallAt && t <= stallAt + stallMs + 8, `underrun at ${t}`);
     if (events) {
@@ -104,6 +105,15 @@ test("repeated stalls keep the ring deeper until the machine is quiet again", ()
   const stalls = [[3000, 3150], [4000, 4150], [5000, 5150]];
   const r = simulate({ packets: 1500, stalls });
   assert.equal(r.snapshot.underrunEvents, 3);
+  assert.ok(r.player.underruns > 3, "each stall starves several quanta"); // so quanta and events differ
+  // One position per event, in samples played: each falls in its own stall (played time runs behind the
+  // clock by the quanta bridged before it).
+  const at = r.snapshot.underrunEventAt.map((samples) => r.startedAt + samples / 16);
+  assert.equal(at.length, 3);
+  at.forEach((ms, i) => {
+    const [a, b] = stalls[i];
+    assert.ok(ms >= a - 8 * r.player.underruns && ms <= b + 8, `event ${i} at ${ms} ms`);
+  });
   assert.equal(r.snapshot.ringGrown, 5); // 1, then 2 and 2: stalls 1 s apart mean a busy machine
   assert.ok(r.snapshot.ringShrunk >= 1); // 10 s of quiet later it shrinks again
   for (const t of r.underrunTimes) assert.ok(stalls.some(([a, b]) => t >= a && t <= b + 8), `underrun at ${t}`);

@@ -266,9 +266,11 @@ export async function mount(panel, app) {
       late: v.late ?? null,
       compressed: v.compressed ?? null,
       expanded: v.expanded ?? null,
-      underruns: v.underruns ?? null,
+      // One definition with the live figure: an underrun event (a stall) is a run of starved
+      // render quanta; where each began, in seconds of the stream; the quanta themselves beside it.
       underrun_events: v.underrunEvents ?? null,
-      underrun_at_s: (v.underrunAt ?? []).map((n) => round(n / PLAYBACK_RATE, 3)),
+      underrun_event_at_s: (v.underrunEventAt ?? []).map((n) => round(n / PLAYBACK_RATE, 3)),
+      underrun_quanta: v.underrunQuanta ?? null,
       frames_played: s.receiver ? s.receiver.engine.slots : v.played ?? null,
       jitter_target_frames: v.jitterTarget ?? null,
       ring_target_frames: v.ringTarget ?? null,
@@ -289,7 +291,7 @@ export async function mount(panel, app) {
     last = { summary, decoded, original, keptFromS, sender: s.sender, receiver: s.receiver, meta: s.meta, lyra, mixedBitrates };
     setResult(ui.result, summary);
     const where = s.mode === "caller" ? " (played in the other tab)" : s.mode === "listener" ? " from another tab" : "";
-    ui.result.textContent = `Streamed ${summary.duration_s} s${where}: ${summary.packets_sent} packets sent, ${summary.dropped} dropped by the simulated channel, ${summary.concealed} concealed, ${summary.underruns} playback underruns.`;
+    ui.result.textContent = `Streamed ${summary.duration_s} s${where}: ${summary.packets_sent} packets sent, ${summary.dropped} dropped by the simulated channel, ${summary.concealed} concealed, ${summary.underrun_events} playback stalls.`;
     showAfterwards(last);
   }
 

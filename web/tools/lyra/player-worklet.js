@@ -24,7 +24,6 @@ class LyraPlayer extends AudioWorkletProcessor {
     this.consumed = 0; // samples played from the ring since creation
     this.underruns = 0;
     this.underrunSamples = 0;
-    this.underrunAt = [];
     this.quanta = 0;
     this.generation = 0; // which stream the reports belong to (the node outlives streams)
     this.statusEvery = options?.processorOptions?.statusEvery ?? 2;
@@ -46,7 +45,6 @@ class LyraPlayer extends AudioWorkletProcessor {
       this.state = "idle";
       this.underruns = 0;
       this.underrunSamples = 0;
-      this.underrunAt = [];
       this.consumed = 0;
       this.history.fill(0);
       this.bridgeGain = 0;
@@ -104,8 +102,6 @@ class LyraPlayer extends AudioWorkletProcessor {
         if (this.state === "playing") {
           this.underruns += 1;
           this.underrunSamples += need - n;
-          this.underrunAt.push(this.consumed); // where (the latest 20), for diagnosis and tests
-          if (this.underrunAt.length > 20) this.underrunAt.shift();
         }
         else if (this.state === "draining") {
           this.state = "idle";
@@ -115,7 +111,7 @@ class LyraPlayer extends AudioWorkletProcessor {
     }
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
     if (++this.quanta % this.statusEvery === 0) {
-      this.port.postMessage({ type: "status", generation: this.generation, consumed: this.consumed, fill: this.fill, underruns: this.underruns, underrunSamples: this.underrunSamples, underrunAt: this.underrunAt, state: this.state, time: currentTime });
+      this.port.postMessage({ type: "status", generation: this.generation, consumed: this.consumed, fill: this.fill, underruns: this.underruns, underrunSamples: this.underrunSamples, state: this.state, time: currentTime });
     }
     return true;
   }

@@ -119,6 +119,8 @@ export class PlayoutEngine {
     this.slots = 0; // slots produced, all of them (the log may hold only the latest)
     this.concealedSeqs = [];
     this.lateSeqs = [];
+    // Where each underrun event began, in samples played since the stream began (like the logs, bounded).
+    this.underrunEventAt = [];
   }
 
   // ------------------------------------------------------------ events
@@ -166,7 +168,7 @@ export class PlayoutEngine {
   playerStatus({ consumed, underruns = this.player.underruns }) {
     const at = this.now();
     this.#activity(at);
-    if (underruns > this.player.underruns) this.#onUnderrun(underruns - this.player.underruns, at);
+    if (underruns > this.player.underruns) this.#onUnderrun(underruns - this.player.underruns, at, consumed);
     this.player = { ...this.player, consumed, underruns, at };
   }
 
@@ -311,11 +313,13 @@ export class PlayoutEngine {
     }
   }
 
-  #onUnderrun(count, at) {
+  #onUnderrun(count, at, consumed) {
     this.counts.underruns += count;
     // One stall makes the player report several short quanta in a row: that is one event.
     if (at - this.lastUnderrunAt >= this.settings.underrunEventGapMs) {
       this.counts.underrunEvents += 1;
+      this.underrunEventAt.push(consumed);
+      this.#bound(this.underrunEventAt);
       // Stalls that come back within a few seconds mean a busy machine, not a hiccup: grow faster.
       const step = at - this.lastUnderrunAt < this.settings.repeatedStallMs ? 2 : 1;
       const grown = Math.min(this.settings.maxRingFrames, this.ringTarget + step) - this.ringTarget;
@@ -408,6 +412,7 @@ export class PlayoutEngine {
     return {
       state: this.state,
       ...this.counts,
+      underrunEventAt: [...this.underrunEventAt],
       jitterTarget: this.jitterTarget(),
       ringTarget: this.ringTarget,
       targetMs: this.targetFrames() * this.settings.frameMs,

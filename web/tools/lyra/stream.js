@@ -183,7 +183,7 @@ export class Receiver {
     this.engine = new PlayoutEngine({
       now, sampleRate, initialRingFrames: ringFrames, maxRingFrames: Math.max(DEFAULTS.maxRingFrames, ringFrames + 4), keepSlots: this.keepSlots,
     });
-    this.status = { consumed: 0, fill: 0, underruns: 0, underrunAt: [] };
+    this.status = { consumed: 0, fill: 0, underruns: 0 };
     this.decodeTiming = new Timing();
     this.received = new Map(); // seq -> payload, the packets that arrived for the kept slots (for export and tests)
     this.sentAt = new Map(); // seq -> sender's clock when it sent the packet (for the delay figure)
@@ -324,11 +324,11 @@ export class Receiver {
     const e = this.engine.snapshot();
     return {
       received: e.received, concealed: e.concealed, late: e.late, rejected: this.counts.rejected,
-      compressed: e.compressed, expanded: e.expanded, underrunEvents: e.underrunEvents,
+      compressed: e.compressed, expanded: e.expanded, underrunEvents: e.underrunEvents, underrunEventAt: e.underrunEventAt,
       jitterTarget: e.jitterTarget, ringTarget: e.ringTarget, targetMs: e.targetMs, delayNowMs: e.delayMs,
       health: e.health.message,
       decodeRecent: this.decodeTiming.recentMean, decodeMean: this.decodeTiming.mean,
-      underruns: this.status.underruns ?? 0, underrunAt: this.status.underrunAt ?? [], consumed: this.status.consumed ?? 0,
+      underrunQuanta: this.status.underruns ?? 0, consumed: this.status.consumed ?? 0,
       delayCount: this.delay.count, delayRecent: this.delay.recentMean, delayMean: this.delay.mean,
       frames: this.engine.slots, played: this.engine.slots, samples: this.engine.written, sampleRate: this.sampleRate,
     };

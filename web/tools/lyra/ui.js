@@ -90,7 +90,7 @@ export function buildUi(panel) {
     decode: figure("decode / frame", "lyra-fig-decode"),
     encode: figure("encode / frame", "lyra-fig-encode"),
     rtf: figure("real-time factor", "lyra-fig-rtf"),
-    underruns: figure("playback underruns", "lyra-fig-underruns"),
+    stalls: figure("playback stalls", "lyra-fig-stalls"),
   };
 
   ui.specOriginal = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-original", width: 1, height: 1 });
@@ -164,8 +164,11 @@ export function buildUi(panel) {
       figures.depth.note.textContent = `buffered now (target: ${v.jitterTarget} for jitter + ${v.ringTarget} decoded ahead) · ${v.compressed} shortened, ${v.expanded} stretched`;
       text(figures.delay, v.delayCount ? `${v.delayRecent.toFixed(0)} ms` : "–");
       text(figures.decode, `${v.decodeRecent.toFixed(2)} ms`);
-      text(figures.underruns, String(v.underruns));
-      figures.underruns.value.className = v.underruns ? "bad" : "good";
+      // A stall is one underrun event: the ring ran dry and the player bridged the gap for one or
+      // more render quanta (the same grouping the playout engine adapts to).
+      text(figures.stalls, String(v.underrunEvents ?? 0));
+      figures.stalls.value.className = v.underrunEvents ? "bad" : "good";
+      figures.stalls.note.textContent = `playback stalls (${v.underrunQuanta ?? 0} audio quanta bridged)`;
       // The playout engine judges the decoder; the sender's encoder is judged the same way here.
       const slowEncoder = (v.encodeRecent ?? 0) > FRAME_MS
         ? `This device needs ${v.encodeRecent.toFixed(1)} ms to encode each 20 ms of speech, slower than real time: the stream falls behind.`
