@@ -17,7 +17,7 @@ Photos are split by *photo*: the held-out ones are never augmented into
 training.  Besides the Python packages' sample images, training uses the
 photographs (and a few illustrations) that Debian's wallpaper packages install
 (``WALLPAPER_PACKAGES``; ``apt-get install`` them: models/rigl/apt-packages.txt and
-the main README), read from their installed paths, and opencv-doc's sample photos.
+docs/rigl.md), read from their installed paths, and opencv-doc's sample photos.
 GCompris's photographs (``gcompris-qt-data``, read out of its Qt resource
 bundles by ``qt_resources``) are split in two by name: every other one is the
 broad held-out ruler (``BROAD_HELD_OUT``, ``models.rigl.broad``), the rest the

@@ -1,4 +1,4 @@
-"""Plots and the README table from docs/rigl/{runs,results}.json (written by models.rigl.evaluate).
+"""Plots and the lab record's table (docs/rigl.md) from docs/rigl/{runs,results}.json (written by models.rigl.evaluate).
 
     python3 -m models.rigl.plot        # docs/rigl/{curves,heldout,rulers}.png; prints the markdown table
 """

@@ -1,4 +1,4 @@
-"""Every step behind the README's RigL section, in order (about an hour on 2 shared cores).
+"""Every step behind docs/rigl.md, in order (about an hour on 2 shared cores).
 
     python3 -m models.rigl.reproduce [--steps 500] [--parallel 2] [--only rigl90,set90]
 
@@ -10,7 +10,7 @@
 5. ``models.rigl.plot``: docs/rigl/*.png and the markdown table.
 
 Choosing and packing the shipped student stays a separate, deliberate step
-(``python3 -m models.rigl.export --run NAME``) — see the README.
+(``python3 -m models.rigl.export --run NAME``) — see docs/rigl.md.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .data import cached_split
 from .train import HELD_COUNT, HELD_SEED, MODEL_DIR, TRAIN_COUNT, TRAIN_SEED
 
 # name: (method, sparsity, multiple of --steps[, RIGL_ARCH]).  These train on the main training split as data.py
-# makes it now (every installed photo); the README's 20- and 63-photo rows were trained on the earlier splits.
+# makes it now (every installed photo); docs/rigl.md's 20- and 63-photo rows were trained on the earlier splits.
 RUNS = {"dense": ("dense", 0.0, 1), "rigl80": ("rigl", 0.8, 1), "rigl90": ("rigl", 0.9, 1), "rigl95": ("rigl", 0.95, 1),
         "set90": ("set", 0.9, 1), "static90": ("static", 0.9, 1), "set95": ("set", 0.95, 1),
         "static95": ("static", 0.95, 1), "rigl90-long": ("rigl", 0.9, 3), "rigl90-wall": ("rigl", 0.9, 2.4),
