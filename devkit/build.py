@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from . import fingerprint
+from .csp import write_policy_files
 from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 
@@ -53,7 +54,6 @@ VENDOR = {
     # SIMD, without which Lyra falls back to onnxruntime-web, so the 9 MB baseline build is not shipped).
     "litert": ("@litertjs/core", "Apache-2.0", [
         "dist/index.js",
-        "wasm/litert_wasm_internal.js",
         "wasm/litert_wasm_internal.wasm",
         "wasm/litert_wasm_threaded_internal.js",
         "wasm/litert_wasm_threaded_internal.wasm",
@@ -74,6 +74,16 @@ VENDOR = {
 VENDOR_IMPORTS = {
     ("litert", "index.js"): {'from "@litertjs/wasm-utils"': 'from "../litert-wasm-utils/index.js"'},
 }
+
+# Emscripten glue (classic scripts that define a global `ModuleFactory`) also written as ES modules that
+# export it: a module worker cannot importScripts, and the CSP allows no eval, so LiteRT.js's worker
+# imports these (web/tools/lyra/litert-runner.js). The threaded build's classic copy stays in VENDOR:
+# its pthread workers are classic workers that load it by URL.
+VENDOR_MODULES = {
+    "litert": ("@litertjs/core", ["wasm/litert_wasm_internal.js", "wasm/litert_wasm_threaded_internal.js"],
+               "ModuleFactory"),
+}
+
 
 def log(message: str) -> None:
     print(f"[build] {message}", flush=True)
@@ -244,8 +254,20 @@ def build_vendor(out: Path) -> list[dict]:
             shutil.copy2(NODE_MODULES / package / rel, target / Path(rel).name)
             _resolve_vendor_imports(folder, target / Path(rel).name)
         version = json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
+        _write_vendor_modules(folder, target)
         packages.append({"name": package, "version": version, "license": licence})
     return packages
+
+
+def _write_vendor_modules(folder: str, target: Path) -> None:
+    if folder not in VENDOR_MODULES:
+        return
+    package, files, name = VENDOR_MODULES[folder]
+    for rel in files:
+        text = (NODE_MODULES / package / rel).read_text()
+        if f"var {name} =" not in text:
+            raise BuildError(f"{package}/{rel}: expected a global `var {name} =` (package changed?)")
+        (target / Path(rel).with_suffix(".mjs").name).write_text(f"{text}\nexport default {name};\n")
 
 
 # ---------------------------------------------------------------- models
@@ -362,6 +384,7 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
         "models": models,
     }
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
+    write_policy_files(out)
     fingerprint.write(out, inputs)
     log(f"offline manifest and service worker: version {write_offline_files(out)}")
     log(f"dist ready in {time.perf_counter() - started:.1f} s: {out}")

@@ -1,4 +1,5 @@
-"""The static server for dist/: the MIME types the app needs and, by default, COOP/COEP.
+"""The static server for dist/: the MIME types the app needs, the Content Security Policy (devkit/csp.py)
+on documents and scripts (a worker's policy comes from its own response) and, by default, COOP/COEP.
 
 Cross-origin isolation (COOP + COEP) lets onnxruntime-web use threads; ``isolate=False`` serves like
 a plain static host (GitHub Pages), where the app runs single-threaded.
@@ -12,6 +13,9 @@ import os
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .csp import policy
 
 MIME_TYPES = {
     ".wasm": "application/wasm",
@@ -32,6 +36,8 @@ MIME_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 
+# Responses a policy applies to: documents (the page) and scripts (any of which may be a worker's).
+POLICY_SUFFIXES = ("/", ".html", ".js", ".mjs")
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -45,6 +51,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             # COOP + COEP make the page cross-origin isolated, so onnxruntime-web may use threads.
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        path = unquote(urlsplit(self.path).path)
+        if path.endswith(POLICY_SUFFIXES):
+            self.send_header("Content-Security-Policy", policy(path))
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 

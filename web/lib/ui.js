@@ -8,6 +8,11 @@ export function el(tag, attrs = {}, ...children) {
     else if (key === "dataset") Object.assign(node.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
     else if (key === "text") node.textContent = value;
+    // Through the CSSOM: the CSP (style-src 'self') refuses inline style attributes.
+    else if (key === "style") {
+      if (typeof value !== "object") throw new TypeError("el(): pass style as an object of CSSOM properties");
+      Object.assign(node.style, value);
+    }
     else node.setAttribute(key, value === true ? "" : value);
   }
   for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);

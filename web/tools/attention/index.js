@@ -233,7 +233,7 @@ function renderPending(file) {
   photo.addEventListener("load", () => { photo.dataset.shownAt = String(performance.now()); }, { once: true });
   photo.addEventListener("error", () => { photo.replaceWith(unreadablePreview()); URL.revokeObjectURL(url); }, { once: true });
   photo.src = url;
-  const figure = el("div", { class: "attention-figure", style: "aspect-ratio:3/2" }, photo);
+  const figure = el("div", { class: "attention-figure", style: { aspectRatio: "3/2" } }, photo);
   photo.addEventListener("load", () => {
     figure.style.aspectRatio = `${photo.naturalWidth}/${photo.naturalHeight}`;
   }, { once: true });
@@ -253,7 +253,7 @@ function fillResult(shot, file, r, lite) {
   const figure = shot.querySelector(".attention-figure");
   figure.style.aspectRatio = `${r.width}/${r.height}`;
   const heat = el("canvas", { class: "heat" });
-  const marker = el("div", { class: "attention-marker", style: `left:${((r.x + 0.5) / r.width) * 100}%;top:${((r.y + 0.5) / r.height) * 100}%` });
+  const marker = el("div", { class: "attention-marker", style: { left: `${((r.x + 0.5) / r.width) * 100}%`, top: `${((r.y + 0.5) / r.height) * 100}%` } });
   const second = liteOverlay(r, lite);
   figure.append(heat, marker, ...(second.marker ? [second.marker] : []));
   const fallback = r.predictor === "fallback";

@@ -50,7 +50,7 @@ export function liteOverlay(r, lite) {
   if (!r.lite) return { marker: null, line: null };
   const l = r.lite;
   const marker = el("div", { class: "attention-marker attention-marker-lite", title: l.model,
-    style: `left:${((l.x + 0.5) / r.width) * 100}%;top:${((l.y + 0.5) / r.height) * 100}%` });
+    style: { left: `${((l.x + 0.5) / r.width) * 100}%`, top: `${((l.y + 0.5) / r.height) * 100}%` } });
   const sizes = lite ? ` · ${formatBytes(lite.liteBytes)} vs ${formatBytes(lite.fullBytes)}` : "";
   const line = el("div", { class: "attention-lite", "data-testid": "attention-lite" },
     el("span", { class: "badge badge-lite", text: l.model }),

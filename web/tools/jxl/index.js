@@ -279,7 +279,7 @@ function showState(ui, result, state) {
     el("div", { class: "jxl-bottom" },
       el("div", { class: "jxl-plot-box" },
         el("div", { class: "jxl-plot-head" }, el("b", { text: "Salient area complete vs bytes received" }),
-          el("span", { class: "jxl-legend" }, ...series.map((s) => el("span", {}, el("i", { style: `background:${s.color}` }), s.label)))),
+          el("span", { class: "jxl-legend" }, ...series.map((s) => el("span", {}, el("i", { style: { background: s.color } }), s.label)))),
         plot),
       el("div", { class: "jxl-actions" }, ...downloadButtons(state),
         el("details", { class: "jxl-toc-box" }, el("summary", { text: `Table of contents of the attention-first file (${frame.toc.length} sections, stream order)` }), tocTable(frame, ranksFirst))),

@@ -25,7 +25,7 @@ export function showTruncated(result, { name, data, truncated: t }) {
   img.src = url;
   const overlay = el("canvas", { class: "jxl-truncated-overlay", width, height });
   drawGroups(overlay, t.groups);
-  const stage = el("div", { class: "jxl-truncated-stage", style: `aspect-ratio:${width}/${height};width:min(100%, ${Math.round((420 * width) / height)}px)` }, img, overlay);
+  const stage = el("div", { class: "jxl-truncated-stage", style: { aspectRatio: `${width}/${height}`, width: `min(100%, ${Math.round((420 * width) / height)}px)` } }, img, overlay);
   const lf = t.lf_complete
     ? "The 1:8 preview (LF) is complete, so a decoder can show the whole image coarsely"
     : "The 1:8 preview (LF) is not complete yet, so a decoder can show nothing of this frame";

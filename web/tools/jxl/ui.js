@@ -20,7 +20,7 @@ export function orderView(key, title, color) {
   const nativeStage = el("div", { class: "jxl-stage canvas-wrap" }, img, nativeGrid);
   const simStage = el("div", { class: "jxl-stage canvas-wrap" }, sim, simGrid);
   const node = el("div", { class: "jxl-view", "data-testid": `jxl-view-${key}` },
-    el("div", { class: "jxl-view-head" }, el("span", { class: "jxl-swatch", style: `background:${color}` }), el("b", { text: title }), centreStatus),
+    el("div", { class: "jxl-view-head" }, el("span", { class: "jxl-swatch", style: { background: color } }), el("b", { text: title }), centreStatus),
     el("figure", { class: "jxl-shot" }, nativeStage, el("figcaption", {}, el("span", { class: "jxl-kind", text: "Chromium's decoder" }), nativeStatus)),
     el("figure", { class: "jxl-shot" }, simStage, el("figcaption", {}, el("span", { class: "jxl-kind", text: "codeclab simulation" }), simStatus)),
   );

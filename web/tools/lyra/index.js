@@ -130,7 +130,9 @@ export async function mount(panel, app) {
     let remoteLink = null;
     if (destination) {
       ui.status.textContent = "Calling the listening tab…";
-      remoteLink = await call(destination);
+      remoteLink = await call(destination, {
+        confirm: (code) => ui.askPairing("Check that the other tab shows this code, then confirm to start the call.", code),
+      });
     } else ui.status.textContent = receiverCodec ? "Connecting the peers…" : "Starting the receiving peer's Python worker…";
     const s = await openSession({
       codec, receiverCodec: remoteLink ? codec : await receiverPeerCodec(), audioContext: player.context, playerNode: player.node,
@@ -202,7 +204,11 @@ export async function mount(panel, app) {
 
   ui.onListen = (on) => {
     if (!on) { listening?.close(); listening = null; return; }
-    listening = listen({ onCall: (link) => receiveCall(link), onError: (err) => showError(ui.error, err) });
+    listening = listen({
+      confirm: (code) => ui.askPairing("Another tab of this site is calling. Answer only if it shows this code.", code),
+      onCall: (link) => receiveCall(link),
+      onError: (err) => showError(ui.error, err),
+    });
     // Be ready before a call comes: audio output, the models compiled.
     audio.player().catch((err) => showError(ui.error, err));
     codec.warmUp().catch((err) => showError(ui.error, err));
@@ -283,6 +289,7 @@ export async function mount(panel, app) {
       mode: s.mode,
       receiver_worker: s.mode === "loopback" ? (s.receiverSeparate ? "own" : "shared") : "other tab",
       ice_candidate: pair ? `${pair.candidateType}/${pair.protocol}` : null,
+      refused_candidates: s.link?.refusedCandidates?.() ?? null, // ICE candidates that would leave this machine
       duration_s: round((v.samples ?? 0) / PLAYBACK_RATE, 2),
       lyra_runtime: (await runtime.refresh().catch(() => null))?.active ?? null,
     };

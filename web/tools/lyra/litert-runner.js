@@ -21,19 +21,18 @@ const MAX_STREAMS = 8; // live compiled models per worker (the oldest stream is 
 const SPARES = 2;
 
 /**
- * LiteRT.js loads its emscripten glue with importScripts, which a module worker does not allow.
- * Stand in for it while the runtime loads: fetch the script synchronously (allowed in workers) and
- * run it at global scope, which is what importScripts does.
+ * LiteRT.js loads its emscripten glue with importScripts, which a module worker does not allow (and
+ * the page's CSP allows no eval to stand in for it). The build also writes each glue as an ES module
+ * that exports its `ModuleFactory` (`<glue>.mjs`): import that first, and answer LiteRT.js's
+ * importScripts of the glue by setting the global it reads. Any other script is refused.
  */
-function withImportScriptsShim(action) {
+async function withGlueModule(glueUrl, action) {
+  const { default: factory } = await import(glueUrl.replace(/\.js$/, ".mjs"));
   const original = self.importScripts;
   self.importScripts = (...urls) => {
     for (const url of urls) {
-      const request = new XMLHttpRequest();
-      request.open("GET", String(url), false);
-      request.send();
-      if (request.status !== 200) throw new Error(`LiteRT.js: HTTP ${request.status} for ${url}`);
-      (0, eval)(`${request.responseText}\n//# sourceURL=${url}`);
+      if (new URL(url, glueUrl).href !== glueUrl) throw new Error(`LiteRT.js: unexpected script ${url}`);
+      self.ModuleFactory = factory;
     }
   };
   return action().finally(() => { self.importScripts = original; });
@@ -80,7 +79,7 @@ export class LiteRtRunner {
       self.Module = { locateFile: (file) => new URL(file, this.vendor).href, mainScriptUrlOrBlob: glue, printErr: logRuntime };
       // The folder, not the glue's URL: LiteRT.js then checks relaxed SIMD and threads support and
       // says so if they are missing (the build ships only the relaxed-SIMD builds).
-      await withImportScriptsShim(() => litert.loadLiteRt(this.vendor.href, { threads: this.threaded }));
+      await withGlueModule(glue, () => litert.loadLiteRt(this.vendor.href, { threads: this.threaded }));
       return litert;
     })();
     this.runtime.catch(() => {});

@@ -209,5 +209,19 @@ export function buildUi(panel) {
     destinationLabel.hidden = ids.length === 0;
   };
   ui.destination = () => destination.value || null;
+
+  // Pairing a call: both tabs show the same code; the user confirms it on each (rtc-call.js).
+  const pairing = el("div", { class: "card lyra-pairing", "data-testid": "lyra-pair", role: "alertdialog", hidden: true });
+  ui.error.before(pairing);
+  ui.askPairing = (message, code) => new Promise((resolve) => {
+    const answer = (agreed) => { pairing.hidden = true; pairing.replaceChildren(); resolve(agreed); };
+    pairing.replaceChildren(
+      el("p", { text: message }),
+      el("strong", { class: "lyra-pair-code", "data-testid": "lyra-pair-code", text: code }),
+      el("div", { class: "row" },
+        el("button", { type: "button", "data-testid": "lyra-pair-accept", onclick: () => answer(true) }, "The codes match"),
+        el("button", { type: "button", class: "secondary", "data-testid": "lyra-pair-decline", onclick: () => answer(false) }, "Decline")));
+    pairing.hidden = false;
+  });
   return ui;
 }
