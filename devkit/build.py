@@ -387,12 +387,16 @@ def stale_reasons(upstream: Path | None, out: Path = DIST) -> list[str]:
     return fingerprint.differences(fingerprint.read_stored(out), fingerprint.compute(upstream))
 
 
-def describe(out: Path = DIST) -> str:
-    """One line on what a built dist holds: the models and, when they are absent, why."""
+def describe(out: Path = DIST, upstream: Path | None = None) -> str:
+    """One line on what a built dist holds: the models (and from which upstream folder, when the caller names
+    it: dist/ keeps only a digest of its path) and, when they are absent, why."""
     info = json.loads((out / "build-info.json").read_text())
     models = info.get("models", {})
     inputs = fingerprint.read_stored(out) or {}
-    source = inputs.get("upstream") or "no upstream folder"
+    if upstream is not None and inputs.get("upstream") == fingerprint.folder_tag(upstream):
+        source = str(upstream)
+    else:
+        source = "an upstream folder" if inputs.get("upstream") else "no upstream folder"
     if models.get("available"):
         return f"with models {', '.join(models.get('models', []))} (converted from {source})"
     return f"WITHOUT models: {models.get('reason', 'unknown reason')}"
