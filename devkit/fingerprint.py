@@ -2,7 +2,8 @@
 
 A build stores the fingerprint of its inputs in ``dist/build-inputs.json``: a content hash of each source
 tree it reads (web/, pysrc/, models/, devkit/), a digest of the upstream folder's path (never the path itself:
-dist/ is published, and a build machine's paths are nobody's business) and the sha256 of every file in it, the converter version, and which converter dependencies were importable. ``serve`` compares that with the
+dist/ is published, and a build machine's paths are nobody's business) and the sha256 of every file in it,
+the converter version, and which converter dependencies were importable. ``serve`` compares that with the
 fingerprint of the checkout as it is now and rebuilds, saying why, when any of them differ. File times are
 not used: a `git checkout`, a copy or a new upstream folder changes them without changing what gets built,
 and a different --upstream folder changes what gets built without touching any file time.
@@ -100,7 +101,8 @@ def differences(stored: dict | None, current: dict) -> list[str]:
             reasons.append(f"{tree}/ changed")
     if stored.get("upstream") != current["upstream"]:
         before, after = ("a folder" if tag else "none" for tag in (stored.get("upstream"), current["upstream"]))
-        reasons.append("upstream folder changed: " + ("another folder than the last build's" if before == after else f"{before} -> {after}"))
+        change = "another folder than the last build's" if before == after else f"{before} -> {after}"
+        reasons.append(f"upstream folder changed: {change}")
     elif stored.get("upstream_files") != current["upstream_files"]:
         before, after = stored.get("upstream_files", {}), current["upstream_files"]
         changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))

@@ -2,17 +2,19 @@
 pysrc/codeclab/imaging.py), for docs/SECURITY.md and README "Limits".
 
 Each case runs in a fresh interpreter (one image, one predict call) and reports its own high-water resident
-set (VmHWM of /proc/self/status: it starts anew at exec, unlike ru_maxrss, which Linux carries over from the
-parent that forked it), so nothing a previous case or this script allocated counts. Linux only. `python3 -m devkit.peak_memory [--side 8000] [--model PATH]`.
+set (VmHWM of /proc/self/status: it starts anew at exec, unlike ru_maxrss, which Linux carries over
+from the parent that forked it), so nothing a previous case or this script allocated counts. Linux only. `python3 -m devkit.peak_memory [--side 8000] [--model PATH]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +65,6 @@ def make_images(folder: Path, side: int) -> dict[str, Path]:
 
 
 def _write_png_rgb16(path: Path, side: int, grey8: np.ndarray) -> None:
-    import struct
-    import zlib
-
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
@@ -82,7 +81,9 @@ def _write_png_rgb16(path: Path, side: int, grey8: np.ndarray) -> None:
 
 def measure(path: Path, predictor: str, model: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(REPO / "pysrc"), str(path), predictor, str(model)],
-                         check=True, capture_output=True, text=True)
+                         check=False, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{path.name} ({predictor}): {out.stderr.strip().splitlines()[-1:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -90,12 +91,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=8000)
     parser.add_argument("--model", type=Path, default=REPO / "build" / "models" / "attention_center.onnx")
+    parser.add_argument("--only", nargs="*", help="these cases only (png-rgb8, png-rgb16, jpeg-rgb, ...)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         images = make_images(Path(folder), args.side)
         print(f"| file ({args.side}x{args.side}) | predictor | Pillow mode | peak RSS (MB) | after imports (MB) |")
         print("|---|---|---|---|---|")
         for name, path in images.items():
+            if args.only and name not in args.only:
+                continue
             for predictor in ("model", "fallback"):
                 row = measure(path, predictor, args.model)
                 print(f"| {name} | {row['predictor']} | {row['mode']} | {row['peak_kb'] / 1024:.0f} | "

@@ -143,7 +143,8 @@ def test_a_changed_or_unsealed_python_snapshot_is_refused_and_python_starts_anew
         assert page.evaluate("window.codeclab.runtime.snapshotRefused") is None
 
         # Bytes with no seal (put there by something other than this worker, or the seal lost) are refused too.
-        page.evaluate("new Promise(r => { const d = indexedDB.deleteDatabase('codeclab-snapshot-seal'); d.onsuccess = d.onerror = d.onblocked = r; })")
+        page.evaluate("new Promise(r => { const d = indexedDB.deleteDatabase('codeclab-snapshot-seal');"
+                      " d.onsuccess = d.onerror = d.onblocked = r; })")
         page.reload()
         wait_ready(page)
         assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
