@@ -206,11 +206,9 @@ const modelBridge = {
  * converting them to objects on the Python side costs a call into JS per dict); objects here.
  */
 function plainObjects(value) {
-  if (value instanceof Map) {
-    const out = {};
-    for (const [key, item] of value) out[key] = plainObjects(item);
-    return out;
-  }
+  // Object.fromEntries defines each key as the object's own property: keys come from files (KTX2 key/value
+  // data), and an assignment `out[key] = ...` would set the prototype for "__proto__" instead of a key.
+  if (value instanceof Map) return Object.fromEntries(Array.from(value, ([key, item]) => [key, plainObjects(item)]));
   if (Array.isArray(value)) return value.map(plainObjects);
   return value;
 }
