@@ -92,12 +92,14 @@ export function startOffline(app) {
     return missing > quota - usage ? noRoomText(groups, Math.max(0, quota - usage)) : null;
   }
 
-  /** Ask once that this origin's storage not be evicted under pressure (the browser may say no; it is a hint). */
+  /** Ask once that this origin's storage not be evicted under pressure (the browser may say no; it is a
+   *  hint): not again in this page, nor on a later visit once the browser granted it. */
   let persistAsked = false;
   async function persistOnce() {
     if (persistAsked || !navigator.storage?.persist) return;
     persistAsked = true;
-    root.dataset.storagePersisted = String(await navigator.storage.persist().catch(() => false));
+    const granted = (await navigator.storage.persisted?.().catch(() => false)) || (await navigator.storage.persist().catch(() => false));
+    root.dataset.storagePersisted = String(granted);
   }
 
   async function checkForUpdate() { if (registration) await registration.update(); }
