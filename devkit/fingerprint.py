@@ -1,8 +1,9 @@
 """Whether dist/ is current, decided by the build's inputs rather than by file times.
 
 A build stores the fingerprint of its inputs in ``dist/build-inputs.json``: a content hash of each source
-tree it reads (web/, pysrc/, models/, devkit/), the upstream folder it used and the sha256 of every file in
-it, the converter version, and which converter dependencies were importable. ``serve`` compares that with the
+tree it reads (web/, pysrc/, models/, devkit/), a digest of the upstream folder's path (never the path itself:
+dist/ is published, and a build machine's paths are nobody's business) and the sha256 of every file in it,
+the converter version, and which converter dependencies were importable. ``serve`` compares that with the
 fingerprint of the checkout as it is now and rebuilds, saying why, when any of them differ. File times are
 not used: a `git checkout`, a copy or a new upstream folder changes them without changing what gets built,
 and a different --upstream folder changes what gets built without touching any file time.
@@ -51,6 +52,14 @@ def upstream_files(upstream: Path | None) -> dict[str, str]:
     return files
 
 
+def folder_tag(folder: Path | None) -> str | None:
+    """Which folder, as a digest of its resolved path: tells another --upstream folder from this one without
+    writing the path into dist/."""
+    if folder is None:
+        return None
+    return "sha256:" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:16]
+
+
 def converter_dependencies() -> dict[str, bool]:
     """Which of the converter's modules this Python can import."""
     return {module: importlib.util.find_spec(module) is not None for module in CONVERTER_REQUIREMENTS}
@@ -75,7 +84,7 @@ def compute(upstream: Path | None, repo: Path = REPO, dependencies: dict[str, bo
     """The fingerprint of everything a build of ``repo`` with ``upstream`` reads."""
     return {
         "sources": {tree: tree_digest(repo / tree) for tree in SOURCE_TREES},
-        "upstream": str(upstream) if upstream is not None else None,
+        "upstream": folder_tag(upstream),
         "upstream_files": upstream_files(upstream),
         "converter_version": converter_version(repo),
         "dependencies": converter_dependencies() if dependencies is None else dependencies,
@@ -91,7 +100,9 @@ def differences(stored: dict | None, current: dict) -> list[str]:
         if stored.get("sources", {}).get(tree) != current["sources"][tree]:
             reasons.append(f"{tree}/ changed")
     if stored.get("upstream") != current["upstream"]:
-        reasons.append(f"upstream folder changed: {stored.get('upstream') or 'none'} -> {current['upstream'] or 'none'}")
+        before, after = ("a folder" if tag else "none" for tag in (stored.get("upstream"), current["upstream"]))
+        change = "another folder than the last build's" if before == after else f"{before} -> {after}"
+        reasons.append(f"upstream folder changed: {change}")
     elif stored.get("upstream_files") != current["upstream_files"]:
         before, after = stored.get("upstream_files", {}), current["upstream_files"]
         changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))

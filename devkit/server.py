@@ -3,12 +3,16 @@ on documents and scripts (a worker's policy comes from its own response) and, by
 
 Cross-origin isolation (COOP + COEP) lets onnxruntime-web use threads; ``isolate=False`` serves like
 a plain static host (GitHub Pages), where the app runs single-threaded.
+
+It serves only on loopback, only to requests whose ``Host`` names this server by a loopback name (a web page
+elsewhere that rebinds its own DNS name to 127.0.0.1 cannot read dist/ through it), and lists no folders.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import os
 import sys
 import threading
@@ -56,6 +60,35 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Security-Policy", policy(path))
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not self._host_is_this_server(self.headers.get("Host")):
+            # DNS rebinding: a page on another site whose name now resolves to 127.0.0.1 sends its own name here.
+            self.send_error(421, "Misdirected Request", "This server answers only to its loopback address")
+            return False
+        return True
+
+    def _host_is_this_server(self, host: str | None) -> bool:
+        """``Host`` is a loopback name or address of this server, with this server's port."""
+        if not host:
+            return False
+        name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        if not name or port != str(self.server.server_address[1]):
+            return False
+        name = name.strip("[]").lower()
+        if name == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            return False
+
+    def list_directory(self, path):
+        """No folder listings: a folder without index.html is simply not found."""
+        self.send_error(404, "Not Found")
+        return None
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (signature from the base class)
         if os.environ.get("CODECLAB_SERVE_LOG"):

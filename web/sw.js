@@ -4,7 +4,9 @@
 // group (runtime, codec, models) the first time the tool is used. Cache-first for listed files: their
 // content is pinned by the manifest's hash, and VERSION (a hash of the whole manifest, stamped in by the
 // build) names the cache, so a new deploy installs a new cache beside the old one (reusing every file
-// whose hash did not change) and the old one is deleted only when the new worker takes over.
+// whose hash did not change, hashed again) and the old one is deleted only when the new worker takes over.
+// Nothing is stored before its bytes hash to the manifest's sha256, and a stored file is hashed again each time
+// it is served: a copy changed in Cache Storage is discarded and downloaded again (docs/SECURITY.md).
 // Responses are stored as the server sent them, COOP/COEP headers included, so a page served from the
 // cache stays cross-origin isolated where the host isolates it.
 
@@ -24,22 +26,35 @@ function relativePath(url) {
   return rel === "" || rel.endsWith("/") ? `${rel}index.html` : rel;
 }
 
+/** The version a manifest's files hash to (devkit/offline.py computes it the same way). */
+async function versionOf(files) {
+  const text = Object.entries(files).map(([rel, entry]) => `${rel}\0${entry.sha256}\n`).join("");
+  return (await sha256Hex(new TextEncoder().encode(text))).slice(0, 16);
+}
+
+/** A parsed manifest whose files hash to this worker's VERSION, else null. VERSION arrived inside this
+ *  script, which the browser keeps apart from Cache Storage: a manifest rewritten in the cache (and with
+ *  it the hashes every stored file is checked against) does not pass. */
+async function authentic(parsed) {
+  return parsed?.version === VERSION && parsed.files && (await versionOf(parsed.files)) === VERSION ? parsed : null;
+}
+
 let manifestPromise = null;
-/** This version's manifest: from its cache, or from the network the first time (install). */
+/** This version's manifest: from its cache if it is authentic, else from the network (install, or a
+ *  cached copy that was tampered with: it is replaced). */
 function manifest() {
   manifestPromise ??= (async () => {
     const cache = await caches.open(CACHE);
-    let response = await cache.match(urlOf(MANIFEST));
-    if (!response) {
-      response = await fetch(urlOf(MANIFEST), { cache: "no-store" });
-      if (!response.ok) throw new Error(`${MANIFEST}: HTTP ${response.status}`);
-      const parsed = await response.clone().json();
-      // A deploy caught half-way (new sw.js, old manifest): refuse, the browser retries later.
-      if (parsed.version !== VERSION) throw new Error(`${MANIFEST} is version ${parsed.version}, this worker ${VERSION}`);
-      await cache.put(urlOf(MANIFEST), response);
-      return parsed;
-    }
-    return response.json();
+    const cached = await cache.match(urlOf(MANIFEST));
+    const fromCache = cached ? await authentic(await cached.json().catch(() => null)) : null;
+    if (fromCache) return fromCache;
+    const response = await fetch(urlOf(MANIFEST), { cache: "no-store" });
+    if (!response.ok) throw new Error(`${MANIFEST}: HTTP ${response.status}`);
+    const parsed = await response.clone().json();
+    // A deploy caught half-way (new sw.js, old manifest): refuse, the browser retries later.
+    if (!(await authentic(parsed))) throw new Error(`${MANIFEST} is version ${parsed.version}, this worker ${VERSION}`);
+    await cache.put(urlOf(MANIFEST), response);
+    return parsed;
   })();
   manifestPromise.catch(() => { manifestPromise = null; });
   return manifestPromise;
@@ -61,6 +76,17 @@ async function store(cache, rel, entry, response) {
   return true;
 }
 
+/** The stored response for `rel` if its bytes still hash to the manifest's sha256; a copy that does not (written
+ *  to Cache Storage by something else since) is deleted, and the caller fetches the file again. */
+async function verifiedHit(cache, rel, entry) {
+  const hit = await cache.match(urlOf(rel));
+  if (!hit) return null;
+  if ((await sha256Hex(await hit.clone().arrayBuffer())) === entry.sha256) return hit;
+  console.warn(`${rel}: the stored copy does not match ${MANIFEST}; it is discarded and downloaded again`);
+  await cache.delete(urlOf(rel));
+  return null;
+}
+
 async function fetchAndStore(cache, rel, entry) {
   // The HTTP cache's copy first, stale or not: on a first visit the page fetched most files before this
   // worker controlled it, and the sha256 check rejects a copy of another version (then the host is asked).
@@ -72,17 +98,17 @@ async function fetchAndStore(cache, rel, entry) {
   throw new Error(`${rel}: its content does not match ${MANIFEST}`);
 }
 
-/** Copy from older versions' caches every file whose hash did not change (a redeploy downloads only what changed). */
+/** Copy from older versions' caches every file whose hash did not change (a redeploy downloads only what
+ *  changed). Each one is hashed again before it is carried over: an old cache is only as good as what was
+ *  written to it since, and a copy that no longer matches stays behind (the file is downloaded instead). */
 async function reuseUnchanged(cache, files) {
   for (const name of await caches.keys()) {
     if (!name.startsWith(CACHE_PREFIX) || name === CACHE || name === SNAPSHOT_CACHE) continue;
     const old = await caches.open(name);
-    const oldManifest = await old.match(urlOf(MANIFEST)).then((r) => r?.json()).catch(() => null);
-    if (!oldManifest) continue;
     for (const [rel, entry] of Object.entries(files)) {
-      if (oldManifest.files[rel]?.sha256 !== entry.sha256 || await cache.match(urlOf(rel))) continue;
+      if (await cache.match(urlOf(rel))) continue;
       const hit = await old.match(urlOf(rel));
-      if (hit) await cache.put(urlOf(rel), hit);
+      if (hit) await store(cache, rel, entry, hit);
     }
   }
 }
@@ -93,7 +119,7 @@ async function cacheGroups(groups) {
   const cache = await caches.open(CACHE);
   const wanted = Object.entries(files).filter(([, entry]) => groups.includes(entry.group));
   for (const [rel, entry] of wanted) {
-    if (!(await cache.match(urlOf(rel)))) await fetchAndStore(cache, rel, entry);
+    if (!(await verifiedHit(cache, rel, entry))) await fetchAndStore(cache, rel, entry);
   }
 }
 
@@ -133,7 +159,8 @@ self.addEventListener("message", (event) => {
   if (type === "skip-waiting") self.skipWaiting();
   else if (type === "status") event.waitUntil(status().then(reply, (err) => reply({ error: String(err) })));
   else if (type === "cache-groups") {
-    event.waitUntil(cacheGroups(groups).then(() => status()).then(reply, (err) => reply({ error: String(err?.message || err) })));
+    // The error's name goes with it: the page tells a full disk (QuotaExceededError) in its own words.
+    event.waitUntil(cacheGroups(groups).then(() => status()).then(reply, (err) => reply({ error: String(err?.message || err), name: err?.name })));
   }
 });
 
@@ -152,7 +179,7 @@ async function respond(event, request, rel) {
   const entry = known?.files[rel];
   if (!entry) return fetch(request);
   const cache = await caches.open(CACHE);
-  const hit = await cache.match(urlOf(rel));
+  const hit = await verifiedHit(cache, rel, entry);
   if (hit) return hit;
   const response = await fetch(request);
   if (response.status === 200) event.waitUntil(store(cache, rel, entry, response.clone()).catch(() => false));

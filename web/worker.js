@@ -6,7 +6,7 @@
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
 import { expectedDownloads, keepForServiceWorker, megabytes, prefetch, watchDownloads } from "./lib/downloads.js";
-import { PYTHON_PRELUDE, forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
+import { PYTHON_PRELUDE, SnapshotRejected, forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
@@ -206,11 +206,9 @@ const modelBridge = {
  * converting them to objects on the Python side costs a call into JS per dict); objects here.
  */
 function plainObjects(value) {
-  if (value instanceof Map) {
-    const out = {};
-    for (const [key, item] of value) out[key] = plainObjects(item);
-    return out;
-  }
+  // Object.fromEntries defines each key as the object's own property: keys come from files (KTX2 key/value
+  // data), and an assignment `out[key] = ...` would set the prototype for "__proto__" instead of a key.
+  if (value instanceof Map) return Object.fromEntries(Array.from(value, ([key, item]) => [key, plainObjects(item)]));
   if (Array.isArray(value)) return value.map(plainObjects);
   return value;
 }
@@ -260,14 +258,22 @@ function transferables(value, found = new Set()) {
 async function startPython(key) {
   const indexURL = new URL("./pyodide/", import.meta.url).href;
   const stored = key ? await readSnapshot(key).catch(() => null) : null;
+  let refused = null; // why a stored snapshot was not used (the ready message carries it as snapshotRefused)
   if (stored) {
     try {
       return { pyodide: await loadPyodide({ indexURL, _loadSnapshot: stored.bytes }), snapshot: "restored" };
     } catch (err) {
-      console.warn(`the stored Python snapshot did not restore (${err?.message || err}); starting Python anew`);
+      refused = `${err instanceof SnapshotRejected ? "refused" : "did not restore"}: ${err?.message || err}`;
+      console.warn(`the stored Python snapshot ${refused}; starting Python anew`);
       await forgetSnapshot(key).catch(() => {});
     }
   }
+  const fresh = await startFresh(indexURL, key);
+  return { ...fresh, refused };
+}
+
+/** Python started anew (the prelude run), and its snapshot stored for the next boot when `key` is set. */
+async function startFresh(indexURL, key) {
   const pyodide = await loadPyodide({ indexURL, _makeSnapshot: Boolean(key) });
   try {
     pyodide.runPython(PYTHON_PRELUDE);
@@ -318,7 +324,7 @@ async function boot() {
     progress(name, floor, text);
   };
   enter("runtime", 0.02, "Downloading the Python runtime");
-  const { pyodide, snapshot } = await startPython(await snapshotKey(manifest, base));
+  const { pyodide, snapshot, refused: snapshotRefused } = await startPython(await snapshotKey(manifest, base));
   enter("numpy", 0.1, "Loading numpy and Pillow");
   await pyodide.loadPackage(["numpy", "pillow"], { messageCallback: () => {} });
   enter("codeclab", 0.2, "Loading codeclab");
@@ -356,6 +362,7 @@ async function boot() {
     crossOriginIsolated: self.crossOriginIsolated,
     stages,
     snapshot,
+    snapshotRefused,
     threads: ortThreads,
     models: modelIndex,
     lyraRuntime: lyraRuntimeRequested,

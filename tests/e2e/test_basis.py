@@ -508,6 +508,31 @@ def test_malformed_files_show_clear_errors_and_the_page_keeps_working(basis_page
     assert watch.foreign_requests() == []
 
 
+def test_file_keys_stay_keys_even_named_proto(basis_page, texture_dir):
+    """A KTX2 key/value key comes from the file: "__proto__" is shown as a key, and nothing's prototype changes."""
+    page, watch = basis_page
+    data = (texture_dir / "u_61x37_mip.ktx2").read_bytes()
+    assert data.count(b"KTXwriter\0") == 1
+    hostile = data.replace(b"KTXwriter\0", b"__proto__\0")  # same length: every offset stays valid
+    result = drop_bad_or_good(page, "proto.ktx2", hostile)
+    assert result["name"] == "proto.ktx2"
+    seen = page.evaluate("""async (bytes) => {
+        const info = await window.codeclab.python.call("basis.inspect", { data: new Uint8Array(bytes), name: "proto.ktx2" });
+        return { own: Object.hasOwn(info.key_values, "__proto__"), value: info.key_values["__proto__"],
+                 keys: Object.keys(info.key_values), plain: Object.getPrototypeOf(info.key_values) === Object.prototype,
+                 polluted: "Basis" in {} || Object.prototype.length !== undefined };
+    }""", list(hostile))
+    assert seen["own"] and seen["plain"] and not seen["polluted"] and "__proto__" in seen["keys"], seen
+    assert seen["value"].startswith("Basis Universal"), seen
+
+
+def drop_bad_or_good(page, name: str, data: bytes) -> dict:
+    page.locator('[data-testid="basis-result"]').evaluate("n => delete n.dataset.result")
+    page.set_input_files('[data-testid="basis-input"]', files=[{"name": name, "mimeType": "application/octet-stream",
+                                                                 "buffer": data}])
+    return wait_result(page, "basis-result", 120_000)
+
+
 def test_payload_damage_the_parser_cannot_see_is_caught_by_the_transcoder(basis_page, texture_dir):
     """KTX2 has no checksums: a zeroed ETC1S codebook passes every structural check; the transcoder
     refuses it, the page says so, and a fresh transcoder instance handles the next file."""

@@ -422,31 +422,62 @@ def test_chromium_draws_a_separate_lf_frame_while_it_arrives(app_page, service, 
 
 WASM_DECODE = """
 async (b64) => {
-  // The fallback for browsers without a native JPEG XL decoder: libjxl (wasm), vendored in dist/vendor/jxl/.
+  // The fallback for browsers without a native JPEG XL decoder: libjxl (wasm, vendored in dist/vendor/jxl/),
+  // run by codec.js in a worker of its own.
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-  const { default: factory } = await import('./vendor/jxl/jxl_dec.js');
-  const module = await factory({ noInitialRun: true });
-  const image = module.decode(bytes);
+  const { decodeWithLibjxl } = await import('./tools/jxl/codec.js');
+  const image = await decodeWithLibjxl(bytes);
   const native = await createImageBitmap(new Blob([bytes], { type: 'image/jxl' }));
   const c = new OffscreenCanvas(native.width, native.height);
   const ctx = c.getContext('2d');
   ctx.drawImage(native, 0, 0);
   const mine = ctx.getImageData(0, 0, native.width, native.height).data;
   let worst = 0, sum = 0;
-  for (let i = 0; i < mine.length; i++) { const d = Math.abs(mine[i] - image.data[i]); worst = Math.max(worst, d); sum += d; }
+  for (let i = 0; i < mine.length; i++) { const d = Math.abs(mine[i] - image.rgba[i]); worst = Math.max(worst, d); sum += d; }
   return { width: image.width, height: image.height, worst, mean: sum / mine.length };
 }
 """
 
+# The time limit, armed by an injected timer that fires at once (deterministic: no race with a real decode),
+# then a damaged file, then the good file again (a stopped or failed decoder leaves nothing behind).
+WASM_DECODE_LIMITS = """
+async (b64) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const { decodeWithLibjxl } = await import('./tools/jxl/codec.js');
+  const failure = (promise) => promise.then(() => 'decoded', (err) => err.message);
+  let armedFor = null;
+  const expireAtOnce = (expire, ms) => { armedFor = ms; queueMicrotask(expire); return () => {}; };
+  const stopped = await failure(decodeWithLibjxl(bytes, { limitMs: 5000, startTimer: expireAtOnce }));
+  const damaged = bytes.slice(0, 200);
+  damaged.fill(0x5a, 20);
+  const broken = await failure(decodeWithLibjxl(damaged));
+  const again = await decodeWithLibjxl(bytes);
+  return { stopped, armedFor, broken, width: again.width, height: again.height };
+}
+"""
 
-def test_wasm_decoder_fallback_decodes_like_chromium(app_page, astronaut_jxl):
+
+def test_wasm_decoder_fallback_decodes_like_chromium_in_a_worker(app_page, astronaut_jxl):
     import base64
 
     page, _ = app_page
+    workers = []
+    page.on("worker", lambda worker: workers.append(worker.url))
     r = page.evaluate(WASM_DECODE, base64.b64encode(astronaut_jxl.read_bytes()).decode())
     assert (r["width"], r["height"]) == (900, 700)
     # Two different decoders (Chromium's own and libjxl in wasm), different float paths: close, not identical.
     assert r["mean"] < 0.5 and r["worst"] <= 16, r
+    assert any(url.endswith("/tools/jxl/decode-worker.js") for url in workers), workers  # off the page's thread
+
+
+def test_wasm_decoder_is_stopped_past_its_time_limit_and_refuses_a_damaged_file(app_page, astronaut_jxl):
+    import base64
+
+    page, _ = app_page
+    r = page.evaluate(WASM_DECODE_LIMITS, base64.b64encode(astronaut_jxl.read_bytes()).decode())
+    assert r["stopped"] == "decoding this JPEG XL file took longer than 5 s, so it was stopped" and r["armedFor"] == 5000
+    assert r["broken"].startswith("libjxl could not decode this JPEG XL file"), r
+    assert (r["width"], r["height"]) == (900, 700)
 
 
 def test_turned_jxl_is_shown_and_reordered_in_displayed_pixels(app_page, service, cjxl, jxl_dir):

@@ -103,6 +103,29 @@ def test_built_dist_is_complete_and_lock_is_trimmed():
         assert (dist / path).is_file(), path
 
 
+def test_no_file_in_dist_holds_a_path_of_the_build_machine():
+    """dist/ is published: no file in it (zip archives opened too) names the checkout (the build's cache is
+    inside it) or the upstream folder."""
+    dist = REPO / "dist"
+    if not (dist / "build-info.json").exists():
+        missing("dist/ not built (python3 build.py)")
+    from devkit.paths import resolve_upstream
+
+    private = {str(REPO), str(REPO.resolve())}
+    upstream = resolve_upstream(None)  # $CODECLAB_UPSTREAM, else ../shared/upstream (None when absent)
+    if upstream is not None:
+        private |= {str(upstream), str(Path(upstream).resolve())}
+    needles = sorted({p.encode() for p in private if len(p) > 1}, key=len, reverse=True)
+    leaks = []
+    for path in sorted(p for p in dist.rglob("*") if p.is_file()):
+        blobs = [(str(path.relative_to(dist)), path.read_bytes())]
+        if path.suffix in (".zip", ".whl"):
+            with zipfile.ZipFile(path) as archive:
+                blobs += [(f"{path.relative_to(dist)}:{name}", archive.read(name)) for name in archive.namelist()]
+        leaks += [f"{where}: {needle.decode()}" for where, data in blobs for needle in needles if needle in data]
+    assert leaks == []
+
+
 def test_no_absolute_foreign_urls_in_the_shell():
     """The shell's own files reference nothing on another origin."""
     for path in (REPO / "web").rglob("*"):

@@ -3,8 +3,10 @@ beside the checkout is used by default (devkit.paths.resolve_upstream)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,7 +59,17 @@ def test_a_model_less_dist_is_stale_once_upstream_files_are_given(checkout):
     repo, upstream = checkout
     stored = fingerprint.compute(None, repo, ALL_PRESENT)
     reasons = fingerprint.differences(stored, fingerprint.compute(upstream, repo, ALL_PRESENT))
-    assert reasons == [f"upstream folder changed: none -> {upstream}"]
+    assert reasons == ["upstream folder changed: none -> a folder"]
+    assert str(upstream) not in json.dumps(fingerprint.compute(upstream, repo, ALL_PRESENT))  # dist/ is published
+
+
+def test_another_upstream_folder_is_told_apart_without_its_path(checkout, tmp_path):
+    repo, upstream = checkout
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(upstream, copy)
+    stored = fingerprint.compute(upstream, repo, ALL_PRESENT)
+    assert fingerprint.differences(stored, fingerprint.compute(copy, repo, ALL_PRESENT)) == [
+        "upstream folder changed: another folder than the last build's"]
 
 
 def test_changed_upstream_file_contents_are_named(checkout):

@@ -52,8 +52,10 @@ export function watchDownloads(sizes, report, keep = null) {
  * again when the service worker stores the "python" group after ready: Chromium's HTTP cache does not keep
  * a 10 MB response such as pyodide.asm.wasm in a fresh profile. So each expected response that this
  * version's cache (`codeclab-<version>`, the service worker's name for it) lacks is stored there as the
- * service worker stores it: the response itself (URL and headers kept), checked against the manifest's
- * sha256 once stored (deleted if it differs). `keep` goes to watchDownloads; `settled()` waits for the stores.
+ * service worker stores it: the response itself (URL and headers kept), and only once its bytes were hashed
+ * and found to be the manifest's sha256 (never stored first and checked after: a worker stopped in between
+ * would leave an unchecked file that the service worker then serves for this version). `keep` goes to
+ * watchDownloads; `settled()` waits for the stores.
  */
 export function keepForServiceWorker(manifest, base) {
   const pending = [];
@@ -71,14 +73,21 @@ export function keepForServiceWorker(manifest, base) {
         await response.body?.cancel();
         return;
       }
+      // The bytes are read from a clone and hashed; the response itself (its URL kept) is stored only if they match.
+      if ((await sha256Hex(await response.clone().arrayBuffer())) !== entry.sha256) {
+        await response.body?.cancel();
+        return;
+      }
       await cache.put(url, response);
-      const stored = await cache.match(url);
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await stored.arrayBuffer()));
-      const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-      if (hex !== entry.sha256) await cache.delete(url);
     })().catch(() => {}));
   };
   return { keep, settled: () => Promise.all(pending) };
+}
+
+/** The lowercase hex SHA-256 of these bytes (the offline manifest's form). */
+export async function sha256Hex(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;

@@ -1,6 +1,7 @@
 // The page's side of the service worker (web/sw.js): registration, the "available offline" indicator,
 // the update prompt, what is cached (for About) and clearing it.
 import { el } from "./ui.js";
+import { forgetSnapshotSeal } from "./snapshot.js";
 
 // What each tool needs beyond the shell and Python (groups of dist/offline-manifest.json).
 export const TOOL_GROUPS = {
@@ -30,7 +31,9 @@ export function startOffline(app) {
     const target = navigator.serviceWorker.controller || ready.active;
     return new Promise((resolve, reject) => {
       const channel = new MessageChannel();
-      channel.port1.onmessage = (event) => (event.data?.error ? reject(new Error(event.data.error)) : resolve(event.data));
+      channel.port1.onmessage = (event) => (event.data?.error
+        ? reject(Object.assign(new Error(event.data.error), { name: event.data.name || "Error" }))
+        : resolve(event.data));
       target.postMessage(message, [channel.port2]);
     });
   }
@@ -58,10 +61,45 @@ export function startOffline(app) {
 
   async function cacheGroups(groups) {
     if (!registration) return null;
-    try { return await refresh(await ask({ type: "cache-groups", groups })); } catch (err) {
-      show("error", "Offline: not saved", String(err.message || err));
+    const room = await roomFor(groups);
+    if (room) {
+      show("no-room", "No room to save for offline", room);
       return null;
     }
+    try {
+      await persistOnce();
+      return await refresh(await ask({ type: "cache-groups", groups }));
+    } catch (err) {
+      if (err.name === "QuotaExceededError") show("no-room", "No room to save for offline", noRoomText(groups));
+      else show("error", "Offline: not saved", String(err.message || err));
+      return null;
+    }
+  }
+
+  const noRoomText = (groups, free = null) => `This browser has no room to save ${groups.join(", ")} for offline use`
+    + `${free === null ? "" : ` (${megabytes(free)} free)`}; the page still works online. Free some space, or clear the offline copy in About.`;
+
+  /** Why these groups cannot be saved (a plain sentence), or null: the bytes still missing against what the
+   *  browser says it would still allow (navigator.storage.estimate, where the browser has it). */
+  async function roomFor(groups) {
+    if (!navigator.storage?.estimate || !offline.status) return null;
+    const missing = groups.reduce((sum, group) => {
+      const g = offline.status.groups[group];
+      return sum + (g ? g.bytes - g.cachedBytes : 0);
+    }, 0);
+    const { quota, usage } = await navigator.storage.estimate().catch(() => ({}));
+    if (!missing || quota === undefined || usage === undefined) return null;
+    return missing > quota - usage ? noRoomText(groups, Math.max(0, quota - usage)) : null;
+  }
+
+  /** Ask once that this origin's storage not be evicted under pressure (the browser may say no; it is a
+   *  hint): not again in this page, nor on a later visit once the browser granted it. */
+  let persistAsked = false;
+  async function persistOnce() {
+    if (persistAsked || !navigator.storage?.persist) return;
+    persistAsked = true;
+    const granted = (await navigator.storage.persisted?.().catch(() => false)) || (await navigator.storage.persist().catch(() => false));
+    root.dataset.storagePersisted = String(granted);
   }
 
   async function checkForUpdate() { if (registration) await registration.update(); }
@@ -72,6 +110,7 @@ export function startOffline(app) {
     for (const group of Object.values(offline.status?.groups || {})) freed += group.cachedBytes;
     for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
     for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX)) await caches.delete(name);
+    await forgetSnapshotSeal();
     registration = null;
     offline.status = null;
     show("off", "Not saved for offline", "Cleared; reload to save again");

@@ -48,20 +48,70 @@ export async function snapshotKey(manifest, base) {
   return parts.every(Boolean) ? new URL(`snapshot/python-${parts.map((h) => h.slice(0, 12)).join("-")}-${preludeTag}.bin`, base).href : null;
 }
 
-/** The stored snapshot as {bytes: Promise<Uint8Array>}, or null: loadPyodide takes the promise, so the
- *  body is read while Pyodide's script loads. */
-export async function readSnapshot(key) {
-  const response = await (await caches.open(CACHE)).match(key);
-  return response ? { bytes: response.arrayBuffer().then((buffer) => new Uint8Array(buffer)) } : null;
+// The snapshot is code and data that the Python worker runs as it is, with every file dropped later, so it is
+// verified before use. When one is stored, a fresh HMAC-SHA-256 key is generated, non-extractable, and the
+// key and the snapshot's MAC are kept in IndexedDB (`codeclab-snapshot-seal`), apart from the bytes in
+// Cache Storage. A snapshot whose MAC does not verify (changed, cut short, written by something else, or its
+// seal missing) is discarded and Python starts anew. What this holds against, and what it cannot (a script
+// running on this origin can use the key too): docs/SECURITY.md.
+const SEAL_DB = "codeclab-snapshot-seal";
+const SEAL_STORE = "seal";
+const HMAC = { name: "HMAC", hash: "SHA-256" };
+
+/** Run `action(store)` in one IndexedDB transaction of the seal's store; resolves with the request's result. */
+function withSealStore(mode, action) {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(SEAL_DB, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(SEAL_STORE);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const db = opening.result;
+      const transaction = db.transaction(SEAL_STORE, mode);
+      const request = action(transaction.objectStore(SEAL_STORE));
+      transaction.oncomplete = () => { db.close(); resolve(request.result); };
+      transaction.onerror = transaction.onabort = () => { db.close(); reject(transaction.error); };
+    };
+  });
 }
 
-/** Keep this snapshot and forget any other (a new Pyodide makes the old one useless). */
+export class SnapshotRejected extends Error {}
+
+/** The stored snapshot as {bytes: Promise<Uint8Array>}, or null: loadPyodide takes the promise, so the
+ *  body is read and verified while Pyodide's script loads. The promise rejects with SnapshotRejected when
+ *  the snapshot does not verify against its seal (loadPyodide then throws before it starts anything). */
+export async function readSnapshot(key) {
+  const response = await (await caches.open(CACHE)).match(key);
+  if (!response) return null;
+  const bytes = (async () => {
+    const [buffer, seal] = await Promise.all([response.arrayBuffer(), withSealStore("readonly", (store) => store.get(key)).catch(() => null)]);
+    const valid = seal?.key && seal.mac && (await crypto.subtle.verify(HMAC, seal.key, seal.mac, buffer).catch(() => false));
+    if (!valid) throw new SnapshotRejected(seal ? "its bytes do not match the MAC recorded when it was stored" : "it has no seal");
+    return new Uint8Array(buffer);
+  })();
+  bytes.catch(() => {}); // whoever awaits it (loadPyodide) sees the rejection
+  return { bytes };
+}
+
+/** Keep this snapshot, sealed with a fresh key, and forget any other (a new Pyodide makes the old one useless). */
 export async function storeSnapshot(key, bytes) {
+  const sealKey = await crypto.subtle.generateKey(HMAC, false, ["sign", "verify"]);
+  const mac = await crypto.subtle.sign(HMAC, sealKey, bytes);
   const cache = await caches.open(CACHE);
-  for (const request of await cache.keys()) if (request.url !== key) await cache.delete(request);
+  for (const request of await cache.keys()) await cache.delete(request);
+  // The seal first, then the bytes: a boot that reads between the two finds a seal that does not verify.
+  await withSealStore("readwrite", (store) => { store.clear(); return store.put({ key: sealKey, mac }, key); });
   await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
 }
 
 export async function forgetSnapshot(key) {
   await (await caches.open(CACHE)).delete(key);
+  await withSealStore("readwrite", (store) => store.delete(key)).catch(() => {});
+}
+
+/** Forget every snapshot's seal (About's "Clear the offline copy" deletes the snapshot's cache too). */
+export function forgetSnapshotSeal() {
+  return new Promise((resolve) => {
+    const deleting = indexedDB.deleteDatabase(SEAL_DB);
+    deleting.onsuccess = deleting.onerror = deleting.onblocked = () => resolve();
+  });
 }

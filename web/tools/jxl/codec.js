@@ -57,18 +57,46 @@ export function encodeJxl(rgba, width, height, options) {
 }
 
 /** Decode any image file the browser understands to an ImageBitmap. For JPEG XL, falls back to
- *  libjxl's wasm decoder when the browser has no native decoder. */
+ *  libjxl's wasm decoder (in a worker, with a time limit) when the browser has no native decoder. */
 export async function decodeToBitmap(bytes, type) {
   try {
     return await createImageBitmap(new Blob([bytes], { type }));
   } catch (nativeError) {
     if (type !== "image/jxl") throw new Error(`the browser cannot decode this image (${nativeError.message})`);
-    const { default: factory } = await import("../../vendor/jxl/jxl_dec.js");
-    const module = await factory({ noInitialRun: true });
-    const image = module.decode(bytes);
-    if (!image) throw new Error("libjxl (wasm) could not decode this JPEG XL file");
-    return createImageBitmap(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height));
+    const image = await decodeWithLibjxl(bytes);
+    return createImageBitmap(new ImageData(image.rgba, image.width, image.height));
   }
+}
+
+// How long libjxl may take on one file before it is stopped (a hostile file can make a decoder work for
+// minutes; a real 64-megapixel photo takes seconds).
+export const LIBJXL_DECODE_LIMIT_MS = 60_000;
+
+/** Decode a JPEG XL file with libjxl (wasm) in a worker of its own: resolves to {rgba, width, height}.
+ *  Past `limitMs` the worker is terminated and the promise rejects in plain words. `startTimer(callback, ms)`
+ *  (setTimeout by default) is how the limit is armed; it returns a function that disarms it. */
+export function decodeWithLibjxl(bytes, { limitMs = LIBJXL_DECODE_LIMIT_MS, startTimer = defaultTimer } = {}) {
+  const decoder = new Worker(new URL("./decode-worker.js", import.meta.url), { type: "module" });
+  return new Promise((resolve, reject) => {
+    const finish = (settle, value) => {
+      stopTimer();
+      decoder.terminate();
+      settle(value);
+    };
+    const stopTimer = startTimer(() => finish(reject, new Error(
+      `decoding this JPEG XL file took longer than ${Math.round(limitMs / 1000)} s, so it was stopped`)), limitMs);
+    decoder.onmessage = ({ data }) => (data.ok
+      ? finish(resolve, { rgba: data.rgba, width: data.width, height: data.height })
+      : finish(reject, new Error(`libjxl could not decode this JPEG XL file: ${data.message}`)));
+    decoder.onerror = (event) => finish(reject, new Error(`the JPEG XL decoder stopped: ${event.message || "worker error"}`));
+    const copy = bytes.slice(); // the caller keeps its bytes
+    decoder.postMessage({ id: 1, bytes: copy }, [copy.buffer]);
+  });
+}
+
+function defaultTimer(callback, ms) {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
 }
 
 /** RGBA pixels of a bitmap, downscaled so it has at most maxPixels. */
