@@ -5,8 +5,8 @@
 // content is pinned by the manifest's hash, and VERSION (a hash of the whole manifest, stamped in by the
 // build) names the cache, so a new deploy installs a new cache beside the old one (reusing every file
 // whose hash did not change) and the old one is deleted only when the new worker takes over.
-// Responses are stored as the server sent them, COOP/COEP headers included, so a page served from the
-// cache stays cross-origin isolated where the host isolates it.
+// Responses are stored as the server sent them. Documents and worker scripts are served with the
+// headers of RESPONSE_HEADERS added where the host did not send them (see "Headers the host may lack").
 
 const VERSION = "__CODECLAB_OFFLINE_VERSION__";
 const CACHE_PREFIX = "codeclab-";
@@ -142,8 +142,32 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || request.headers.has("range")) return;
   const rel = relativePath(new URL(request.url));
   if (rel === null) return;
-  event.respondWith(respond(event, request, rel));
+  event.respondWith(respond(event, request, rel).then((response) => withResponseHeaders(request, response)));
 });
+
+// ---- Headers the host may lack --------------------------------------------------------------------
+// A plain static host (GitHub Pages, `python3 -m http.server`) sends no COOP/COEP, so the page is not
+// cross-origin isolated: no SharedArrayBuffer, no threads for onnxruntime-web and LiteRT.js. This worker
+// adds them (the coi-serviceworker pattern): from the first load it controls (the reload after a first
+// visit) the page and its workers are isolated. Only documents and worker scripts get them, because only
+// there do they mean anything; every other response goes out as stored, so it keeps its URL (V8 keys the
+// compiled code of a streamed wasm module on it). A header the host sent is never replaced.
+// One list: add a header here (a Content-Security-Policy, say) and every document and worker gets it.
+const RESPONSE_HEADERS = [
+  ["Cross-Origin-Opener-Policy", "same-origin"],
+  ["Cross-Origin-Embedder-Policy", "require-corp"],
+];
+const HEADED_DESTINATIONS = new Set(["document", "iframe", "worker", "sharedworker"]);
+
+function withResponseHeaders(request, response) {
+  if (!HEADED_DESTINATIONS.has(request.destination) || response.type === "opaque" || response.status === 0) return response;
+  const missing = RESPONSE_HEADERS.filter(([name]) => !response.headers.has(name));
+  if (!missing.length) return response;
+  const headers = new Headers(response.headers);
+  for (const [name, value] of missing) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+// ---------------------------------------------------------------------------------------------------
 
 async function respond(event, request, rel) {
   const known = await manifest().catch(() => null);
