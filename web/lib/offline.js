@@ -10,13 +10,24 @@ export const TOOL_GROUPS = {
   basis: ["basis"],
 };
 const CACHE_PREFIX = "codeclab-";
+const QUIET_MS = 2000;
+
+/** Resolves once the Python worker has had no call in flight for `quietMs`. */
+async function pythonQuiet(python, quietMs, pollMs = 250) {
+  let quietSince = performance.now();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    if (python.pending.size) quietSince = performance.now();
+    else if (performance.now() - quietSince >= quietMs) return;
+  }
+}
 
 export function startOffline(app) {
   const indicator = document.getElementById("offline-status");
   const root = document.documentElement;
   let registration = null;
   let updateRequested = false;
-  const offline = { status: null, ask, cacheGroups, checkForUpdate, clear, refresh };
+  const offline = { status: null, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh };
 
   function show(state, text, title = "") {
     indicator.dataset.state = state;
@@ -50,7 +61,7 @@ export function startOffline(app) {
     const tools = Object.entries(TOOL_GROUPS).filter(([, groups]) => groups.every(complete)).map(([id]) => id);
     root.dataset.offlineTools = tools.join(" ");
     if (complete("shell") && complete("python")) {
-      show("ready", "Available offline", tools.length ? `Tools saved for offline use: ${tools.join(", ")}` : "The page and Python are saved; each tool is saved the first time it is opened");
+      show("ready", "Available offline", tools.length ? `Tools saved for offline use: ${tools.join(", ")}` : "The page and Python are saved; each tool is saved the first time it is used");
     } else show("caching", "Saving for offline…");
     document.dispatchEvent(new CustomEvent("offline-status", { detail: status }));
     return status;
@@ -62,6 +73,14 @@ export function startOffline(app) {
       show("error", "Offline: not saved", String(err.message || err));
       return null;
     }
+  }
+
+  /** cacheGroups once Python has had no call in flight for `quietMs` (the tool's first result is in and
+   *  the files it fetched are kept), unless the connection asks to save data. */
+  async function cacheWhenIdle(groups, { quietMs = QUIET_MS } = {}) {
+    if (navigator.connection?.saveData) return null;
+    await pythonQuiet(app.python, quietMs);
+    return cacheGroups(groups);
   }
 
   async function checkForUpdate() { if (registration) await registration.update(); }
