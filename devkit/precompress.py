@@ -77,3 +77,11 @@ def precompress(root: Path, best: bool = False, cache: Path = CACHE / "precompre
 def is_precompressed_copy(root: Path, rel: str) -> bool:
     """``rel`` is a copy written here (``x.wasm.gz`` beside ``x.wasm``), not a file of the site."""
     return rel.endswith(COMPRESSED_SUFFIXES) and (root / rel[:-3]).is_file()
+
+
+def remove_copies(root: Path) -> int:
+    """Delete the copies written here (for a host that compresses on the fly, such as GitHub Pages); return how many."""
+    copies = [path for path in root.rglob("*") if path.is_file() and is_precompressed_copy(root, path.relative_to(root).as_posix())]
+    for path in copies:
+        path.unlink()
+    return len(copies)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import wave
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from PIL import Image
 from devkit.server import BackgroundSite
 
 from .conftest import wait_result
-from .test_offline import Traffic, inputs, wait_ready  # noqa: F401 (inputs is a fixture used below)
+from .test_offline import Traffic, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -47,11 +48,26 @@ def files_requested(traffic: Traffic, site_url: str, manifest: dict) -> dict[str
     return groups
 
 
-def test_plain_host_under_a_sub_path(browser, dist: Path, inputs: dict[str, Path], tmp_path):  # noqa: F811 (the fixture)
+def speech_like_wav(path: Path, seconds: float = 0.6, rate: int = 16000) -> Path:
+    """A voiced sound (a 140 Hz pulse train through a moving formant): made here, so this smoke needs no
+    upstream test data (the publishing workflow runs it on a fresh machine)."""
+    t = np.arange(int(seconds * rate)) / rate
+    pulses = (np.cumsum(np.full(t.shape, 140 / rate)) % 1) < 0.05
+    signal = 0.3 * pulses * np.sin(2 * np.pi * (700 + 500 * np.sin(2 * np.pi * 2 * t)) * t)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((signal * 32767).astype("<i2").tobytes())
+    return path
+
+
+def test_plain_host_under_a_sub_path(browser, dist: Path, tmp_path):
     manifest = json.loads((dist / "offline-manifest.json").read_text())
     ys, xs = np.mgrid[0:120, 0:160]
     picture = tmp_path / "photo.png"
     Image.fromarray(np.stack([xs, ys, np.full(xs.shape, 120)], -1).astype(np.uint8)).save(picture)
+    speech = speech_like_wav(tmp_path / "speech.wav")
     site = BackgroundSite(dist, isolate=False, base_path=BASE_PATH)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -84,7 +100,7 @@ def test_plain_host_under_a_sub_path(browser, dist: Path, inputs: dict[str, Path
         assert page.evaluate("window.codeclab.runtime.crossOriginIsolated") is True  # the Python worker too
         assert page.evaluate("typeof SharedArrayBuffer") == "function"
         page.click('[data-testid="tab-lyra"]')
-        page.set_input_files('[data-testid="lyra-input"]', str(inputs["wav"]))
+        page.set_input_files('[data-testid="lyra-input"]', str(speech))
         streamed = wait_result(page, "lyra-result", 120_000)
         assert streamed["packets_encoded"] > 0 and streamed["packets_received"] > 0
         runtime = page.evaluate("window.codeclab.python.call('worker.lyra_runtime', {})")
