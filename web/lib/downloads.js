@@ -130,7 +130,7 @@ export function keepToolDownloads(manifest, base, keep) {
     url.search = "";
     const rel = url.href.startsWith(base.href) ? url.href.slice(base.href.length) : null;
     // Under a service worker's control its own fetch handler stores the response.
-    if (rel !== null && toolGroup(manifest.files[rel]) && response.body && !self.navigator.serviceWorker?.controller) {
+    if (rel !== null && toolGroup(manifest.files[rel]) && response.body && !self.navigator?.serviceWorker?.controller) {
       keep(url.href, response.clone());
     }
     return response;

@@ -12,13 +12,14 @@ export const TOOL_GROUPS = {
 const CACHE_PREFIX = "codeclab-";
 const QUIET_MS = 2000;
 
-/** Resolves once the Python worker has had no call in flight for `quietMs`. */
-async function pythonQuiet(python, quietMs, pollMs = 250) {
-  let quietSince = performance.now();
+/** Resolves once the Python worker (its `pending` calls) has had no call in flight for `quietMs`; the clock
+ *  and the wait are injected (tests/js/hosting.test.mjs). */
+export async function pythonQuiet(python, quietMs, { pollMs = 250, now = () => performance.now(), sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)) } = {}) {
+  let quietSince = now();
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-    if (python.pending.size) quietSince = performance.now();
-    else if (performance.now() - quietSince >= quietMs) return;
+    await sleep(pollMs);
+    if (python.pending.size) quietSince = now();
+    else if (now() - quietSince >= quietMs) return;
   }
 }
 
