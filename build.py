@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Build, serve, test and benchmark codeclab.
 
-    python3 build.py [build] [--upstream DIR]   build dist/ (a static, self-contained site)
-    python3 build.py serve [--port N]           build if dist/ is not current, serve it on 127.0.0.1
+    python3 build.py [build] [--upstream DIR] [--best-compression]
+                                                build dist/ (a static, self-contained site; any base path)
+    python3 build.py serve [--port N] [--base-path /codeclab/] [--no-isolation]
+                                                build if dist/ is not current, serve it on 127.0.0.1
     python3 build.py test [pytest args]         build, then run the whole test suite (node + pytest)
     python3 build.py bench                      run the benchmarks and print a table
     python3 build.py screenshot                 build if needed, write docs/screenshot.png from the page
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
     parser.add_argument("--no-isolation", action="store_true",
                         help="serve: omit COOP/COEP headers, like a plain static host")
+    parser.add_argument("--base-path", default="/",
+                        help="serve: the site's path on the server, e.g. /codeclab/ as GitHub Pages serves a project (default /)")
+    parser.add_argument("--best-compression", action="store_true",
+                        help="build: Brotli's slowest, smallest setting for the precompressed copies (publishing; minutes)")
     parser.add_argument("--rebuild", action="store_true", help="serve/test: rebuild even if dist/ is current")
     args, rest = parser.parse_known_args(argv)
     if args.command == "fuzz":  # its own options: python3 build.py fuzz [--minutes N] [--format F] ...
@@ -55,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upstream = resolve_upstream(args.upstream)
         if args.command == "build":
-            build(upstream)
+            build(upstream, best_compression=args.best_compression)
             print(f"build.py: dist/ built {describe(DIST, upstream)}")
         elif args.command == "serve":
             build_if_stale(upstream, args.rebuild)
             print(f"build.py: serving dist/ {describe(DIST, upstream)}", flush=True)
-            serve(DIST, args.port, isolate=not args.no_isolation)
+            serve(DIST, args.port, isolate=not args.no_isolation, base_path=args.base_path)
         elif args.command == "screenshot":
             from devkit.screenshot import take_screenshot  # noqa: PLC0415 (needs Playwright, only here)
 

@@ -22,6 +22,7 @@ from . import fingerprint
 from .csp import write_policy_files
 from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
+from .precompress import precompress
 
 PYODIDE_VERSION = "0.27.7"
 # The Pyodide packages the app imports (their dependencies are added from the lock file).
@@ -361,7 +362,7 @@ def litert_index(manifest: dict) -> dict:
 
 # ---------------------------------------------------------------- build
 
-def build(upstream: Path | None, out: Path = DIST) -> Path:
+def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False) -> Path:
     started = time.perf_counter()
     ensure_node_modules()
     inputs = fingerprint.compute(upstream)
@@ -394,6 +395,10 @@ def build(upstream: Path | None, out: Path = DIST) -> Path:
     write_policy_files(out)
     fingerprint.write(out, inputs)
     log(f"offline manifest and service worker: version {write_offline_files(out)}")
+    # Last: the copies are of the final bytes (sw.js is stamped above), and the manifest leaves them out.
+    sizes = precompress(out, best=best_compression)
+    encodings = ", ".join(f"{name} {sizes[name] / 1e6:.1f} MB" for name in ("br", "gz") if name in sizes)
+    log(f"precompressed copies of {sizes['files']} files ({sizes['bytes'] / 1e6:.1f} MB of candidates: {encodings})")
     log(f"dist ready in {time.perf_counter() - started:.1f} s: {out}")
     return out
 

@@ -61,9 +61,19 @@ def add_meta_tag(page: Path) -> None:
     page.write_text(marked)
 
 
+SERVICE_WORKER_PLACEHOLDER = "/*__CODECLAB_CSP__*/ null"
+
+
 def write_policy_files(root: Path) -> None:
-    """dist/index.html gets the meta tag; dist/csp.json holds the header values for the service worker:
-    ``{"policy": page policy, "workers": {path: policy}}``."""
+    """dist/index.html gets the meta tag; dist/csp.json and the service worker (stamped in, so the policy
+    arrives with the worker's own script) hold the header values: ``{"policy": page policy, "workers":
+    {path: policy}}``."""
     add_meta_tag(root / "index.html")
     workers = {path: policy(path) for path in WORKER_POLICIES}
-    (root / POLICY_FILE).write_text(json.dumps({"policy": policy(), "workers": workers}, indent=1))
+    values = {"policy": policy(), "workers": workers}
+    (root / POLICY_FILE).write_text(json.dumps(values, indent=1))
+    worker = root / "sw.js"
+    template = worker.read_text()
+    if SERVICE_WORKER_PLACEHOLDER not in template:
+        raise ValueError(f"{worker}: no {SERVICE_WORKER_PLACEHOLDER} to stamp the policy into")
+    worker.write_text(template.replace(SERVICE_WORKER_PLACEHOLDER, json.dumps(values)))

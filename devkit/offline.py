@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+from .precompress import is_precompressed_copy
+
 MANIFEST = "offline-manifest.json"
 SERVICE_WORKER = "sw.js"
 VERSION_PLACEHOLDER = "__CODECLAB_OFFLINE_VERSION__"
@@ -60,8 +62,8 @@ def manifest_of(root: Path) -> dict:
     files = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file() or rel in (MANIFEST, SERVICE_WORKER):
-            continue
+        if not path.is_file() or rel in (MANIFEST, SERVICE_WORKER) or is_precompressed_copy(root, rel):
+            continue  # a precompressed copy is the same file on the wire (devkit/precompress.py)
         files[rel] = {"group": group_of(rel), "sha256": _sha256(path), "size": path.stat().st_size}
     version = hashlib.sha256("".join(f"{rel}\0{entry['sha256']}\n" for rel, entry in files.items()).encode()).hexdigest()[:16]
     return {"version": version, "groups": GROUP_LABELS, "files": files}

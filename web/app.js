@@ -93,6 +93,7 @@ async function mountTools() {
     tab.addEventListener("click", () => select(tool.id));
     nav.append(tab);
     main.append(panel);
+    saveWhenUsed(panel, tool.id);
     if (tool.id !== "about" && root.dataset.state === "booting") {
       panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
     }
@@ -132,10 +133,24 @@ function select(id) {
     panel.hidden = !active;
     // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver).
     if (shown) panel.dispatchEvent(new CustomEvent("tool-shown"));
-    // What the tool needs is saved for offline use the first time it is opened.
-    if (shown && TOOL_GROUPS[id]) app.ready.then(() => app.offline.cacheGroups(TOOL_GROUPS[id]), () => {});
   }
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
+}
+
+// What a tool needs is saved for offline use once the visitor has used it (given it a file, changed a
+// setting, pressed one of its buttons), not because its tab is shown: the default tab alone must not
+// download a model runtime. The files the tool fetched as it ran are kept as they arrive (lib/downloads.js);
+// the rest of its groups are fetched once Python is idle, and not on a Save-Data connection (lib/offline.js).
+const USE_EVENTS = ["change", "drop", "click"];
+
+function saveWhenUsed(panel, id) {
+  if (!TOOL_GROUPS[id]) return;
+  const used = (event) => {
+    if (event.type === "click" && !event.target.closest?.("button")) return;
+    for (const type of USE_EVENTS) panel.removeEventListener(type, used, true);
+    app.ready.then(() => app.offline.cacheWhenIdle(TOOL_GROUPS[id]), () => {});
+  };
+  for (const type of USE_EVENTS) panel.addEventListener(type, used, true);
 }
 
 window.addEventListener("unhandledrejection", (event) => {

@@ -7,8 +7,8 @@
 // whose hash did not change, hashed again) and the old one is deleted only when the new worker takes over.
 // Nothing is stored before its bytes hash to the manifest's sha256, and a stored file is hashed again each time
 // it is served: a copy changed in Cache Storage is discarded and downloaded again (docs/SECURITY.md).
-// Responses are stored as the server sent them, COOP/COEP headers included, so a page served from the
-// cache stays cross-origin isolated where the host isolates it.
+// Responses are stored as the server sent them. Documents and worker scripts are served with the
+// headers of RESPONSE_HEADERS added where the host did not send them (see "Headers the host may lack").
 
 const VERSION = "__CODECLAB_OFFLINE_VERSION__";
 const CACHE_PREFIX = "codeclab-";
@@ -169,8 +169,42 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || request.headers.has("range")) return;
   const rel = relativePath(new URL(request.url));
   if (rel === null) return;
-  event.respondWith(respond(event, request, rel));
+  event.respondWith(respond(event, request, rel).then((response) => withResponseHeaders(request, response, rel)));
 });
+
+// ---- Headers the host may lack --------------------------------------------------------------------
+// A plain static host (GitHub Pages, `python3 -m http.server`) sends no COOP/COEP, so the page is not
+// cross-origin isolated: no SharedArrayBuffer, no threads for onnxruntime-web and LiteRT.js. This worker
+// adds them (the coi-serviceworker pattern): from the first load it controls (the reload after a first
+// visit) the page and its workers are isolated. Only documents and worker scripts get them, because only
+// there do they mean anything; every other response goes out as stored, so it keeps its URL (V8 keys the
+// compiled code of a streamed wasm module on it). A header the host sent is never replaced.
+// One list: add a header here and every document and worker gets it; the CSP is added beside it.
+const RESPONSE_HEADERS = [
+  ["Cross-Origin-Opener-Policy", "same-origin"],
+  ["Cross-Origin-Embedder-Policy", "require-corp"],
+];
+const HEADED_DESTINATIONS = new Set(["document", "iframe", "worker", "sharedworker"]);
+// The Content Security Policy (devkit/csp.py), stamped in by the build like VERSION, so it comes with this
+// script and not from Cache Storage: {policy, workers: {path: policy}}. A worker gets its own policy from its
+// own response (the page's meta tag does not reach it); a few listed workers get a wider one.
+const CONTENT_SECURITY_POLICY = /*__CODECLAB_CSP__*/ null;
+
+function headersFor(rel) {
+  if (!CONTENT_SECURITY_POLICY) return RESPONSE_HEADERS;
+  const policy = CONTENT_SECURITY_POLICY.workers[rel] ?? CONTENT_SECURITY_POLICY.policy;
+  return [...RESPONSE_HEADERS, ["Content-Security-Policy", policy]];
+}
+
+function withResponseHeaders(request, response, rel) {
+  if (!HEADED_DESTINATIONS.has(request.destination) || response.type === "opaque" || response.status === 0) return response;
+  const missing = headersFor(rel).filter(([name]) => !response.headers.has(name));
+  if (!missing.length) return response;
+  const headers = new Headers(response.headers);
+  for (const [name, value] of missing) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+// ---------------------------------------------------------------------------------------------------
 
 async function respond(event, request, rel) {
   const known = await manifest().catch(() => null);

@@ -5,7 +5,7 @@
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
-import { expectedDownloads, keepForServiceWorker, megabytes, prefetch, watchDownloads } from "./lib/downloads.js";
+import { expectedDownloads, keepForServiceWorker, keepToolDownloads, megabytes, prefetch, watchDownloads } from "./lib/downloads.js";
 import { PYTHON_PRELUDE, SnapshotRejected, forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
@@ -13,6 +13,7 @@ const progress = (stage, fraction, text) => post({ type: "progress", stage, frac
 
 let adapter = null;
 let modelIndex = { available: false, reason: "not loaded yet", files: {}, runtime: {}, litert: {} };
+let siteManifest = null; // dist/offline-manifest.json once the boot has read it (sizes of the files)
 const sessions = new Map();
 
 // Threads need cross-origin isolation (COOP/COEP); on a plain static host we run single-threaded.
@@ -48,7 +49,9 @@ function loadOrt() {
 async function fetchWithProgress(url, label) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${label}: HTTP ${response.status} for ${url}`);
-  const total = Number(response.headers.get("content-length")) || 0;
+  // The size from the manifest: a compressed response's Content-Length counts the bytes on the wire.
+  const rel = new URL(url, import.meta.url).href.slice(new URL("./", import.meta.url).href.length);
+  const total = siteManifest?.files[rel]?.size || (response.headers.has("content-encoding") ? 0 : Number(response.headers.get("content-length")) || 0);
   const reader = response.body.getReader();
   const chunks = [];
   let received = 0;
@@ -297,10 +300,12 @@ async function boot() {
   let stageText = "Downloading the Python runtime";
   // The build's offline manifest (null in a dev tree without one): sizes, hashes and groups of dist's files.
   const manifest = await fetch(new URL("offline-manifest.json", base)).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  siteManifest = manifest;
   // Real progress: the bytes of Pyodide, the wheels and codeclab as they arrive (sizes from the build's
   // offline manifest), with each stage's floor so the bar never goes back. On a first visit they are also
   // kept for the service worker, which would otherwise download them again.
   const kept = keepForServiceWorker(manifest, base);
+  keepToolDownloads(manifest, base, kept.keep); // for the worker's life: a tool's files are fetched when it is used
   const downloads = watchDownloads(expectedDownloads(manifest, base, "python"), ({ received, total, file }) => {
     progress(stage, Math.max(floor, 0.02 + 0.86 * (received / total)), `${stageText}: ${megabytes(received)} of ${megabytes(total)} (${file})`);
   }, kept.keep);

@@ -121,3 +121,28 @@ export function prefetch(requests) {
   };
   return { stop() { self.fetch = realFetch; early.clear(); } };
 }
+
+/**
+ * Keep what a tool fetches (its runtime's wasm, its models: the files of the manifest's tool groups) for
+ * the service worker as it arrives, for the worker's whole life: on a first visit the service worker does
+ * not control this worker, and would otherwise download them again to save them for offline use.
+ * `keep` is keepForServiceWorker's. Installed before the boot's own watch (which keeps the "python" group);
+ * returns {stop()}.
+ */
+export function keepToolDownloads(manifest, base, keep) {
+  const realFetch = self.fetch;
+  const toolGroup = (entry) => entry && entry.group !== "shell" && entry.group !== "python";
+  if (!keep || !manifest?.files) return { stop() {} };
+  self.fetch = async (input, init) => {
+    const response = await realFetch.call(self, input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href);
+    url.search = "";
+    const rel = url.href.startsWith(base.href) ? url.href.slice(base.href.length) : null;
+    // Under a service worker's control its own fetch handler stores the response.
+    if (rel !== null && toolGroup(manifest.files[rel]) && response.body && !self.navigator?.serviceWorker?.controller) {
+      keep(url.href, response.clone());
+    }
+    return response;
+  };
+  return { stop() { self.fetch = realFetch; } };
+}

@@ -11,13 +11,25 @@ export const TOOL_GROUPS = {
   basis: ["basis"],
 };
 const CACHE_PREFIX = "codeclab-";
+const QUIET_MS = 2000;
+
+/** Resolves once the Python worker (its `pending` calls) has had no call in flight for `quietMs`; the clock
+ *  and the wait are injected (tests/js/hosting.test.mjs). */
+export async function pythonQuiet(python, quietMs, { pollMs = 250, now = () => performance.now(), sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)) } = {}) {
+  let quietSince = now();
+  for (;;) {
+    await sleep(pollMs);
+    if (python.pending.size) quietSince = now();
+    else if (now() - quietSince >= quietMs) return;
+  }
+}
 
 export function startOffline(app) {
   const indicator = document.getElementById("offline-status");
   const root = document.documentElement;
   let registration = null;
   let updateRequested = false;
-  const offline = { status: null, ask, cacheGroups, checkForUpdate, clear, refresh };
+  const offline = { status: null, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh };
 
   function show(state, text, title = "") {
     indicator.dataset.state = state;
@@ -53,7 +65,7 @@ export function startOffline(app) {
     const tools = Object.entries(TOOL_GROUPS).filter(([, groups]) => groups.every(complete)).map(([id]) => id);
     root.dataset.offlineTools = tools.join(" ");
     if (complete("shell") && complete("python")) {
-      show("ready", "Available offline", tools.length ? `Tools saved for offline use: ${tools.join(", ")}` : "The page and Python are saved; each tool is saved the first time it is opened");
+      show("ready", "Available offline", tools.length ? `Tools saved for offline use: ${tools.join(", ")}` : "The page and Python are saved; each tool is saved the first time it is used");
     } else show("caching", "Saving for offline…");
     document.dispatchEvent(new CustomEvent("offline-status", { detail: status }));
     return status;
@@ -100,6 +112,14 @@ export function startOffline(app) {
     persistAsked = true;
     const granted = (await navigator.storage.persisted?.().catch(() => false)) || (await navigator.storage.persist().catch(() => false));
     root.dataset.storagePersisted = String(granted);
+  }
+
+  /** cacheGroups once Python has had no call in flight for `quietMs` (the tool's first result is in and
+   *  the files it fetched are kept), unless the connection asks to save data. */
+  async function cacheWhenIdle(groups, { quietMs = QUIET_MS } = {}) {
+    if (navigator.connection?.saveData) return null;
+    await pythonQuiet(app.python, quietMs);
+    return cacheGroups(groups);
   }
 
   async function checkForUpdate() { if (registration) await registration.update(); }
