@@ -7,6 +7,7 @@ import { RecentAudio, retainedSeconds } from "./recording.js";
 import { drawSpectrogram } from "./spectrogram.js";
 import { AudioEngine, SOURCE_RATE } from "./audio.js";
 import { buildUi, figuresOf, playButton } from "./ui.js";
+import { packetAccounting } from "./accounting.js";
 import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
 import { call, listen, watchListeners } from "./rtc-call.js";
 import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
@@ -78,6 +79,7 @@ export async function mount(panel, app) {
       ui.status.textContent = `Decoding ${file.name}…`;
       const samples = await audio.decodeFile(bytes, file.name);
       if (!current()) return;
+      comparison.setClip(samples, SOURCE_RATE, file.name); // the whole file, however much of it is streamed
       await startStream({ kind: "file", name: file.name, samples });
     } catch (err) {
       if (!current()) return;
@@ -251,11 +253,16 @@ export async function mount(panel, app) {
     const pair = knownPair ?? s.remotePair ?? await s.link.selectedPair().catch(() => null); // before the peers close
     await teardown(s);
     const v = figuresOf(s);
+    const counted = packetAccounting(v, true);
     const decoded = s.receiver ? s.receiver.decodedAudio() : null;
     const { original, keptFromS } = keptOriginal(s, decoded);
     const summary = {
       packets_sent: v.sent ?? null,
       packets_received: v.received ?? null,
+      // In the visitor's words (the figures and the sentence below): every packet sent arrived or
+      // was lost on the way; a concealed slot is a lost packet or one that arrived too late.
+      packets_arrived: v.received === undefined ? null : counted.arrived,
+      lost_on_the_way: v.received === undefined || v.encoded === undefined ? null : counted.lost,
       concealed: v.concealed ?? null,
       bitrate: v.bitrate ?? s.receiver?.counts.bitrate ?? null,
       decode_ms_per_frame: round(v.decodeMean ?? 0, 3),
@@ -291,7 +298,7 @@ export async function mount(panel, app) {
     last = { summary, decoded, original, keptFromS, sender: s.sender, receiver: s.receiver, meta: s.meta, lyra, mixedBitrates };
     setResult(ui.result, summary);
     const where = s.mode === "caller" ? " (played in the other tab)" : s.mode === "listener" ? " from another tab" : "";
-    ui.result.textContent = `Streamed ${summary.duration_s} s${where}: ${summary.packets_sent} packets sent, ${summary.dropped} dropped by the simulated channel, ${summary.concealed} concealed, ${summary.underrun_events} playback stalls.`;
+    ui.result.textContent = `Streamed ${summary.duration_s} s${where}: ${counted.sent} packets sent, ${counted.arrived} arrived, ${counted.lost} lost on the way (${summary.dropped} by the simulated loss), ${counted.concealed} concealed (${counted.concealedLost} lost + ${counted.late} arrived too late), ${summary.underrun_events} playback stalls.`;
     showAfterwards(last);
   }
 
@@ -335,7 +342,7 @@ export async function mount(panel, app) {
       run.lyra.length ? el("button", { class: "secondary", "data-testid": "lyra-download-lyra", onclick: () => download(run.lyra, `stream-${run.summary.bitrate}.lyra`) },
         run.mixedBitrates ? `Download packets (${formatBytes(run.lyra.length)}, mixed bitrates: not a standard .lyra)` : `Download .lyra (${formatBytes(run.lyra.length)})`) : null,
     );
-    if (run.original?.length) comparison.setClip(run.original, SOURCE_RATE, run.meta.name);
+    if (run.original?.length && run.meta.kind !== "file") comparison.setClip(run.original, SOURCE_RATE, run.meta.name);
   }
 
   async function openLyraFile(name, bytes, current) {
