@@ -204,7 +204,17 @@ export function makeCodec(app) {
       info = await call("read_lyra_file", { data, bitrate });
     }
     const samples = await decodePackets(info.packets, sampleRate);
-    return { packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples };
+    return {
+      packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples,
+      runs: info.runs, bitrates: info.bitrates, averageBps: info.average_bitrate, bitrateLabel: info.bitrate_label,
+    };
+  }
+
+  /** Packets back to back with their sizes -> a .lyra file (raw, or runs if the bitrate changed). */
+  function lyraFile(bytes, sizes) {
+    const packets = bytes.slice();
+    const packetSizes = Int32Array.from(sizes);
+    return call("lyra_file", { packets, sizes: packetSizes }, [packets.buffer, packetSizes.buffer]);
   }
 
   return {
@@ -215,6 +225,7 @@ export function makeCodec(app) {
     encodeClip,
     decodePackets,
     decodeFile,
+    lyraFile,
     resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }),
     /** {stoi, lsd_db, delay_ms} of `decoded` against `reference`, both at `rate`. */
     score: (reference, decoded, rate) => call("score", { reference, decoded, rate }),

@@ -1,5 +1,5 @@
-// The packet counts the Lyra panel shows add up: sent = arrived + lost on the way (+ in flight),
-// concealed = lost + arrived too late.
+// What the Lyra panel says adds up: sent = arrived + lost on the way (+ in flight), concealed =
+// lost + arrived too late; a stream's bitrate(s) named as the Python reader names them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { packetAccounting } from "../../web/tools/lyra/accounting.js";
@@ -23,4 +23,17 @@ test("a packet the link lost (no retransmission) is counted lost once the stream
 test("figures from another tab that lag this one's never go negative", () => {
   const a = packetAccounting({ encoded: 50, dropped: 5, received: 52, late: 0, concealed: 5 }, false);
   assert.deepEqual([a.lost, a.inFlight], [0, 0]);
+});
+
+import { bitrateOfPackets, lyraFileName } from "../../web/tools/lyra/lyra-file.js";
+
+test("a stream's bitrate in the same words as codeclab.lyra.lyrafile.describe_bitrate", () => {
+  assert.equal(bitrateOfPackets(new Array(10).fill(15)).label, "6 kbps");
+  assert.equal(bitrateOfPackets(new Array(10).fill(8)).label, "3.2 kbps");
+  // tests/lyra/test_lyrafile.py: 40 at 6 kbps, 60 at 3.2, 5 at 9.2 -> 1195 bytes in 2.1 s
+  const mixed = bitrateOfPackets([...new Array(40).fill(15), ...new Array(60).fill(8), ...new Array(5).fill(23)]);
+  assert.equal(mixed.label, "mixed 3.2–9.2 kbps, 4.6 kbps average");
+  assert.deepEqual(mixed.bitrates, [3200, 6000, 9200]);
+  assert.equal(lyraFileName(mixed.bitrates), "stream-mixed-3200-6000-9200.lyra");
+  assert.equal(lyraFileName([6000]), "stream-6000.lyra");
 });
