@@ -658,13 +658,14 @@ def test_a_stream_whose_bitrate_changed_saves_reopens_and_decodes_the_same(lyra_
     assert np.array_equal(read_wav(wav).samples, whole)
 
 
-LONG_CLIP_S = 75
+# The 10-minute figure in the report was measured with CODECLAB_LYRA_LONG_CLIP_S=600 (about 15 minutes here).
+LONG_CLIP_S = int(__import__("os").environ.get("CODECLAB_LYRA_LONG_CLIP_S", "75"))
 
 
 @pytest.fixture(scope="module")
 def long_synthetic_wav(tmp_path_factory) -> Path:
-    """75 s of a voiced, syllable-paced synthetic signal (16 kHz): four times the length that used to
-    fail Lyra vs Opus (a whole-clip array over wasm32's 2 GiB)."""
+    """A voiced, syllable-paced synthetic signal (16 kHz), by default 75 s: four times the length that
+    used to fail Lyra vs Opus (a whole-clip array over wasm32's 2 GiB)."""
     rate = 16000
     t = np.arange(LONG_CLIP_S * rate) / rate
     pitch = 130 + 30 * np.sin(2 * np.pi * 0.3 * t)
@@ -689,7 +690,7 @@ def test_lyra_vs_opus_on_a_long_clip(lyra_page, long_synthetic_wav):
     page.click('[data-testid="lyra-stop"]')
     wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     page.click('[data-testid="lyra-compare"]')
-    rows = wait_result(page, "lyra-compare-result", timeout_ms=900_000)
+    rows = wait_result(page, "lyra-compare-result", timeout_ms=max(900_000, LONG_CLIP_S * 4000))
     frames = LONG_CLIP_S * 50
     assert [(r["codec"], r["bitrate"]) for r in rows][:3] == [("Lyra v2", 3200), ("Lyra v2", 6000), ("Lyra v2", 9200)]
     assert len(rows) == 7, "this Chromium has WebCodecs Opus"

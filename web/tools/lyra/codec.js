@@ -164,7 +164,7 @@ export function makeCodec(app) {
   }
 
   /** Whole clip, offline (not paced): samples at `sampleRate` -> packets, BURST frames per request. */
-  async function encodeClip(samples, sampleRate, bitrate) {
+  async function encodeClip(samples, sampleRate, bitrate, onProgress = () => {}) {
     const encoder = await openEncoder({ sampleRate, bitrate });
     const hop = Math.round(sampleRate / 50);
     const frames = Math.ceil(samples.length / hop);
@@ -175,19 +175,21 @@ export function makeCodec(app) {
         const chunk = new Float32Array(count * hop); // the last hop padded with silence
         chunk.set(samples.subarray(first * hop, Math.min((first + count) * hop, samples.length)));
         packets.push(...(await encoder.encodeMany(chunk)).packets);
+        onProgress(first + count, frames);
       }
     } finally { await encoder.close(); }
     return packets;
   }
 
   /** Packets -> decoded audio at `sampleRate` (null entries are concealed), BURST frames per request. */
-  async function decodePackets(packets, sampleRate = 16000) {
+  async function decodePackets(packets, sampleRate = 16000, onProgress = () => {}) {
     const decoder = await openDecoder({ sampleRate });
     const hop = Math.round(sampleRate / 50);
     const out = new Float32Array(packets.length * hop);
     try {
       for (let first = 0; first < packets.length; first += BURST) {
         out.set((await decoder.decodeMany(packets.slice(first, first + BURST))).samples, first * hop);
+        onProgress(Math.min(first + BURST, packets.length), packets.length);
       }
     } finally { await decoder.close(); }
     return out;

@@ -376,7 +376,10 @@ export async function mount(panel, app) {
     ui.status.textContent = `Decoded ${name}.`;
   }
 
-  const comparison = mountComparison(ui.compareCard, { app, codec, audio, playButton });
+  const comparison = mountComparison(ui.compareCard, {
+    app, codec, audio, playButton,
+    beforeRun: async () => { if (session && session.mode !== "listener") await stop("stopped"); },
+  });
 }
 
 function round(x, digits) { const f = 10 ** digits; return Math.round(x * f) / f; }
