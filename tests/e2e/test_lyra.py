@@ -701,3 +701,37 @@ def test_lyra_vs_opus_on_a_long_clip(lyra_page, long_synthetic_wav):
     assert f"{LONG_CLIP_S}.00 s" in page.inner_text('[data-testid="lyra-compare"] ~ span')
     assert page.locator('[data-testid="lyra-compare-error"]').is_hidden()
     assert watch.console_errors == []
+
+
+def test_switching_the_runtime_asks_before_losing_results_and_a_multi_file_drop_says_which_is_used(lyra_page, short_wav, tmp_path):
+    page, _ = lyra_page
+    second = tmp_path / "second.wav"
+    second.write_bytes(short_wav.read_bytes())
+    page.set_input_files('[data-testid="lyra-input"]', [str(short_wav), str(second)])
+    note = page.locator('[data-testid="lyra-drop-note"]')
+    note.wait_for(state="visible")
+    assert note.inner_text() == "2 files dropped: only the first, short.wav, is used (this tab streams one recording at a time)."
+    result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+    assert result["packets_encoded"] == 60
+    # A result is on screen: changing the runtime asks first, and "keep" keeps everything.
+    url = page.url
+    page.click('[data-testid="lyra-runtime-details"] summary')
+    page.select_option('[data-testid="lyra-runtime-select"]', "onnx")
+    confirm = page.locator('[data-testid="lyra-runtime-confirm"]')
+    confirm.wait_for(state="visible")
+    assert "reloads the page" in confirm.inner_text() and "lost" in confirm.inner_text()
+    page.wait_for_timeout(500)
+    assert page.url == url, "the page reloaded without asking"
+    page.click('[data-testid="lyra-runtime-cancel"]')
+    assert confirm.is_hidden() and page.input_value('[data-testid="lyra-runtime-select"]') == "litert"
+    assert wait_result(page, "lyra-result") == result and page.locator('[data-testid="lyra-download-lyra"]').is_visible()
+    # Asked again and accepted: the page reloads on the other runtime.
+    page.select_option('[data-testid="lyra-runtime-select"]', "onnx")
+    page.click('[data-testid="lyra-runtime-reload"]')
+    page.wait_for_function("document.documentElement.dataset.state === 'ready' && location.search.includes('lyra-runtime=onnx')",
+                           timeout=120_000)
+    # A single file says nothing about other files.
+    page.click('[data-testid="tab-lyra"]')
+    page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
+    wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+    assert page.locator('[data-testid="lyra-drop-note"]').is_hidden()

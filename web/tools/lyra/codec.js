@@ -9,7 +9,7 @@ const HOP_16K = 320;
 // model request per burst instead of per frame (1 s of audio: the worker stays responsive).
 export const BURST = 50;
 
-import { PythonWorker } from "../../lib/rpc.js";
+import { PythonWorker, WATCHDOG_MS } from "../../lib/rpc.js";
 
 const now = () => performance.now();
 
@@ -50,7 +50,10 @@ export function modelFile(app, name) {
 }
 
 export function makeCodec(app) {
-  const call = (method, args, transfer) => app.python.call(`lyra.${method}`, args, transfer);
+  const call = (method, args, transfer, options) => app.python.call(`lyra.${method}`, args, transfer, options);
+  // Whole-clip calls take time in proportion to the clip: the watchdog (which takes a long call for a
+  // stuck Python) allows them the usual limit plus half a second per second of audio.
+  const forClip = (samples, rate) => ({ timeoutMs: WATCHDOG_MS + (samples.length / rate) * 500 });
   let assets = null;
 
   /** Hand the small model files (codebooks, initial states) to Python once. */
@@ -228,8 +231,8 @@ export function makeCodec(app) {
     decodePackets,
     decodeFile,
     lyraFile,
-    resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }),
+    resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }, [], forClip(samples, inRate)),
     /** {stoi, lsd_db, delay_ms} of `decoded` against `reference`, both at `rate`. */
-    score: (reference, decoded, rate) => call("score", { reference, decoded, rate }),
+    score: (reference, decoded, rate) => call("score", { reference, decoded, rate }, [], forClip(reference, rate)),
   };
 }

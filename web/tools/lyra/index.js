@@ -37,7 +37,7 @@ export async function mount(panel, app) {
     return receiverBoot;
   };
   const ui = buildUi(panel);
-  const runtime = runtimeDetails(app);
+  const runtime = runtimeDetails(app, { hasWork: () => Boolean(session || last) });
   ui.compareCard.before(runtime.node);
   const audio = new AudioEngine();
   let session = null; // the running stream

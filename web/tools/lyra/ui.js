@@ -42,13 +42,19 @@ export function buildUi(panel) {
   ui.result = el("p", { class: "muted lyra-result", "data-testid": "lyra-result" });
   ui.fileResult = el("span", { hidden: true, "data-testid": "lyra-file-result" });
   ui.status = el("span", { class: "muted", "data-testid": "lyra-status" });
+  ui.dropNote = el("p", { class: "notice", hidden: true, "data-testid": "lyra-drop-note" });
   // Said in plain words when this device decodes slower than real time (the playout engine's check).
   ui.health = el("p", { class: "notice", hidden: true, "data-testid": "lyra-health" });
 
   const zone = dropzone({
     testid: "lyra-input", accept: "audio/*,.wav,.mp3,.ogg,.flac,.lyra",
     title: "Drop a speech recording", hint: "WAV, MP3, OGG, FLAC (decoded by your browser) — or a .lyra file",
-    onFiles: ([file]) => ui.onFile(file),
+    multiple: true, // so that a drop of several files can be answered, not silently cut to one
+    onFiles: (files) => {
+      ui.dropNote.hidden = files.length < 2;
+      ui.dropNote.textContent = files.length < 2 ? "" : `${files.length} files dropped: only the first, ${files[0].name}, is used (this tab streams one recording at a time).`;
+      ui.onFile(files[0]);
+    },
   });
   zone.dataset.paste = "";
   const mic = el("button", { class: "secondary lyra-mic", "data-testid": "lyra-mic", onclick: () => ui.onMic() }, "Use the microphone");
@@ -120,6 +126,7 @@ export function buildUi(panel) {
         destinationLabel,
         el("div", { class: "row" }, pause, stop),
         listenLabel),
+      ui.dropNote,
       el("div", { class: "row lyra-statusline" }, progress, ui.status),
       ui.health,
       el("div", { class: "figures lyra-figures", "data-testid": "lyra-figures" }, Object.values(figures).map((f) => f.node)),
