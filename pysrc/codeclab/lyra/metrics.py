@@ -217,6 +217,7 @@ def _correlation_by_blocks(x: np.ndarray, y: np.ndarray, max_delay: int, block: 
     span = 2 * max_delay
     if block is None:
         block = max(CORRELATION_FFT, 1 << (2 * span).bit_length()) - span
+    block = max(1, min(block, x.size))
     size = 1 << int(block + span - 1).bit_length()
     total = np.zeros(span + 1)
     for start in range(0, x.size, block):
