@@ -313,6 +313,9 @@ def _lyra_seeds() -> list[bytes]:
         quantizers = num_quantizers_for_bitrate(bitrate)
         packets = [pack_for_bitrate(rng.integers(0, 16, quantizers), bitrate) for _ in range(5)]
         out.append(lyra_bytes(packets))
+    # A stream whose bitrate changed: the file of runs.
+    out.append(lyra_bytes([pack_for_bitrate(rng.integers(0, 16, num_quantizers_for_bitrate(b)), b)
+                           for b in (6000, 6000, 3200, 9200, 3200)]))
     return out
 
 
@@ -543,6 +546,15 @@ def grammar_basis(rng: random.Random, seeds: list[bytes]) -> bytes:
 
 
 def grammar_lyra(rng: random.Random) -> bytes:
+    if rng.random() < 0.5:  # a file of runs: signature, version, runs with any header values
+        from codeclab.lyra.lyrafile import RUNS_SIGNATURE, RUNS_VERSION  # noqa: PLC0415
+
+        out = bytearray(RUNS_SIGNATURE + bytes([rng.choice((RUNS_VERSION, RUNS_VERSION, 0, 2, 255))]))
+        for _ in range(rng.randint(0, 4)):
+            bitrate = rng.choice((3200, 6000, 9200, 0, 6100, rng.getrandbits(32)))
+            count = rng.choice((0, 1, 2, 65535, rng.getrandbits(16)))
+            out += struct.pack("<IH", bitrate, count) + os.urandom(rng.choice((0, 8, 15, 23, 46, rng.randint(0, 300))))
+        return bytes(out[:rng.randint(0, len(out))] if rng.random() < 0.3 else out)
     size = rng.choice((0, 1, 8, 15, 23, 24, 40, 46, 69, rng.randint(0, 5000)))
     return os.urandom(size)
 

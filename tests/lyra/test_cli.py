@@ -69,3 +69,27 @@ def test_module_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "codeclab.lyra", "--help"], capture_output=True, text=True,
                             env={"PYTHONPATH": REPO_PYSRC, "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0 and "encode" in result.stdout and "decode" in result.stdout
+
+
+def test_decode_a_file_whose_bitrate_changed(tmp_path, testdata, lyra_dir, capsys):
+    """A stream encoded at 6 kbps, then 3.2 kbps: saved as runs, the CLI decodes it to the audio of
+    decoding its packets one by one, and says both bitrates and the average."""
+    from codeclab.lyra.decoder import LyraDecoder
+    from codeclab.lyra.encoder import LyraEncoder
+    from codeclab.lyra.lyrafile import write_lyra
+    from codeclab.lyra.models import load_models
+
+    samples = read_wav(testdata / "sample1_16kHz.wav").samples[:16000]
+    models = load_models(lyra_dir, "tflite")
+    encoder = LyraEncoder(16000, 6000, models.fresh())
+    packets = encoder.encode_all(samples[:8000])
+    encoder.set_bitrate(3200)
+    packets += encoder.encode_all(samples[8000:])
+    assert {len(p) for p in packets} == {8, 15}
+    out = tmp_path / "mixed.lyra"
+    write_lyra(out, packets)
+    wav = tmp_path / "mixed.wav"
+    assert run("decode", out, wav, "--model-dir", lyra_dir, "--backend", "tflite") == 0
+    assert "mixed 3.2–6 kbps, 4.6 kbps average (1 bitrate change)" in capsys.readouterr().out
+    expected = LyraDecoder(16000, models.fresh()).decode_packets(packets)
+    assert np.array_equal(read_wav(wav).samples, expected)

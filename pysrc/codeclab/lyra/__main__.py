@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("output")
     dec.add_argument("--sample-rate", type=int, default=16000, choices=SUPPORTED_SAMPLE_RATES)
     dec.add_argument("--bitrate", type=int, choices=BITRATES, default=None,
-                     help="bitrate the file was encoded at (default: inferred from the file size)")
+                     help="bitrate of a raw packet file (default: inferred from the file size; "
+                          "a file of runs says its own)")
     dec.add_argument("--loss", type=float, default=0.0, help="simulated packet loss rate 0..1")
     dec.add_argument("--burst", type=float, default=1.0, help="average loss burst length in packets")
     dec.add_argument("--seed", type=int, default=5489, help="seed of the loss model and comfort noise")
@@ -91,7 +92,9 @@ def _decode(args) -> int:
     elapsed = time.perf_counter() - start
     write_wav(args.output, samples, args.sample_rate)
     lost = 0 if received is None else int((~received).sum())
-    print(f"{args.input}: {len(stream.packets)} packets at {stream.bitrate} bps -> {samples.size} samples at "
+    changes = len(stream.runs) - 1
+    changes = f" ({changes} bitrate change{'s' if changes > 1 else ''})" if changes else ""
+    print(f"{args.input}: {len(stream.packets)} packets at {stream.describe_bitrate()}{changes} -> {samples.size} samples at "
           f"{args.sample_rate} Hz; {lost} lost and concealed ({models.backend}, "
           f"{1000 * elapsed / max(1, len(stream.packets)):.2f} ms/frame)")
     return 0

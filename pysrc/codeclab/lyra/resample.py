@@ -23,6 +23,9 @@ from .errors import ResampleError
 
 DEFAULT_PASSBAND = 0.9
 DEFAULT_ATTENUATION_DB = 80.0
+# Inputs per pass of ``process``: numpy sizes even a strided view by its nominal (outputs x taps)
+# size, which must fit a signed 32-bit byte count in Pyodide (wasm32); a minute at 48 kHz does not.
+PROCESS_BLOCK = 1 << 16
 
 
 def kaiser_beta(attenuation_db: float) -> float:
@@ -90,6 +93,11 @@ class StreamingResampler:
         x = np.asarray(chunk, dtype=np.float64).reshape(-1)
         if self.identity:
             return x.copy()
+        if x.size <= PROCESS_BLOCK:
+            return self._process_block(x)
+        return np.concatenate([self._process_block(x[i:i + PROCESS_BLOCK]) for i in range(0, x.size, PROCESS_BLOCK)])
+
+    def _process_block(self, x: np.ndarray) -> np.ndarray:
         K = self._taps_per_phase
         base = self._inputs_seen - (K - 1)  # absolute input index of buffer[0]
         buffer = np.concatenate([self._history, x])

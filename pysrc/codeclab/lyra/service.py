@@ -323,13 +323,22 @@ def loss_pattern(count: int, loss: float, burst: float = 1.0, seed: int = 5489) 
     return GilbertModel(loss, burst, seed=seed).pattern(int(count)).tolist()
 
 
-def lyra_file(packets: list) -> bytes:
+def lyra_file(packets, sizes=None) -> bytes:
+    """A list of packets, or their bytes back to back with ``sizes`` (one per packet) -> a .lyra file:
+    upstream's raw form for one bitrate, runs when the bitrate changed (codeclab.lyra.lyrafile)."""
+    if sizes is not None:
+        data, offsets = bytes(packets), np.cumsum([0, *(int(n) for n in np.asarray(sizes).reshape(-1))])
+        if offsets[-1] != len(data) or (np.diff(offsets) < 0).any():
+            raise LyraError(f"{len(data)} packet bytes do not match the packet sizes given ({offsets[-1]} bytes)")
+        packets = [data[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
     return lyra_bytes(packets)
 
 
 def read_lyra_file(data: bytes, bitrate: int | None = None) -> dict:
     stream = parse_lyra(data, bitrate)
-    return {"packets": stream.packets, "bitrate": stream.bitrate, "trailing_bytes": stream.trailing_bytes}
+    return {"packets": stream.packets, "bitrate": stream.bitrate, "trailing_bytes": stream.trailing_bytes,
+            "runs": [list(run) for run in stream.runs], "bitrates": stream.bitrates,
+            "average_bitrate": stream.average_bitrate, "bitrate_label": stream.describe_bitrate()}
 
 
 def wav_file(samples, sample_rate: int) -> bytes:

@@ -9,7 +9,7 @@ const HOP_16K = 320;
 // model request per burst instead of per frame (1 s of audio: the worker stays responsive).
 export const BURST = 50;
 
-import { PythonWorker } from "../../lib/rpc.js";
+import { PythonWorker, WATCHDOG_MS } from "../../lib/rpc.js";
 
 const now = () => performance.now();
 
@@ -50,7 +50,10 @@ export function modelFile(app, name) {
 }
 
 export function makeCodec(app) {
-  const call = (method, args, transfer) => app.python.call(`lyra.${method}`, args, transfer);
+  const call = (method, args, transfer, options) => app.python.call(`lyra.${method}`, args, transfer, options);
+  // Whole-clip calls take time in proportion to the clip: the watchdog (which takes a long call for a
+  // stuck Python) allows them the usual limit plus half a second per second of audio.
+  const forClip = (samples, rate) => ({ timeoutMs: WATCHDOG_MS + (samples.length / rate) * 500 });
   let assets = null;
 
   /** Hand the small model files (codebooks, initial states) to Python once. */
@@ -164,7 +167,7 @@ export function makeCodec(app) {
   }
 
   /** Whole clip, offline (not paced): samples at `sampleRate` -> packets, BURST frames per request. */
-  async function encodeClip(samples, sampleRate, bitrate) {
+  async function encodeClip(samples, sampleRate, bitrate, onProgress = () => {}) {
     const encoder = await openEncoder({ sampleRate, bitrate });
     const hop = Math.round(sampleRate / 50);
     const frames = Math.ceil(samples.length / hop);
@@ -175,19 +178,21 @@ export function makeCodec(app) {
         const chunk = new Float32Array(count * hop); // the last hop padded with silence
         chunk.set(samples.subarray(first * hop, Math.min((first + count) * hop, samples.length)));
         packets.push(...(await encoder.encodeMany(chunk)).packets);
+        onProgress(first + count, frames);
       }
     } finally { await encoder.close(); }
     return packets;
   }
 
   /** Packets -> decoded audio at `sampleRate` (null entries are concealed), BURST frames per request. */
-  async function decodePackets(packets, sampleRate = 16000) {
+  async function decodePackets(packets, sampleRate = 16000, onProgress = () => {}) {
     const decoder = await openDecoder({ sampleRate });
     const hop = Math.round(sampleRate / 50);
     const out = new Float32Array(packets.length * hop);
     try {
       for (let first = 0; first < packets.length; first += BURST) {
         out.set((await decoder.decodeMany(packets.slice(first, first + BURST))).samples, first * hop);
+        onProgress(Math.min(first + BURST, packets.length), packets.length);
       }
     } finally { await decoder.close(); }
     return out;
@@ -204,7 +209,17 @@ export function makeCodec(app) {
       info = await call("read_lyra_file", { data, bitrate });
     }
     const samples = await decodePackets(info.packets, sampleRate);
-    return { packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples };
+    return {
+      packets: info.packets.length, bitrate: info.bitrate, trailing: info.trailing_bytes, samples,
+      runs: info.runs, bitrates: info.bitrates, averageBps: info.average_bitrate, bitrateLabel: info.bitrate_label,
+    };
+  }
+
+  /** Packets back to back with their sizes -> a .lyra file (raw, or runs if the bitrate changed). */
+  function lyraFile(bytes, sizes) {
+    const packets = bytes.slice();
+    const packetSizes = Int32Array.from(sizes);
+    return call("lyra_file", { packets, sizes: packetSizes }, [packets.buffer, packetSizes.buffer]);
   }
 
   return {
@@ -215,8 +230,9 @@ export function makeCodec(app) {
     encodeClip,
     decodePackets,
     decodeFile,
-    resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }),
+    lyraFile,
+    resample: (samples, inRate, outRate) => call("resample", { samples, in_rate: inRate, out_rate: outRate }, [], forClip(samples, inRate)),
     /** {stoi, lsd_db, delay_ms} of `decoded` against `reference`, both at `rate`. */
-    score: (reference, decoded, rate) => call("score", { reference, decoded, rate }),
+    score: (reference, decoded, rate) => call("score", { reference, decoded, rate }, [], forClip(reference, rate)),
   };
 }

@@ -7,7 +7,7 @@ import { opusAvailable, opusRoundTrip } from "./opus.js";
 const LYRA_BITRATES = [3200, 6000, 9200];
 const OPUS_BITRATES = [6000, 10000, 13000, 14000];
 
-export function mountComparison(card, { codec, audio, playButton }) {
+export function mountComparison(card, { codec, audio, playButton, beforeRun = async () => {} }) {
   const error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "lyra-compare-error" });
   const button = el("button", { "data-testid": "lyra-compare", disabled: true }, "Compare on this clip");
   const status = el("span", { class: "muted" }, "Stream or drop a clip first.");
@@ -27,15 +27,16 @@ export function mountComparison(card, { codec, audio, playButton }) {
   async function run() {
     clearError(error);
     button.disabled = true;
+    await beforeRun(); // a stream still running would compete with the comparison for the worker
     body.replaceChildren();
     table.hidden = true;
     delete table.dataset.result;
     const { samples, sampleRate } = clip;
     const candidates = [];
     for (const bps of LYRA_BITRATES) {
-      status.textContent = `Lyra at ${bps / 1000} kbps…`;
-      const packets = await codec.encodeClip(samples, sampleRate, bps);
-      const decoded = await codec.decodePackets(packets, 16000);
+      const said = (what) => (done, total) => { status.textContent = `Lyra at ${bps / 1000} kbps: ${what} ${clock(done * 0.02)} of ${clock(total * 0.02)}…`; };
+      const packets = await codec.encodeClip(samples, sampleRate, bps, said("encoded"));
+      const decoded = await codec.decodePackets(packets, 16000, said("decoded"));
       candidates.push({ codec: "Lyra v2", bitrate: bps, bytes: packets.reduce((n, p) => n + p.length, 0), samples: decoded, sample_rate: 16000 });
     }
     if (opusAvailable()) {
@@ -50,7 +51,8 @@ export function mountComparison(card, { codec, audio, playButton }) {
     const to16k = (x, rate) => (rate === 16000 ? x : codec.resample(x, rate, 16000));
     const reference = await to16k(samples, sampleRate);
     const rows = [];
-    for (const c of candidates) {
+    for (const [i, c] of candidates.entries()) {
+      status.textContent = `Scoring in Python: ${c.codec} at ${c.bitrate / 1000} kbps (${i + 1} of ${candidates.length})…`;
       const s = await codec.score(reference, await to16k(c.samples, c.sample_rate), 16000);
       rows.push({ codec: c.codec, bitrate: c.bitrate, bytes: c.bytes, stoi: s.stoi, lsd_db: s.lsd_db, delay_ms: s.delay_ms });
     }
@@ -70,6 +72,12 @@ export function mountComparison(card, { codec, audio, playButton }) {
     setResult(table, rows);
     status.textContent = opusAvailable() ? `${clip.name}, ${seconds.toFixed(2)} s.` : "This browser has no WebCodecs Opus: Lyra rows only.";
     button.disabled = false;
+  }
+
+  /** 125.4 -> "2:05" */
+  function clock(seconds) {
+    const whole = Math.floor(seconds);
+    return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
   }
 
   return {

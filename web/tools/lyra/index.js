@@ -7,6 +7,8 @@ import { RecentAudio, retainedSeconds } from "./recording.js";
 import { drawSpectrogram } from "./spectrogram.js";
 import { AudioEngine, SOURCE_RATE } from "./audio.js";
 import { buildUi, figuresOf, playButton } from "./ui.js";
+import { packetAccounting } from "./accounting.js";
+import { bitrateOfPackets, lyraFileName } from "./lyra-file.js";
 import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
 import { call, listen, watchListeners } from "./rtc-call.js";
 import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
@@ -35,7 +37,7 @@ export async function mount(panel, app) {
     return receiverBoot;
   };
   const ui = buildUi(panel);
-  const runtime = runtimeDetails(app);
+  const runtime = runtimeDetails(app, { hasWork: () => Boolean(session || last) });
   ui.compareCard.before(runtime.node);
   const audio = new AudioEngine();
   let session = null; // the running stream
@@ -78,6 +80,7 @@ export async function mount(panel, app) {
       ui.status.textContent = `Decoding ${file.name}…`;
       const samples = await audio.decodeFile(bytes, file.name);
       if (!current()) return;
+      comparison.setClip(samples, SOURCE_RATE, file.name); // the whole file, however much of it is streamed
       await startStream({ kind: "file", name: file.name, samples });
     } catch (err) {
       if (!current()) return;
@@ -257,11 +260,16 @@ export async function mount(panel, app) {
     const pair = knownPair ?? s.remotePair ?? await s.link.selectedPair().catch(() => null); // before the peers close
     await teardown(s);
     const v = figuresOf(s);
+    const counted = packetAccounting(v, true);
     const decoded = s.receiver ? s.receiver.decodedAudio() : null;
     const { original, keptFromS } = keptOriginal(s, decoded);
     const summary = {
       packets_sent: v.sent ?? null,
       packets_received: v.received ?? null,
+      // In the visitor's words (the figures and the sentence below): every packet sent arrived or
+      // was lost on the way; a concealed slot is a lost packet or one that arrived too late.
+      packets_arrived: v.received === undefined ? null : counted.arrived,
+      lost_on_the_way: v.received === undefined || v.encoded === undefined ? null : counted.lost,
       concealed: v.concealed ?? null,
       bitrate: v.bitrate ?? s.receiver?.counts.bitrate ?? null,
       decode_ms_per_frame: round(v.decodeMean ?? 0, 3),
@@ -293,12 +301,15 @@ export async function mount(panel, app) {
       duration_s: round((v.samples ?? 0) / PLAYBACK_RATE, 2),
       lyra_runtime: (await runtime.refresh().catch(() => null))?.active ?? null,
     };
-    const mixedBitrates = s.sender ? s.sender.packets.sizes().size > 1 : false;
-    const lyra = s.sender ? s.sender.packets.bytes() : new Uint8Array(0);
-    last = { summary, decoded, original, keptFromS, sender: s.sender, receiver: s.receiver, meta: s.meta, lyra, mixedBitrates };
+    // The .lyra file records every bitrate the stream used (runs, when it changed mid-stream).
+    const sizes = s.sender ? s.sender.packets.packetSizes() : [];
+    const packetRates = s.sender ? bitrateOfPackets(sizes) : null;
+    const lyra = s.sender && sizes.length ? await codec.lyraFile(s.sender.packets.bytes(), sizes) : new Uint8Array(0);
+    if (packetRates) Object.assign(summary, { packet_bitrates: packetRates.bitrates, average_bitrate: round(packetRates.averageBps, 1), bitrate_label: packetRates.label });
+    last = { summary, decoded, original, keptFromS, sender: s.sender, receiver: s.receiver, meta: s.meta, lyra, packetRates };
     setResult(ui.result, summary);
     const where = s.mode === "caller" ? " (played in the other tab)" : s.mode === "listener" ? " from another tab" : "";
-    ui.result.textContent = `Streamed ${summary.duration_s} s${where}: ${summary.packets_sent} packets sent, ${summary.dropped} dropped by the simulated channel, ${summary.concealed} concealed, ${summary.underrun_events} playback stalls.`;
+    ui.result.textContent = `Streamed ${summary.duration_s} s${packetRates ? ` at ${packetRates.label}` : ""}${where}: ${counted.sent} packets sent, ${counted.arrived} arrived, ${counted.lost} lost on the way (${summary.dropped} by the simulated loss), ${counted.concealed} concealed (${counted.concealedLost} lost + ${counted.late} arrived too late), ${summary.underrun_events} playback stalls.`;
     showAfterwards(last);
   }
 
@@ -326,7 +337,7 @@ export async function mount(panel, app) {
     if (run.decoded) drawSpectrogram(ui.specDecoded, run.decoded, PLAYBACK_RATE); else blank(ui.specDecoded);
     ui.captionOriginal.textContent = run.original ? `Original (${run.meta.name}, ${(run.original.length / SOURCE_RATE).toFixed(2)} s) · 0–8 kHz` : "(the original stayed in the calling tab)";
     ui.captionDecoded.textContent = run.decoded
-      ? `Lyra ${(run.summary.bitrate / 1000).toFixed(1)} kbps after the data channel (${run.summary.concealed} frames concealed) · 0–8 kHz`
+      ? `Lyra ${run.packetRates?.label ?? `${(run.summary.bitrate / 1000).toFixed(1)} kbps`} after the data channel (${run.summary.concealed} frames concealed) · 0–8 kHz`
       : "(decoded and played in the other tab)";
     if (run.keptFromS > 0) {
       // A long stream keeps its last minutes for A/B, so that memory stays flat however long it runs.
@@ -339,10 +350,12 @@ export async function mount(panel, app) {
       run.original ? playButton(audio, "Play original", run.original, SOURCE_RATE, "lyra-play-original") : null,
       run.decoded ? playButton(audio, "Play Lyra", run.decoded, PLAYBACK_RATE, "lyra-play-decoded") : null,
       run.decoded ? el("button", { class: "secondary", "data-testid": "lyra-download-wav", onclick: () => download(encodeWav(run.decoded, PLAYBACK_RATE), "lyra-decoded.wav", "audio/wav") }, "Download decoded WAV") : null,
-      run.lyra.length ? el("button", { class: "secondary", "data-testid": "lyra-download-lyra", onclick: () => download(run.lyra, `stream-${run.summary.bitrate}.lyra`) },
-        run.mixedBitrates ? `Download packets (${formatBytes(run.lyra.length)}, mixed bitrates: not a standard .lyra)` : `Download .lyra (${formatBytes(run.lyra.length)})`) : null,
+      run.lyra.length ? el("button", { class: "secondary", "data-testid": "lyra-download-lyra", onclick: () => download(run.lyra, lyraFileName(run.packetRates.bitrates)) },
+        run.packetRates.bitrates.length > 1
+          ? `Download .lyra (${formatBytes(run.lyra.length)}, ${run.packetRates.label}: codeclab's file of runs)`
+          : `Download .lyra (${formatBytes(run.lyra.length)})`) : null,
     );
-    if (run.original?.length) comparison.setClip(run.original, SOURCE_RATE, run.meta.name);
+    if (run.original?.length && run.meta.kind !== "file") comparison.setClip(run.original, SOURCE_RATE, run.meta.name);
   }
 
   async function openLyraFile(name, bytes, current) {
@@ -356,16 +369,24 @@ export async function mount(panel, app) {
     ui.specOriginal.width = 1; ui.specOriginal.height = 1;
     ui.captionOriginal.textContent = "(a .lyra file carries no original)";
     const trailing = decodedFile.trailing ? `, ${decodedFile.trailing} trailing bytes ignored` : "";
-    ui.captionDecoded.textContent = `${name}: ${decodedFile.packets} packets at ${(decodedFile.bitrate / 1000).toFixed(1)} kbps, ${(samples.length / PLAYBACK_RATE).toFixed(2)} s${trailing}`;
+    const changeCount = decodedFile.runs.length - 1;
+    const changes = changeCount ? ` (${changeCount} bitrate change${changeCount > 1 ? "s" : ""})` : "";
+    ui.captionDecoded.textContent = `${name}: ${decodedFile.packets} packets at ${decodedFile.bitrateLabel}${changes}, ${(samples.length / PLAYBACK_RATE).toFixed(2)} s${trailing}`;
     ui.ab.replaceChildren(
       playButton(audio, "Play", samples, PLAYBACK_RATE, "lyra-play-decoded"),
       el("button", { class: "secondary", "data-testid": "lyra-download-wav", onclick: () => download(encodeWav(samples, PLAYBACK_RATE), name.replace(/\.lyra$/i, ".wav"), "audio/wav") }, "Download WAV"),
     );
-    setResult(ui.fileResult, { name, packets: decodedFile.packets, bitrate: decodedFile.bitrate, samples: samples.length, sample_rate: PLAYBACK_RATE });
+    setResult(ui.fileResult, {
+      name, packets: decodedFile.packets, bitrate: decodedFile.bitrate, runs: decodedFile.runs, bitrates: decodedFile.bitrates,
+      average_bitrate: decodedFile.averageBps, bitrate_label: decodedFile.bitrateLabel, samples: samples.length, sample_rate: PLAYBACK_RATE,
+    });
     ui.status.textContent = `Decoded ${name}.`;
   }
 
-  const comparison = mountComparison(ui.compareCard, { app, codec, audio, playButton });
+  const comparison = mountComparison(ui.compareCard, {
+    app, codec, audio, playButton,
+    beforeRun: async () => { if (session && session.mode !== "listener") await stop("stopped"); },
+  });
 }
 
 function round(x, digits) { const f = 10 ** digits; return Math.round(x * f) / f; }

@@ -83,6 +83,9 @@ export class PacketLog {
   /** All packets back to back: the .lyra file. */
   bytes() { return this.buffer.slice(0, this.used); }
 
+  /** Each packet's size in bytes, in order (sizes change where the bitrate did). */
+  packetSizes() { return this.offsets.slice(1, this.count + 1).map((end, i) => end - this.offsets[i]); }
+
   /** The distinct packet sizes (one size = one bitrate). */
   sizes() {
     const sizes = new Set();

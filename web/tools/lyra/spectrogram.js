@@ -35,10 +35,14 @@ function palette(t) {
   return STOPS[STOPS.length - 1][1];
 }
 
+const MAX_COLUMNS = 8192;
+
 /** Paint `samples` (at `sampleRate`) into `canvas`, 0..maxHz on the vertical axis. */
 export function drawSpectrogram(canvas, samples, sampleRate, { maxHz = 8000, floorDb = -90 } = {}) {
   const size = 512;
-  const hop = Math.max(1, Math.round(sampleRate / 100)); // 10 ms columns
+  // 10 ms columns, wider for a long clip: a canvas has at most MAX_COLUMNS columns (browsers refuse
+  // very wide canvases, and a picture needs no more).
+  const hop = Math.max(1, Math.round(sampleRate / 100), Math.ceil((samples.length - size) / MAX_COLUMNS));
   const columns = Math.max(1, Math.floor((samples.length - size) / hop) + 1);
   const bins = Math.min(size / 2, Math.round((maxHz / (sampleRate / 2)) * (size / 2)));
   canvas.width = columns;

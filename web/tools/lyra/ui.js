@@ -3,6 +3,7 @@ import { el } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
 import { HEADER_BYTES } from "./jitter-buffer.js";
 import { PLAYBACK_RATE, FRAME_MS } from "./stream.js";
+import { packetAccounting } from "./accounting.js";
 
 const BITRATES = [
   { bps: 3200, label: "3.2 kbps · 8-byte packets" },
@@ -41,13 +42,19 @@ export function buildUi(panel) {
   ui.result = el("p", { class: "muted lyra-result", "data-testid": "lyra-result" });
   ui.fileResult = el("span", { hidden: true, "data-testid": "lyra-file-result" });
   ui.status = el("span", { class: "muted", "data-testid": "lyra-status" });
+  ui.dropNote = el("p", { class: "notice", hidden: true, "data-testid": "lyra-drop-note" });
   // Said in plain words when this device decodes slower than real time (the playout engine's check).
   ui.health = el("p", { class: "notice", hidden: true, "data-testid": "lyra-health" });
 
   const zone = dropzone({
     testid: "lyra-input", accept: "audio/*,.wav,.mp3,.ogg,.flac,.lyra",
     title: "Drop a speech recording", hint: "WAV, MP3, OGG, FLAC (decoded by your browser) — or a .lyra file",
-    onFiles: ([file]) => ui.onFile(file),
+    multiple: true, // so that a drop of several files can be answered, not silently cut to one
+    onFiles: (files) => {
+      ui.dropNote.hidden = files.length < 2;
+      ui.dropNote.textContent = files.length < 2 ? "" : `${files.length} files dropped: only the first, ${files[0].name}, is used (this tab streams one recording at a time).`;
+      ui.onFile(files[0]);
+    },
   });
   zone.dataset.paste = "";
   const mic = el("button", { class: "secondary lyra-mic", "data-testid": "lyra-mic", onclick: () => ui.onMic() }, "Use the microphone");
@@ -82,8 +89,8 @@ export function buildUi(panel) {
   const figures = {
     wire: figure("on the wire", "lyra-fig-wire"),
     sent: figure("packets sent", "lyra-fig-sent"),
-    received: figure("received", "lyra-fig-received"),
-    lost: figure("lost", "lyra-fig-lost"),
+    received: figure("arrived", "lyra-fig-received"),
+    lost: figure("lost on the way", "lyra-fig-lost"),
     concealed: figure("concealed", "lyra-fig-concealed"),
     depth: figure("buffered now (target)", "lyra-fig-depth"),
     delay: figure("send → playout", "lyra-fig-delay"),
@@ -119,6 +126,7 @@ export function buildUi(panel) {
         destinationLabel,
         el("div", { class: "row" }, pause, stop),
         listenLabel),
+      ui.dropNote,
       el("div", { class: "row lyra-statusline" }, progress, ui.status),
       ui.health,
       el("div", { class: "figures lyra-figures", "data-testid": "lyra-figures" }, Object.values(figures).map((f) => f.node)),
@@ -152,14 +160,19 @@ export function buildUi(panel) {
       figures.wire.note.textContent = `Lyra on the wire, +${((wire - payload) / 1000).toFixed(1)} kbps framing`;
       figures.wire.note.title = `each message carries a ${HEADER_BYTES}-byte header (sequence number, send time) before the Lyra packet`;
     }
-    if (v.sent !== undefined) text(figures.sent, String(v.sent));
+    if (v.encoded !== undefined) {
+      const a = packetAccounting(v, s.finished);
+      text(figures.sent, String(a.sent));
+      figures.sent.note.textContent = a.inFlight ? `packets sent (${a.inFlight} on the way now)` : "packets sent";
+      text(figures.received, String(a.arrived));
+      figures.received.note.textContent = a.late ? `arrived (${a.late} too late to play)` : "arrived";
+      text(figures.lost, String(a.lost));
+      const where = [v.dropped ? `${Math.min(v.dropped, a.lost)} by the simulated loss` : "", a.lostOnLink ? `${a.lostOnLink} on the link` : ""].filter(Boolean);
+      figures.lost.note.textContent = where.length ? `lost on the way (${where.join(", ")})` : "lost on the way";
+      text(figures.concealed, String(a.concealed));
+      figures.concealed.note.textContent = `concealed (${a.concealedLost} lost + ${a.late} too late)`;
+    }
     if (v.received !== undefined) {
-      text(figures.received, String(v.received));
-      // Lost as the receiver sees it: every playout slot whose packet never came in time.
-      const other = Math.max(0, v.concealed - (v.dropped ?? 0));
-      text(figures.lost, String(v.concealed));
-      figures.lost.note.textContent = v.dropped === undefined ? "lost" : `lost (${v.dropped} simulated${other ? `, ${other} on the link or late` : ""})`;
-      text(figures.concealed, String(v.concealed));
       text(figures.depth, `${(v.delayNowMs ?? 0).toFixed(0)} ms (${v.targetMs} ms)`);
       figures.depth.note.textContent = `buffered now (target: ${v.jitterTarget} for jitter + ${v.ringTarget} decoded ahead) · ${v.compressed} shortened, ${v.expanded} stretched`;
       text(figures.delay, v.delayCount ? `${v.delayRecent.toFixed(0)} ms` : "–");
