@@ -142,15 +142,33 @@ def arrow_to_tab(page, tool: str) -> None:
     assert page.is_visible(f"#panel-{tool}")
 
 
-def pick_with_enter(page, zone_panel: str, path: Path) -> None:
+class FileChoosers:
+    """The file choosers a page opens. Listening from the start keeps Playwright's interception of the
+    chooser on before any key is pressed (turning it on inside `expect_file_chooser` races the key)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.opened = []
+        page.on("filechooser", lambda chooser: self.opened.append(chooser))
+
+    def press_and_choose(self, key: str, path: Path) -> None:
+        before = len(self.opened)
+        self.page.keyboard.press(key)
+        for _ in range(100):
+            if len(self.opened) > before:
+                self.opened[-1].set_files(str(path))
+                return
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"{key} opened no file chooser")
+
+
+def pick_with_enter(page, choosers: FileChoosers, zone_panel: str, path: Path) -> None:
     """Tab to the panel's drop zone, and pick `path` in the file chooser Enter opens."""
     zone = tab_until(page, lambda f: f["role"] == "button" and page.evaluate(
         "p => document.activeElement.classList.contains('dropzone') && document.getElementById(p).contains(document.activeElement)",
         zone_panel))
     assert zone["tag"] == "div"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
-    chooser.value.set_files(str(path))
+    choosers.press_and_choose("Enter", path)
 
 
 def overflow(page) -> dict:
@@ -201,6 +219,7 @@ def test_axe_finds_no_violations_on_any_tab(browser, site, width, height, scheme
 
 def test_every_tool_by_keyboard_alone(browser, site, inputs):
     page, watch = open_page(browser, site.url, 1280, 900)
+    choosers = FileChoosers(page)
     try:
         # The tab list is one Tab stop: the selected tab; arrows, Home and End move and select.
         first = tab_until(page, lambda f: f["role"] == "tab")
@@ -221,14 +240,14 @@ def test_every_tool_by_keyboard_alone(browser, site, inputs):
         assert tabs == [["true", 0, "panel-attention"]] + [["false", -1, f"panel-{t}"] for t in TABS[1:]]
 
         # Attention: pick a photo with Enter; its centre is shown as text.
-        pick_with_enter(page, "panel-attention", inputs["photo"])
+        pick_with_enter(page, choosers, "panel-attention", inputs["photo"])
         page.wait_for_selector('[data-testid="attention-coords"]', timeout=RESULT_MS)
         assert "(" in page.inner_text('[data-testid="attention-coords"]')
 
         # JPEG XL: the PNG is encoded and reordered; the byte slider moves with the arrow keys.
         to_tab_list(page)
         arrow_to_tab(page, "jxl")
-        pick_with_enter(page, "panel-jxl", inputs["photo"])
+        pick_with_enter(page, choosers, "panel-jxl", inputs["photo"])
         jxl = result_of(page, "jxl-result")
         assert jxl["bytes_to_center_first"] > 0
         assert page.evaluate("document.querySelector('[data-testid=jxl-announce]').textContent").startswith("Attention centre at")
@@ -251,16 +270,14 @@ def test_every_tool_by_keyboard_alone(browser, site, inputs):
         page.keyboard.press("ArrowRight")
         assert page.input_value('[data-testid="lyra-loss"]') == "2"
         tab_until(page, lambda f: f["role"] == "button" and f["label"].startswith("Drop"), backwards=True)
-        with page.expect_file_chooser() as chooser:
-            page.keyboard.press("Enter")
-        chooser.value.set_files(str(inputs["speech"]))
+        choosers.press_and_choose("Enter", inputs["speech"])
         lyra = result_of(page, "lyra-result")
         assert lyra["packets_sent"] > 0 and page.inner_text('[data-testid="lyra-fig-sent"]') not in ("", "–")
 
         # Basis: a PNG picked with Enter is encoded to KTX2 and shown; the quality slider moves with the arrows.
         to_tab_list(page)
         arrow_to_tab(page, "basis")
-        pick_with_enter(page, "panel-basis", inputs["texture"])
+        pick_with_enter(page, choosers, "panel-basis", inputs["texture"])
         basis = result_of(page, "basis-result")
         assert basis["gpu_bytes"] > 0 and basis["encoded"] is True
         tab_until(page, lambda f: f["testid"] == "basis-quality", backwards=True)
