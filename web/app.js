@@ -35,13 +35,21 @@ let resolveReady;
 let rejectReady;
 app.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
 
+// Downloads report progress many times a frame: the latest report is drawn once a frame.
+let pendingProgress = null;
+
 function setProgress(fraction, text, stage) {
+  if (pendingProgress === null) requestAnimationFrame(drawProgress);
+  pendingProgress = { fraction, text, stage: stage || pendingProgress?.stage };
+}
+
+function drawProgress() {
+  const { fraction, text, stage } = pendingProgress;
+  pendingProgress = null;
   const percent = Math.round(fraction * 100);
   fill.style.width = `${percent}%`;
   bar.setAttribute("aria-valuenow", String(percent));
   stageText.textContent = text;
-  // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile).
-  for (const notice of document.querySelectorAll(".python-wait")) notice.textContent = `Python is starting (${percent} %): this tool runs as soon as it is ready. ${text}.`;
   if (stage) {
     let reached = true;
     for (const li of boot.querySelectorAll("li[data-stage]")) {
@@ -87,9 +95,6 @@ async function mountTools() {
   for (const tool of TOOLS) {
     const panel = document.getElementById(`panel-${tool.id}`);
     tool.tab.addEventListener("click", () => select(tool.id));
-    if (tool.id !== "about" && root.dataset.state === "booting") {
-      panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
-    }
     const failed = (err) => {
       panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
       console.error(err);
@@ -98,6 +103,11 @@ async function mountTools() {
     try {
       const module = await import(`./tools/${tool.id}/index.js`);
       Promise.resolve(module.mount(panel, app)).catch(failed);
+      // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile; the boot card has
+      // the progress). Under the tool, so that nothing above moves when it goes.
+      if (tool.id !== "about" && root.dataset.state === "booting") {
+        panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
+      }
       // A tool shown before its module loaded hears that it is shown now.
       if (!panel.hidden) panel.dispatchEvent(new CustomEvent("tool-shown"));
     } catch (err) { failed(err); }
