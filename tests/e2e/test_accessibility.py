@@ -152,14 +152,17 @@ class FileChoosers:
         page.on("filechooser", lambda chooser: self.opened.append(chooser))
 
     def press_and_choose(self, key: str, path: Path) -> None:
+        self.choose(lambda: self.page.keyboard.press(key), path, key)
+
+    def choose(self, act, path: Path, what: str = "the action") -> None:
         before = len(self.opened)
-        self.page.keyboard.press(key)
+        act()
         for _ in range(100):
             if len(self.opened) > before:
                 self.opened[-1].set_files(str(path))
                 return
             self.page.wait_for_timeout(100)
-        raise AssertionError(f"{key} opened no file chooser")
+        raise AssertionError(f"{what} opened no file chooser")
 
 
 def pick_with_enter(page, choosers: FileChoosers, zone_panel: str, path: Path) -> None:
@@ -321,3 +324,66 @@ def test_nothing_is_wider_than_a_320px_screen(browser, site, inputs):
         assert watch.console_errors == []
     finally:
         page.context.close()
+
+
+# ---------------------------------------------------------------- touch, on a 390 x 844 phone
+
+
+def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+
+
+def test_touch_opens_the_pickers_pinches_the_texture_and_drags_the_byte_slider(browser, site, inputs):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=1)
+    page = context.new_page()
+    watch = PageWatch(page, site.url)
+    choosers = FileChoosers(page)
+    page.goto(site.url + "#basis")
+    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=BOOT_MS)
+    cdp = context.new_cdp_session(page)
+    try:
+        # A tap on a drop zone opens the picker.
+        choosers.choose(lambda: page.tap("#panel-basis .dropzone"), inputs["texture"], "a tap on the drop zone")
+        result_of(page, "basis-result")
+        canvas = page.locator('[data-testid="basis-canvas"]')
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        before = page.evaluate("window.codeclab.basis.viewState()")
+        # Two fingers 60 px apart move to 180 px apart: three times the zoom.
+        touch(cdp, "touchStart", [(cx - 30, cy), (cx + 30, cy)])
+        for step in range(1, 7):
+            touch(cdp, "touchMove", [(cx - 30 - 10 * step, cy), (cx + 30 + 10 * step, cy)])
+        touch(cdp, "touchEnd", [])
+        pinched = page.evaluate("window.codeclab.basis.viewState()")
+        assert pinched["zoom"] == pytest.approx(before["zoom"] * 3, rel=0.02)
+        # One finger pans.
+        touch(cdp, "touchStart", [(cx, cy)])
+        for step in range(1, 5):
+            touch(cdp, "touchMove", [(cx + 10 * step, cy + 5 * step)])
+        touch(cdp, "touchEnd", [])
+        panned = page.evaluate("window.codeclab.basis.viewState()")
+        assert panned["zoom"] == pinched["zoom"]
+        assert panned["pan"][0] - pinched["pan"][0] == pytest.approx(40, abs=1)
+        assert panned["pan"][1] - pinched["pan"][1] == pytest.approx(20, abs=1)
+
+        # JPEG XL: a tap picks the photo; a finger drags the byte slider from its end to a quarter.
+        # Scrolled up first: a tap Playwright makes right after scrolling the tab into view on a mobile
+        # viewport gives no click.
+        page.evaluate("scrollTo(0, 0)")
+        page.tap('[data-testid="tab-jxl"]')
+        choosers.choose(lambda: page.tap("#panel-jxl .dropzone"), inputs["photo"], "a tap on the drop zone")
+        result_of(page, "jxl-result")
+        slider = page.locator('[data-testid="jxl-slider"]')
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        y = box["y"] + box["height"] / 2
+        start, goal = box["x"] + box["width"] - 4, box["x"] + box["width"] * 0.25
+        touch(cdp, "touchStart", [(start, y)])
+        for step in range(1, 11):
+            touch(cdp, "touchMove", [(start + (goal - start) * step / 10, y)])
+        touch(cdp, "touchEnd", [])
+        page.wait_for_function("Number(document.querySelector('[data-testid=jxl-result]').dataset.slider) < 400")
+        assert watch.console_errors == []
+    finally:
+        context.close()

@@ -240,8 +240,9 @@ function showState(ui, result, state) {
     for (const stage of [v.nativeStage, v.simStage]) {
       stage.addEventListener("mousemove", (event) => { stage.title = groupTooltip(v, event, stage, width, height, sizes, mbps()); });
       stage.style.aspectRatio = `${width} / ${height}`;
-      // At most 380 px high, and low enough that the slider and both panes of a view fit a 900 px window.
-      stage.style.width = `min(100%, calc(${(width / height).toFixed(4)} * min(380px, (100vh - 250px) / 2)))`;
+      // At most 380 px high, and low enough that the slider and both panes of a view fit a 900 px window
+      // below the sticky header (--sticky-height, style.css).
+      stage.style.width = `min(100%, calc(${(width / height).toFixed(4)} * min(380px, (100vh - 250px - var(--sticky-height, 0px)) / 2)))`;
     }
   }
 
