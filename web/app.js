@@ -4,15 +4,9 @@ import { el, toast } from "./lib/ui.js";
 import { installPasteRouting } from "./lib/dropzone.js";
 import { startOffline, TOOL_GROUPS } from "./lib/offline.js";
 
-// One tab per tool. The id is the tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC
-// "<id>.*", data-testid "<id>-*"); the label is for people.
-const TOOLS = [
-  { id: "attention", label: "Attention center" },
-  { id: "jxl", label: "JPEG XL" },
-  { id: "lyra", label: "Speech (Lyra)" },
-  { id: "basis", label: "Textures (Basis)" },
-  { id: "about", label: "About" },
-];
+// One tab per tool, written in index.html so the page does not move when the tools mount. The id is the
+// tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC "<id>.*", data-testid "<id>-*", tab-<id>, panel-<id>).
+const TOOLS = [...document.querySelectorAll('[role="tab"]')].map((tab) => ({ id: tab.id.replace(/^tab-/, ""), tab }));
 
 const root = document.documentElement;
 const boot = document.getElementById("boot");
@@ -41,13 +35,21 @@ let resolveReady;
 let rejectReady;
 app.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
 
+// Downloads report progress many times a frame: the latest report is drawn once a frame.
+let pendingProgress = null;
+
 function setProgress(fraction, text, stage) {
+  if (pendingProgress === null) requestAnimationFrame(drawProgress);
+  pendingProgress = { fraction, text, stage: stage || pendingProgress?.stage };
+}
+
+function drawProgress() {
+  const { fraction, text, stage } = pendingProgress;
+  pendingProgress = null;
   const percent = Math.round(fraction * 100);
   fill.style.width = `${percent}%`;
   bar.setAttribute("aria-valuenow", String(percent));
   stageText.textContent = text;
-  // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile).
-  for (const notice of document.querySelectorAll(".python-wait")) notice.textContent = `Python is starting (${percent} %): this tool runs as soon as it is ready. ${text}.`;
   if (stage) {
     let reached = true;
     for (const li of boot.querySelectorAll("li[data-stage]")) {
@@ -84,19 +86,16 @@ python.on((message) => {
 });
 
 async function mountTools() {
-  const nav = document.querySelector(".tabs");
-  const main = document.getElementById("panels");
+  select(toolOfHash() || TOOLS[0].id);
+  window.addEventListener("hashchange", () => {
+    const id = toolOfHash();
+    if (id) select(id);
+  });
   app.buildInfo = await fetch("./build-info.json").then((r) => r.json()).catch(() => ({}));
   for (const tool of TOOLS) {
-    const tab = el("button", { role: "tab", id: `tab-${tool.id}`, "aria-controls": `panel-${tool.id}`, "data-testid": `tab-${tool.id}`, text: tool.label });
-    const panel = el("section", { class: "panel", id: `panel-${tool.id}`, role: "tabpanel", "aria-labelledby": tab.id, hidden: true });
-    tab.addEventListener("click", () => select(tool.id));
-    nav.append(tab);
-    main.append(panel);
+    const panel = document.getElementById(`panel-${tool.id}`);
+    tool.tab.addEventListener("click", () => select(tool.id));
     saveWhenUsed(panel, tool.id);
-    if (tool.id !== "about" && root.dataset.state === "booting") {
-      panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
-    }
     const failed = (err) => {
       panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
       console.error(err);
@@ -105,13 +104,31 @@ async function mountTools() {
     try {
       const module = await import(`./tools/${tool.id}/index.js`);
       Promise.resolve(module.mount(panel, app)).catch(failed);
+      // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile; the boot card has
+      // the progress). Under the tool, so that nothing above moves when it goes.
+      if (tool.id !== "about" && root.dataset.state === "booting") {
+        panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
+      }
+      // A tool shown before its module loaded hears that it is shown now.
+      if (!panel.hidden) panel.dispatchEvent(new CustomEvent("tool-shown"));
     } catch (err) { failed(err); }
   }
-  const wanted = toolOfHash();
-  select(wanted || TOOLS[0].id);
-  window.addEventListener("hashchange", () => {
-    const id = toolOfHash();
-    if (id) select(id);
+}
+
+// The WAI-ARIA tabs pattern: the tab list is one Tab stop (the selected tab); the arrow keys, Home and End
+// move between tabs and select them (automatic activation: showing a panel costs nothing until it is used).
+function installTabKeys() {
+  const list = document.querySelector('[role="tablist"]');
+  list.addEventListener("keydown", (event) => {
+    const at = TOOLS.findIndex((tool) => tool.tab === document.activeElement);
+    if (at < 0) return;
+    const last = TOOLS.length - 1;
+    const next = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: last }[event.key];
+    if (next === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    const tool = TOOLS[(next + TOOLS.length) % TOOLS.length];
+    select(tool.id);
+    tool.tab.focus();
   });
 }
 
@@ -127,12 +144,17 @@ function toolOfHash() {
 function select(id) {
   for (const tool of TOOLS) {
     const active = tool.id === id;
-    document.getElementById(`tab-${tool.id}`).setAttribute("aria-selected", String(active));
+    tool.tab.setAttribute("aria-selected", String(active));
+    tool.tab.tabIndex = active ? 0 : -1;
     const panel = document.getElementById(`panel-${tool.id}`);
-    const shown = active && panel.hidden;
+    const shown = active && (panel.hidden || !panel.dataset.shown);
     panel.hidden = !active;
-    // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver).
-    if (shown) panel.dispatchEvent(new CustomEvent("tool-shown"));
+    // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver,
+    // the Basis tab makes its WebGL2 context): nothing of the kind is made for a tab never opened.
+    if (shown) {
+      panel.dataset.shown = "";
+      panel.dispatchEvent(new CustomEvent("tool-shown"));
+    }
   }
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
 }
@@ -157,7 +179,14 @@ window.addEventListener("unhandledrejection", (event) => {
   toast(`Unexpected error: ${event.reason?.message || event.reason}`, "error");
 });
 
+// The sticky header's height, for scroll-padding-top (style.css): a focused control is scrolled into view
+// below it, never under it.
+new ResizeObserver(([entry]) => {
+  root.style.setProperty("--topbar-height", `${Math.ceil(entry.borderBoxSize[0].blockSize)}px`);
+}).observe(document.querySelector(".topbar"));
+
 app.offline = startOffline(app);
 installPasteRouting();
+installTabKeys();
 mountTools();
 window.codeclab = app; // for the console and for tests

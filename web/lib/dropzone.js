@@ -1,14 +1,21 @@
 // A drop zone: drag and drop, a file picker, and paste (while its panel is visible).
 import { el } from "./ui.js";
 
+/**
+ * The zone is a button (Enter, Space, a click or a tap open the file picker) described by its hint. Its file
+ * input is `hidden`: it takes no Tab stop of its own, and the picker it opens is the same.
+ */
 export function dropzone({ testid, accept, multiple = false, title, hint, onFiles }) {
-  const input = el("input", { type: "file", accept, multiple, "data-testid": testid, class: "visually-hidden", id: `${testid}-file` });
-  const zone = el("label", { class: "dropzone", for: input.id, tabindex: "0" },
+  const input = el("input", { type: "file", accept, multiple, "data-testid": testid, id: `${testid}-file`, hidden: true });
+  const hintId = `${testid}-hint`;
+  const zone = el("div", { class: "dropzone", role: "button", tabindex: "0", "aria-describedby": hintId },
     el("span", { class: "dropzone-title", text: title }),
-    el("span", { class: "dropzone-hint", text: hint }),
+    el("span", { class: "dropzone-hint", id: hintId, text: hint }),
     input);
   const deliver = (files) => { if (files.length) onFiles(multiple ? files : files.slice(0, 1)); };
   input.addEventListener("change", () => { deliver([...input.files]); input.value = ""; });
+  input.addEventListener("click", (e) => e.stopPropagation()); // the zone's own click opened it
+  zone.addEventListener("click", () => input.click());
   zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragging"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));

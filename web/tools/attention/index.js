@@ -25,7 +25,7 @@ export async function mount(panel, app) {
 async function mountCard(card, app) {
   const results = [];
   const status = el("p", { class: "muted", "data-testid": "attention-model" }, "Waiting for Python…");
-  const progress = el("progress", { class: "attention-progress", max: 1, value: 0, hidden: true });
+  const progress = el("progress", { class: "attention-progress", max: 1, value: 0, hidden: true, "aria-label": "Model download" });
   const error = el("div", { class: "error attention-errors", role: "alert", hidden: true, "data-testid": "attention-error" });
   const heatToggle = el("input", { type: "checkbox", id: "attention-heat", checked: true, "data-testid": "attention-heat" });
   const predictor = el("select", { id: "attention-predictor", "data-testid": "attention-predictor" },
@@ -34,7 +34,7 @@ async function mountCard(card, app) {
   const models = modelSelect();
   let lite = null;
   const modelText = () => MODEL_TEXT + (lite ? liteText(lite) : "");
-  const summary = el("p", { class: "muted attention-summary", "data-testid": "attention-summary" });
+  const summary = el("p", { class: "muted attention-summary", role: "status", "data-testid": "attention-summary" });
   const grid = el("div", { class: "attention-grid", "data-testid": "attention-result" });
   const exportJson = el("button", { class: "secondary", disabled: true, text: "Export JSON", "data-testid": "attention-export-json" });
   const exportCsv = el("button", { class: "secondary", disabled: true, text: "Export CSV", "data-testid": "attention-export-csv" });
@@ -252,7 +252,7 @@ function unreadablePreview() {
 function fillResult(shot, file, r, lite) {
   const figure = shot.querySelector(".attention-figure");
   figure.style.aspectRatio = `${r.width}/${r.height}`;
-  const heat = el("canvas", { class: "heat" });
+  const heat = el("canvas", { class: "heat", "aria-hidden": "true" }); // a picture of the weighting; the point is in the caption as text
   const marker = el("div", { class: "attention-marker", style: { left: `${((r.x + 0.5) / r.width) * 100}%`, top: `${((r.y + 0.5) / r.height) * 100}%` } });
   const second = liteOverlay(r, lite);
   figure.append(heat, marker, ...(second.marker ? [second.marker] : []));

@@ -61,9 +61,10 @@ export async function mount(panel, app) {
     labelled("Mode", mode), qualityField, levelField, labelled("Mipmaps", mipmaps), zstdField, reencode);
 
   const progressFill = el("div", { class: "progress-fill" });
-  const progressText = el("span", { class: "muted" });
+  const progressText = el("span", { class: "muted", id: "basis-progress-text" });
+  const progressBar = el("div", { class: "progress", role: "progressbar", "aria-labelledby": "basis-progress-text", "aria-valuemin": "0", "aria-valuemax": "100" }, progressFill);
   const progress = el("div", { class: "basis-progress", hidden: true, "data-testid": "basis-progress", role: "status" },
-    el("div", { class: "progress" }, progressFill), progressText);
+    progressBar, progressText);
 
   const target = el("select", { "data-testid": "basis-target", disabled: true, "aria-label": "Transcode target" });
   const level = el("select", { "data-testid": "basis-level", disabled: true, "aria-label": "Mip level" });
@@ -76,7 +77,7 @@ export async function mount(panel, app) {
     labelled("GPU format", target), labelled("Mip level", level), labelled("Alpha over checkerboard", alpha),
     el("span", { class: "basis-spacer" }), zoomText, fitButton, actualButton, downloadButton);
 
-  const canvas = el("canvas", { class: "basis-canvas", "data-testid": "basis-canvas" });
+  const canvas = el("canvas", { class: "basis-canvas", role: "img", "aria-label": "The texture as the GPU samples it (its GPU format, sizes and timings are given beside it)", "data-testid": "basis-canvas" });
   const placeholder = el("p", { class: "basis-placeholder muted", text: "No texture yet. Wheel to zoom, drag to pan, double-click to fit." });
   const stage = el("div", { class: "canvas-wrap basis-stage" }, canvas, placeholder);
 
@@ -91,7 +92,7 @@ export async function mount(panel, app) {
   };
   figures.original.node.hidden = true;
   figures.encode.node.hidden = true;
-  const result = el("div", { class: "figures basis-figures", "data-testid": "basis-result" }, ...Object.values(figures).map((f) => f.node));
+  const result = el("div", { class: "figures basis-figures", role: "status", "data-testid": "basis-result" }, ...Object.values(figures).map((f) => f.node));
   const facts = el("dl", { class: "facts basis-facts" });
   const levelsTable = el("table", { class: "table basis-levels", "data-testid": "basis-levels" });
   const details = el("div", { class: "basis-details", hidden: true }, facts, levelsTable);
@@ -103,14 +104,17 @@ export async function mount(panel, app) {
     el("div", { class: "basis-top" }, zone, encodeOptions), progress, error, viewer,
   );
 
-  let view;
-  try {
-    view = new TextureView(canvas);
-  } catch (err) {
-    showError(error, err);
-    return;
-  }
-  view.onchange = () => { zoomText.textContent = `${(view.cssZoom * 100).toFixed(view.cssZoom < 0.1 ? 1 : 0)} %`; };
+  // The WebGL2 context is made when the tab is first shown (or a file arrives first), not at start-up:
+  // compiling its shaders is long work on the main thread, and a tab never opened needs none of it.
+  let textureView = null;
+  const view = () => {
+    if (!textureView) {
+      textureView = new TextureView(canvas);
+      textureView.onchange = () => { zoomText.textContent = `${(textureView.cssZoom * 100).toFixed(textureView.cssZoom < 0.1 ? 1 : 0)} %`; };
+    }
+    return textureView;
+  };
+  panel.addEventListener("tool-shown", () => { try { view(); } catch (err) { showError(error, err); } });
 
   // ---------------------------------------------------------------- state
   let current = null; // {bytes, name, container, info, plan, transcoded, original, encodeMs, ktx2Bytes}
@@ -127,6 +131,7 @@ export async function mount(panel, app) {
     progress.hidden = false;
     progress.dataset.stage = text;
     progressFill.style.width = `${Math.round(fraction * 100)}%`;
+    progressBar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
     const started = performance.now();
     clearInterval(progressTimer);
     progressText.textContent = text;
@@ -186,7 +191,7 @@ export async function mount(panel, app) {
   /** After an error nothing of the previous texture stays on screen as if it were this file's result. */
   function forgetTexture() {
     current = null;
-    view.clear();
+    textureView?.clear();
     placeholder.hidden = false;
     result.hidden = true;
     details.hidden = true;
@@ -230,7 +235,7 @@ export async function mount(panel, app) {
       await app.ready;
       const info = await app.python.call("basis.inspect", { data: bytes, name });
       if (mine !== generation) return;
-      const plan = await app.python.call("basis.plan", { data: bytes, extensions: view.extensions(), force: null });
+      const plan = await app.python.call("basis.plan", { data: bytes, extensions: view().extensions(), force: null });
       if (mine !== generation) return;
       const next = { bytes, name, container: info.container, info, plan: null, autoPlan: plan, encoded };
       await transcodeAndShow(next, plan, mine);
@@ -246,7 +251,7 @@ export async function mount(panel, app) {
     if (transcoded.levels.length !== plan.level_count) {
       throw new Error(`the transcoder found ${transcoded.levels.length} mip levels, the parser ${plan.level_count}`);
     }
-    view.upload(transcoded.levels, plan.target, { flipY: texture.info.y_flipped, sizes: plan.levels });
+    view().upload(transcoded.levels, plan.target, { flipY: texture.info.y_flipped, sizes: plan.levels });
     const sameTexture = texture === current;
     texture.plan = plan;
     texture.transcoded = transcoded;
@@ -269,7 +274,7 @@ export async function mount(panel, app) {
     busy(true);
     try {
       const force = target.value === "auto" ? null : target.value;
-      const plan = await app.python.call("basis.plan", { data: texture.bytes, extensions: view.extensions(), force });
+      const plan = await app.python.call("basis.plan", { data: texture.bytes, extensions: view().extensions(), force });
       if (mine !== generation) return;
       await transcodeAndShow(texture, plan, mine);
     } catch (err) {
@@ -295,7 +300,7 @@ export async function mount(panel, app) {
     const keep = sameTexture ? Math.min(Number(level.value) || 0, plan.levels.length - 1) : 0;
     level.replaceChildren(...plan.levels.map((lv) => el("option", { value: lv.level, text: `${lv.level}: ${lv.width}×${lv.height}` })));
     level.value = String(keep);
-    view.setLevel(keep);
+    view().setLevel(keep);
     downloadButton.hidden = !current.encoded;
   }
 
@@ -364,7 +369,7 @@ export async function mount(panel, app) {
       file_size: info.file_size,
       has_alpha: info.has_alpha,
       chosen_by: plan.target.chosen_by,
-      level: view.level,
+      level: view().level,
       encoded: Boolean(encoded),
       original_size: encoded ? encoded.original.size : null,
       encode_ms: encoded ? Math.round(encoded.encodeMs) : null,
@@ -374,25 +379,25 @@ export async function mount(panel, app) {
 
   // ---------------------------------------------------------------- controls
   target.addEventListener("change", retarget);
-  level.addEventListener("change", () => { view.setLevel(Number(level.value)); if (current) publish(); });
-  alpha.addEventListener("change", () => view.setAlpha(alpha.checked));
-  fitButton.addEventListener("click", () => view.fit());
-  actualButton.addEventListener("click", () => view.actualSize());
+  level.addEventListener("change", () => { view().setLevel(Number(level.value)); if (current) publish(); });
+  alpha.addEventListener("change", () => view().setAlpha(alpha.checked));
+  fitButton.addEventListener("click", () => view().fit());
+  actualButton.addEventListener("click", () => view().actualSize());
   reencode.addEventListener("click", () => { if (lastImage) encodeImage(); });
   downloadButton.addEventListener("click", () => { if (current?.encoded) download(current.bytes, current.name, "image/ktx2"); });
 
   // For tests and the console: what was transcoded, and what the GPU decodes, for one level.
   app.basis = {
     current: () => current && { name: current.name, plan: current.plan, info: current.info },
-    transcoded(levelIndex = view.level) {
+    transcoded(levelIndex = view().level) {
       const lv = current.transcoded.levels[levelIndex];
       return { width: lv.width, height: lv.height, format: current.plan.target_format, base64: toBase64(new Uint8Array(lv.data)) };
     },
     /** Where level 0's texel (0, 0) is on the canvas (device pixels), and the scale. */
-    viewState: () => ({ pan: [...view.pan], zoom: view.zoom, dpr: view.dpr, level: view.level, alpha: view.alpha,
+    viewState: () => ({ pan: [...view().pan], zoom: view().zoom, dpr: view().dpr, level: view().level, alpha: view().alpha,
       canvas: [canvas.width, canvas.height] }),
-    readback(levelIndex = view.level) {
-      const { width, height, pixels } = view.readback(levelIndex);
+    readback(levelIndex = view().level) {
+      const { width, height, pixels } = view().readback(levelIndex);
       return { width, height, base64: toBase64(pixels) };
     },
   };

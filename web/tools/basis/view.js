@@ -216,19 +216,43 @@ export class TextureView {
       const zoom = Math.min(Math.max(this.zoom * Math.exp(-event.deltaY * 0.0015), 0.01), 256);
       this.setZoom(zoom, anchor);
     }, { passive: false });
-    let drag = null;
+    // One pointer (a mouse or a finger) pans; two fingers pinch: the texel under their midpoint follows it
+    // and the zoom follows their distance.
+    const pointers = new Map(); // pointerId -> [clientX, clientY]
+    let gesture = null; // {pan, zoom, mid, dist} when the current set of pointers went down
+    const spread = () => {
+      const points = [...pointers.values()];
+      const mid = [points.reduce((a, p) => a + p[0], 0) / points.length, points.reduce((a, p) => a + p[1], 0) / points.length];
+      const dist = points.length > 1 ? Math.hypot(points[0][0] - points[1][0], points[0][1] - points[1][1]) : 0;
+      return { mid, dist };
+    };
+    const begin = () => { gesture = { pan: [...this.pan], zoom: this.zoom, ...spread() }; };
     canvas.addEventListener("pointerdown", (event) => {
       if (!this.levels.length) return;
-      drag = { x: event.clientX, y: event.clientY, pan: [...this.pan] };
+      pointers.set(event.pointerId, [event.clientX, event.clientY]);
       canvas.setPointerCapture(event.pointerId);
       canvas.classList.add("dragging");
+      begin();
     });
     canvas.addEventListener("pointermove", (event) => {
-      if (!drag) return;
-      this.pan = [drag.pan[0] + (event.clientX - drag.x) * this.dpr, drag.pan[1] + (event.clientY - drag.y) * this.dpr];
+      if (!pointers.has(event.pointerId)) return;
+      pointers.set(event.pointerId, [event.clientX, event.clientY]);
+      const { mid, dist } = spread();
+      const rect = canvas.getBoundingClientRect();
+      const from = [(gesture.mid[0] - rect.left) * this.dpr, (gesture.mid[1] - rect.top) * this.dpr];
+      const to = [(mid[0] - rect.left) * this.dpr, (mid[1] - rect.top) * this.dpr];
+      const zoom = gesture.dist > 0 && dist > 0 ? Math.min(Math.max(gesture.zoom * (dist / gesture.dist), 0.01), 256) : gesture.zoom;
+      const k = zoom / gesture.zoom;
+      this.zoom = zoom;
+      this.pan = [to[0] - (from[0] - gesture.pan[0]) * k, to[1] - (from[1] - gesture.pan[1]) * k];
       this.render();
+      if (k !== 1) this.onchange?.();
     });
-    const end = () => { drag = null; canvas.classList.remove("dragging"); };
+    const end = (event) => {
+      pointers.delete(event.pointerId);
+      if (pointers.size) begin();
+      else { gesture = null; canvas.classList.remove("dragging"); }
+    };
     canvas.addEventListener("pointerup", end);
     canvas.addEventListener("pointercancel", end);
     canvas.addEventListener("dblclick", () => this.fit());

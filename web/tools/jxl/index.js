@@ -187,7 +187,9 @@ function buildCard(card) {
     onFiles: ([file]) => ui.onFile(file),
   });
   const result = el("div", { class: "jxl-result", hidden: true, "data-testid": "jxl-result" });
-  card.append(
+  // What the views and the plot show, said in words when a result arrives (a screen reader hears it).
+  ui.announce = el("p", { class: "visually-hidden", role: "status", "data-testid": "jxl-announce" });
+  card.append(ui.announce,
     el("h3", { text: "Attention-first progressive JPEG XL" }),
     el("p", { class: "muted jxl-intro", text: "A JPEG XL decoder shows a smooth 1:8 image first, then fills in 256×256 groups as their bytes arrive. codeclab rewrites the file's table of contents so the groups around the attention centre arrive first: the same pixels, losslessly, only in a different order." }),
     el("div", { class: "jxl-top" }, zone,
@@ -227,7 +229,7 @@ function showState(ui, result, state) {
     { ...orderView("original", originalLabel, ORIGINAL_COLOR), order: state.original, ranks: ranksOriginal },
     { ...orderView("first", "Attention-first order", FIRST_COLOR), order: state.first, ranks: ranksFirst },
   ];
-  const plot = el("canvas", { class: "jxl-plot", "data-testid": "jxl-plot" });
+  const plot = el("canvas", { class: "jxl-plot", role: "img", "aria-label": "Plot of the salient area complete against bytes received, one line per byte order (the figures above give the bytes to the centre)", "data-testid": "jxl-plot" });
   // Attention-first last, so it is drawn on top where the curves coincide.
   const series = [{ label: "scanline", color: SCANLINE_COLOR, points: state.scanline.curve }];
   if (mainFrame(state.info, state.original.plan).permuted && state.source === "jxl") series.push({ label: "original", color: ORIGINAL_COLOR, points: state.original.curve });
@@ -238,8 +240,9 @@ function showState(ui, result, state) {
     for (const stage of [v.nativeStage, v.simStage]) {
       stage.addEventListener("mousemove", (event) => { stage.title = groupTooltip(v, event, stage, width, height, sizes, mbps()); });
       stage.style.aspectRatio = `${width} / ${height}`;
-      // At most 380 px high, and low enough that the slider and both panes of a view fit a 900 px window.
-      stage.style.width = `min(100%, calc(${(width / height).toFixed(4)} * min(380px, (100vh - 250px) / 2)))`;
+      // At most 380 px high, and low enough that the slider and both panes of a view fit a 900 px window
+      // below the sticky header (--sticky-height, style.css).
+      stage.style.width = `min(100%, calc(${(width / height).toFixed(4)} * min(380px, (100vh - 250px - var(--sticky-height, 0px)) / 2)))`;
     }
   }
 
@@ -247,6 +250,7 @@ function showState(ui, result, state) {
     const bytes = Math.round((Number(slider.value) / 1000) * maxTotal);
     const s = mbps();
     readout.textContent = `${formatBytes(bytes)} of ${formatBytes(maxTotal)} (${(Number(slider.value) / 10).toFixed(1)} %) · ${formatSeconds(secondsAt(bytes, s))} at ${s} Mbps`;
+    slider.setAttribute("aria-valuetext", readout.textContent);
     for (const v of views) renderView(v, state, sim, bytes, sizes, gridToggle.checked, salientToggle.checked);
     drawCurves(plot, series, maxTotal, bytes);
     result.dataset.bytes = String(bytes);
@@ -287,6 +291,7 @@ function showState(ui, result, state) {
   );
   figures.update();
   render();
+  ui.announce.textContent = `Attention centre at (${state.center.map(Math.round).join(", ")}): its group is complete after ${formatBytes(state.first.plan.bytes_to_center)} in attention-first order, ${formatBytes(state.scanline.plan.bytes_to_center)} in scanline order, of ${formatBytes(state.first.plan.total)}.`;
   setResult(result, {
     center: state.center,
     bytes_to_center_first: state.first.plan.bytes_to_center,
@@ -437,6 +442,8 @@ function showNative(v, data, n) {
   });
 }
 
+const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
+
 /** Animate the slider from where it is (or from 0) to the end at the chosen connection speed. */
 function player(slider, button, seconds, onFrame) {
   let frame = null;
@@ -459,8 +466,9 @@ function player(slider, button, seconds, onFrame) {
     const step = () => {
       const t = (performance.now() - startTime) / 1000;
       const value = Math.min(1000, startValue + (1000 * t) / duration);
-      slider.value = String(Math.round(value));
-      onFrame();
+      // With reduced motion the views change in ten steps (each tenth of the file), not in every frame.
+      const shown = REDUCED_MOTION.matches && value < 1000 ? Math.floor(value / 100) * 100 : Math.round(value);
+      if (String(shown) !== slider.value) { slider.value = String(shown); onFrame(); }
       if (value >= 1000) stop();
       else frame = requestAnimationFrame(step);
     };

@@ -11,9 +11,9 @@ export const SPEEDS = [
 /** One column of the comparison: Chromium's rendering and codeclab's simulation of one byte order. */
 export function orderView(key, title, color) {
   const img = el("img", { class: "jxl-native", decoding: "async", alt: `${title}: Chromium's rendering of the truncated file`, "data-testid": `jxl-native-${key}` });
-  const nativeGrid = el("canvas", { class: "jxl-overlay" });
-  const sim = el("canvas", { class: "jxl-sim", "data-testid": `jxl-sim-${key}` });
-  const simGrid = el("canvas", { class: "jxl-overlay" });
+  const nativeGrid = el("canvas", { class: "jxl-overlay", "aria-hidden": "true" });
+  const sim = el("canvas", { class: "jxl-sim", role: "img", "aria-label": `${title}: codeclab's simulation of the truncated file`, "data-testid": `jxl-sim-${key}` });
+  const simGrid = el("canvas", { class: "jxl-overlay", "aria-hidden": "true" });
   const nativeStatus = el("span", { class: "jxl-status" });
   const simStatus = el("span", { class: "jxl-status" });
   const centreStatus = el("span", { class: "jxl-centre-status" });
@@ -43,9 +43,10 @@ export function figure(label, testid) {
 
 /** An indeterminate progress line with a label. */
 export function progressLine() {
-  const text = el("span", { class: "muted" });
+  const text = el("span", { class: "muted", id: "jxl-progress-text" });
+  // Indeterminate (no aria-valuenow): its name is what is being done.
   const node = el("div", { class: "jxl-progress", hidden: true, "data-testid": "jxl-progress" },
-    el("div", { class: "progress" }, el("div", { class: "progress-fill" })), text);
+    el("div", { class: "progress", role: "progressbar", "aria-labelledby": "jxl-progress-text" }, el("div", { class: "progress-fill" })), text);
   let timer = null;
   return {
     node,

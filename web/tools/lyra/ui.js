@@ -39,7 +39,7 @@ export function buildUi(panel) {
   const ui = {};
   ui.error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "lyra-error" });
   ui.notice = el("p", { class: "notice", hidden: true, "data-testid": "lyra-notice" });
-  ui.result = el("p", { class: "muted lyra-result", "data-testid": "lyra-result" });
+  ui.result = el("p", { class: "muted lyra-result", role: "status", "data-testid": "lyra-result" });
   ui.fileResult = el("span", { hidden: true, "data-testid": "lyra-file-result" });
   ui.status = el("span", { class: "muted", "data-testid": "lyra-status" });
   ui.dropNote = el("p", { class: "notice", hidden: true, "data-testid": "lyra-drop-note" });
@@ -84,7 +84,8 @@ export function buildUi(panel) {
     listenBox, el("span", { text: "Receive calls from other tabs" }));
   const pause = el("button", { class: "secondary", "data-testid": "lyra-pause", disabled: true, onclick: () => ui.onPause() }, "Pause");
   const stop = el("button", { class: "secondary", "data-testid": "lyra-stop", disabled: true, onclick: () => ui.onStop() }, "Stop");
-  const progress = el("div", { class: "progress lyra-progress" }, el("div", { class: "progress-fill" }));
+  const progress = el("div", { class: "progress lyra-progress", role: "progressbar", "aria-label": "Stream progress", "aria-valuemin": "0", "aria-valuemax": "100" }, el("div", { class: "progress-fill" }));
+  const setProgress = (percent) => { progress.firstChild.style.width = `${percent}%`; progress.setAttribute("aria-valuenow", String(Math.round(percent))); };
 
   const figures = {
     wire: figure("on the wire", "lyra-fig-wire"),
@@ -100,8 +101,8 @@ export function buildUi(panel) {
     stalls: figure("playback stalls", "lyra-fig-stalls"),
   };
 
-  ui.specOriginal = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-original", width: 1, height: 1 });
-  ui.specDecoded = el("canvas", { class: "spectrogram", "data-testid": "lyra-spec-decoded", width: 1, height: 1 });
+  ui.specOriginal = el("canvas", { class: "spectrogram", role: "img", "aria-label": "Spectrogram of the original", "data-testid": "lyra-spec-original", width: 1, height: 1 });
+  ui.specDecoded = el("canvas", { class: "spectrogram", role: "img", "aria-label": "Spectrogram of the decoded speech", "data-testid": "lyra-spec-decoded", width: 1, height: 1 });
   ui.captionOriginal = el("figcaption", { "data-testid": "lyra-caption-original" });
   ui.captionDecoded = el("figcaption", { "data-testid": "lyra-caption-decoded" });
   ui.ab = el("div", { class: "row lyra-ab" });
@@ -138,7 +139,7 @@ export function buildUi(panel) {
   ui.resetFigures = () => {
     for (const f of Object.values(figures)) { f.value.textContent = "–"; f.value.className = ""; }
     ui.health.hidden = true;
-    progress.firstChild.style.width = "0%";
+    setProgress(0);
   };
 
   ui.setRunning = (running, paused = false, kind = null) => {
@@ -200,14 +201,14 @@ export function buildUi(panel) {
     const sentSeconds = ((v.encoded ?? 0) * FRAME_MS) / 1000;
     const paused = s.paused ? " (paused)" : "";
     if (s.mode === "listener") {
-      progress.firstChild.style.width = "100%";
+      setProgress(100);
       ui.status.textContent = `Receiving a call from another tab: ${sentSeconds.toFixed(1)} s sent there, ${played.toFixed(1)} s played here`;
     } else if (s.totalFrames) {
-      progress.firstChild.style.width = `${Math.min(100, ((v.encoded ?? 0) / s.totalFrames) * 100).toFixed(1)}%`;
+      setProgress(Math.min(100, ((v.encoded ?? 0) / s.totalFrames) * 100));
       const there = s.mode === "caller" ? " in the other tab" : "";
       ui.status.textContent = `${s.meta.name}: sent ${sentSeconds.toFixed(1)} of ${((s.totalFrames * FRAME_MS) / 1000).toFixed(1)} s, played ${played.toFixed(1)} s${there}${paused}`;
     } else {
-      progress.firstChild.style.width = "100%";
+      setProgress(100);
       ui.status.textContent = `Microphone: ${sentSeconds.toFixed(1)} s sent, ${played.toFixed(1)} s played${paused}`;
     }
   };
