@@ -251,7 +251,7 @@ async function predictFile(app, file, predictor, models) {
       // JPEG: Python still checks the file, but takes the pixels from the browser's libjpeg-turbo
       // decode, which matches upstream's (see codeclab.attention.service._decode).
       const decoded = await browserPixels(file).catch(() => null);
-      if (decoded) Object.assign(args, decoded);
+      if (decoded) Object.assign(args, { rgba: decoded.rgba, width: decoded.width, height: decoded.height });
     }
     const transfer = [bytes.buffer, ...(args.rgba ? [args.rgba.buffer] : [])];
     reply = await app.python.call("attention.predict", args, transfer);
