@@ -340,8 +340,8 @@ def test_a_long_uastc_encode_shows_progress_and_can_be_cancelled_keeping_the_tex
     page.select_option('[data-testid="basis-uastc-level"]', "4")
     started = time.monotonic()
     page.set_input_files('[data-testid="basis-input"]', str(textures["big.png"]))
-    page.wait_for_function("document.querySelector('[data-testid=basis-progress]').dataset.stage?.startsWith('Encoding 1024×1024 to UASTC level 4')",
-                           timeout=60_000)
+    page.wait_for_function("document.querySelector('[data-testid=basis-progress]').dataset.stage"
+                           "?.startsWith('Encoding 1024×1024 to UASTC level 4')", timeout=60_000)
     page.wait_for_timeout(1500)
     progress = page.inner_text('[data-testid="basis-progress"]')
     assert "UASTC level 4" in progress and " s" in progress  # the time spent so far is shown

@@ -72,9 +72,12 @@ async function mountCard(card, app) {
     predictor.disabled = models.value === "lite";
     predictorNote.textContent = models.value === "lite" ? " (not used: the lite model alone)" : "";
   };
+  const chosen = new Map([[predictor, predictor.value], [models, models.value]]);
   for (const menu of [predictor, models]) {
     menu.addEventListener("change", () => {
       syncMenus();
+      if (chosen.get(menu) === menu.value) return; // the same choice again: nothing to run
+      chosen.set(menu, menu.value);
       chain = chain.then(() => {
         const files = results.map((r) => r.source);
         if (!files.length) return null;
@@ -114,6 +117,7 @@ async function mountCard(card, app) {
       lite = found;
       if (!lite) return;
       offerLite(models, lite);
+      chosen.set(models, models.value);
       syncMenus();
       status.append(liteText(lite));
       status.dataset.lite = lite.label;
