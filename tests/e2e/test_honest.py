@@ -182,17 +182,19 @@ def test_the_jxl_headline_says_what_its_own_figures_say(page, made, stem):
 
 def test_the_salient_area_is_drawn_with_an_outline_on_both_panes(page, made):
     jxl_drop(page, made["wide.jxl"])
-    count = """() => [...document.querySelectorAll('[data-testid=jxl-view-first] canvas.jxl-overlay')].map(c => {
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i] > 240 && d[i + 1] > 190 && d[i + 1] < 225 && d[i + 2] < 130 && d[i + 3] > 200) n++;
-        return n;
-    })"""
-    outlined = page.evaluate(count)
-    assert len(outlined) == 2 and min(outlined) > 50, outlined  # the opaque outline colour, on Chromium's pane and the simulation
+    pixels = """() => [...document.querySelectorAll('[data-testid=jxl-view-first] canvas.jxl-overlay')].map(c =>
+        Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data))"""
+    with_area = page.evaluate(pixels)
     page.uncheck("#jxl-salient-toggle")
     page.wait_for_timeout(300)
-    assert max(page.evaluate(count)) == 0
+    without = page.evaluate(pixels)
+    assert len(with_area) == len(without) == 2  # Chromium's pane and the simulation
+    for on, off in zip(with_area, without):
+        on, off = np.array(on, np.int16).reshape(-1, 4), np.array(off, np.int16).reshape(-1, 4)
+        changed = np.abs(on - off).max(axis=1) > 0
+        outline = (on[:, 0] > 200) & (on[:, 1] > 150) & (on[:, 2] < 140) & (on[:, 3] > 200)  # the opaque #ffd166 dashes
+        dark = (on[:, :3].max(axis=1) < 40) & (on[:, 3] > 120) & changed  # and the dark dashes between them
+        assert changed.sum() > 500 and outline.sum() >= 10 and dark.sum() >= 10, (changed.sum(), outline.sum(), dark.sum())
 
 
 # ---------------------------------------------------------------- 5. inputs as advertised

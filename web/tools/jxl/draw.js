@@ -50,18 +50,19 @@ function drawSalient(ctx, { nx, ny, step, cells }, scale) {
   ctx.filter = "none";
   // The outline: every sample edge between a salient and a non-salient sample (or the image edge).
   const inside = (i, j) => i >= 0 && j >= 0 && i < nx && j < ny && cells[j * nx + i] === 1;
-  const s = step * scale;
+  // Whole canvas pixels, with an even line width: a crisp line, not an anti-aliased smear.
+  const at = (k) => Math.round(k * step * scale);
   ctx.beginPath();
   for (let j = 0; j < ny; j++) {
     for (let i = 0; i < nx; i++) {
       if (!inside(i, j)) continue;
-      if (!inside(i - 1, j)) { ctx.moveTo(i * s, j * s); ctx.lineTo(i * s, (j + 1) * s); }
-      if (!inside(i + 1, j)) { ctx.moveTo((i + 1) * s, j * s); ctx.lineTo((i + 1) * s, (j + 1) * s); }
-      if (!inside(i, j - 1)) { ctx.moveTo(i * s, j * s); ctx.lineTo((i + 1) * s, j * s); }
-      if (!inside(i, j + 1)) { ctx.moveTo(i * s, (j + 1) * s); ctx.lineTo((i + 1) * s, (j + 1) * s); }
+      if (!inside(i - 1, j)) { ctx.moveTo(at(i), at(j)); ctx.lineTo(at(i), at(j + 1)); }
+      if (!inside(i + 1, j)) { ctx.moveTo(at(i + 1), at(j)); ctx.lineTo(at(i + 1), at(j + 1)); }
+      if (!inside(i, j - 1)) { ctx.moveTo(at(i), at(j)); ctx.lineTo(at(i + 1), at(j)); }
+      if (!inside(i, j + 1)) { ctx.moveTo(at(i), at(j + 1)); ctx.lineTo(at(i + 1), at(j + 1)); }
     }
   }
-  ctx.lineWidth = Math.max(1.5, 2 * (window.devicePixelRatio || 1));
+  ctx.lineWidth = 2 * Math.max(1, Math.round(window.devicePixelRatio || 1));
   ctx.setLineDash([6, 4]);
   ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
   ctx.stroke();
