@@ -199,6 +199,7 @@ export async function mount(panel, app) {
   }
 
   async function encodeDownscaled(file, size) {
+    delete result.dataset.result; // a new job: the texture still shown is not its result
     showProgress(0.02, `Scaling ${size.width}×${size.height} down to at most ${(MAX_TEXELS / 1e6).toFixed(1)} MP`);
     try {
       const copy = await downscaledPng(file, MAX_TEXELS);
