@@ -203,14 +203,16 @@ def drop(page, path: Path, timeout_ms: int = 120_000) -> dict:
 
 
 def drop_bad(page, name: str, data: bytes) -> str:
-    """Drop a malformed file; return the error the page shows (and check it shows no result)."""
+    """Drop a malformed file; return the error the page shows, with its details (behind the "details"
+    disclosure), and check that no result claims to be this file's (the previous one may stay, issue 31)."""
     page.locator('[data-testid="basis-result"]').evaluate("n => delete n.dataset.result")
     page.set_input_files('[data-testid="basis-input"]', files=[{"name": name, "mimeType": "application/octet-stream",
                                                                  "buffer": data}])
     error = page.locator('[data-testid="basis-error"]')
     error.wait_for(state="visible", timeout=60_000)
-    assert page.locator('[data-testid="basis-result"]').get_attribute("data-result") is None
-    return error.inner_text()
+    shown = page.locator('[data-testid="basis-result"]').get_attribute("data-result")
+    assert shown is None or json.loads(shown)["name"] != name or name in error.inner_text()
+    return error.text_content()
 
 
 def force(page, target: str) -> dict:
@@ -481,8 +483,8 @@ def _bad_files(texture_dir: Path) -> list[tuple[str, str, bytes, list[str]]]:
         ("basis-truncated", "cut.basis", basis[:len(basis) - 7], ["truncated"]),
         ("ktx2-wrong-magic", "magic.ktx2", bytes(wrong), ["magic", "byte offset 0"]),
         ("basis-wrong-magic", "magic.basis", b"Xb" + basis[2:], ["magic"]),
-        ("png-named-ktx2", "photo.ktx2", (texture_dir / "64x48.png").read_bytes(), ["magic"]),
-        ("empty", "empty.basis", b"", ["magic"]),
+        ("png-named-ktx2", "photo.ktx2", (texture_dir / "64x48.png").read_bytes(), ["this is a PNG image, not a KTX2"]),
+        ("empty", "empty.basis", b"", ["the file is empty"]),
         ("basis-bad-header-crc", "crc.basis", _patch(basis, "<H", 6, bf.header.header_crc16 ^ 0x5A5A),
          ["header_crc16"]),
         ("basis-bad-data-crc", "crc.basis", bytes(flipped), ["data_crc16"]),
@@ -688,18 +690,20 @@ def test_rgba32_says_same_size_not_one_times_smaller(basis_page, texture_dir):
     force(page, "auto")
 
 
-def test_after_an_error_the_previous_texture_and_figures_are_gone(basis_page, texture_dir):
+def test_after_an_error_the_previous_texture_stays_and_says_whose_it_is(basis_page, texture_dir):
+    """Issue 31: a bad file wiped the result (after a 35 s encode, too). It stays, and the error says whose it is."""
     page, _ = basis_page
     drop(page, texture_dir / "e_61x37a_mip.basis")
     assert page.locator('[data-testid="basis-result"]').is_visible()
-    drop_bad(page, "notes.ktx2", b"this is not a texture at all, just some words")
-    assert page.locator('[data-testid="basis-result"]').is_hidden()
-    assert page.locator(".basis-details").is_hidden()
-    assert page.locator(".basis-placeholder").is_visible()
-    assert page.evaluate("window.codeclab.basis.current()") is None
-    assert page.eval_on_selector('[data-testid="basis-target"]', "n => n.options.length") == 0
-    assert drop(page, texture_dir / "e_61x37a_mip.basis")["name"] == "e_61x37a_mip.basis"  # and it comes back
-    assert page.locator('[data-testid="basis-result"]').is_visible()
+    message = drop_bad(page, "notes.ktx2", b"this is not a texture at all, just some words")
+    assert "notes.ktx2: this is a text file, not a KTX2 or .basis texture" in message
+    assert "Still showing e_61x37a_mip.basis below." in message
+    assert page.locator('[data-testid="basis-result"]').is_visible() and page.locator(".basis-details").is_visible()
+    assert page.locator(".basis-placeholder").is_hidden()
+    assert page.evaluate("window.codeclab.basis.current().name") == "e_61x37a_mip.basis"
+    assert page.eval_on_selector('[data-testid="basis-target"]', "n => n.options.length") > 0
+    assert drop(page, texture_dir / "64x48.png")["name"] == "64x48.ktx2"  # the next file replaces it
+    assert page.locator('[data-testid="basis-error"]').is_hidden()
 
 
 @pytest.fixture(scope="module")

@@ -92,3 +92,24 @@ def test_lite_without_weights_says_so(runner):
 def test_unknown_models_choice_is_refused(runner):
     with pytest.raises(CodeclabError, match="full, lite, both"):
         asyncio.run(service.predict(data=_jpeg(), runner=runner, models="tiny"))
+
+
+def test_the_fallback_beside_the_lite_model_is_named_as_what_it_compares_with(packed, runner):
+    """Issue 31: with "full + lite" and the fallback, the lite card said "from the full model's centre"."""
+    service.set_lite_weights(packed)
+    result = asyncio.run(service.predict(data=_jpeg(), name="disc.jpg", runner=runner, models="both", predictor="fallback"))
+    assert result["predictor"] == "fallback"
+    assert result["lite_compared_with"] == {"predictor": "fallback", "model": result["model"]}
+    assert "spectral" in result["model"].lower()
+    expected = math.hypot(result["lite"]["frame_x"] - result["frame_x"], result["lite"]["frame_y"] - result["frame_y"])
+    assert result["lite_distance"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("predictor", ["fallback", "model"])
+def test_the_lite_model_alone_refuses_a_predictor_choice_it_would_ignore(packed, runner, predictor):
+    """Issue 31: predictor "fallback" with model "lite" silently gave the lite answer."""
+    from codeclab.attention.errors import AttentionUnsupportedError
+
+    service.set_lite_weights(packed)
+    with pytest.raises(AttentionUnsupportedError, match="lite model alone takes no predictor"):
+        asyncio.run(service.predict(data=_jpeg(), runner=runner, models="lite", predictor=predictor))

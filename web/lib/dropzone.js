@@ -8,11 +8,19 @@ import { el } from "./ui.js";
 export function dropzone({ testid, accept, multiple = false, title, hint, onFiles }) {
   const input = el("input", { type: "file", accept, multiple, "data-testid": testid, id: `${testid}-file`, hidden: true });
   const hintId = `${testid}-hint`;
+  // A tool that takes one file says so when several arrive, rather than silently using the first.
+  const note = el("span", { class: "dropzone-note", role: "status", "data-testid": `${testid}-note` });
   const zone = el("div", { class: "dropzone", role: "button", tabindex: "0", "aria-describedby": hintId },
     el("span", { class: "dropzone-title", text: title }),
     el("span", { class: "dropzone-hint", id: hintId, text: hint }),
-    input);
-  const deliver = (files) => { if (files.length) onFiles(multiple ? files : files.slice(0, 1)); };
+    note, input);
+  const deliver = (files) => {
+    if (!files.length) return;
+    note.textContent = !multiple && files.length > 1
+      ? `${files.length} files dropped: only the first, ${files[0].name}, is used (this tool takes one file at a time).`
+      : "";
+    onFiles(multiple ? files : files.slice(0, 1));
+  };
   input.addEventListener("change", () => { deliver([...input.files]); input.value = ""; });
   input.addEventListener("click", (e) => e.stopPropagation()); // the zone's own click opened it
   zone.addEventListener("click", () => input.click());

@@ -34,24 +34,44 @@ export function formatMs(ms) {
 }
 
 /**
- * Show an error in a panel's error area (and keep the app usable): the plain message, and under it a
- * smaller details line (byte offset and field, or what failed) when there is one. Never a class name or
- * a traceback: those go to the console.
+ * Show an error in a panel's error area (and keep the app usable): the plain message, and the technical
+ * detail (byte offset and field, or what failed) behind a closed "details" disclosure, so the sentence
+ * a visitor reads never ends in a field name. Never a class name or a traceback: those go to the console.
+ * `err.kept`: the name of a result that stays on screen below (a bad file does not replace a good result).
  */
 export function showError(area, err) {
   const message = err?.message || String(err);
-  const details = err?.details || "";
   area.hidden = false;
   area.replaceChildren(...[
     el("strong", { text: err?.expected === false ? "Something went wrong: " : "Cannot use this file: " }),
     message,
-    details ? el("small", { class: "error-details", "data-testid": "error-details", text: details }) : null,
+    err?.kept ? el("span", { class: "error-kept", "data-testid": "error-kept", text: ` Still showing ${err.kept} below.` }) : null,
+    errorDetails(err?.details),
     // A way forward when there is one (e.g. "Encode a 4242×2828 copy"): {label, testid, run}.
     err?.action ? el("button", { type: "button", class: "error-action", "data-testid": err.action.testid,
       text: err.action.label, onclick: () => { clearError(area); err.action.run(); } }) : null,
   ].filter(Boolean));
   if (err?.traceback) console.error(err.traceback);
   else console.error(err);
+}
+
+/** The technical tail of an error (field, byte offset, a library's reason) as a closed disclosure; null if none. */
+export function errorDetails(details) {
+  if (!details) return null;
+  return el("details", { class: "error-more" }, el("summary", { text: "details" }),
+    el("small", { class: "error-details", "data-testid": "error-details", text: details }));
+}
+
+/**
+ * Resolve when Python is ready; if it is still starting, first call `onQueued()` so the visitor knows
+ * their file was taken and waits ("queued, Python is starting").
+ */
+export async function afterPython(app, onQueued) {
+  let settled = false;
+  app.ready.then(() => { settled = true; }, () => { settled = true; });
+  await Promise.resolve(); // an already-settled app.ready has marked itself by now
+  if (!settled) onQueued();
+  return app.ready;
 }
 
 export function clearError(area) { area.hidden = true; area.replaceChildren(); }

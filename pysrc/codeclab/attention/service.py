@@ -13,7 +13,7 @@ from ..imaging import DecodedImage, decode_rgb, rgba_to_rgb
 from ..onnx_bridge import has_model
 from . import lite as lite_model
 from . import saliency
-from .errors import AttentionError
+from .errors import AttentionError, AttentionUnsupportedError
 from .geometry import rescale_point
 from .predict import MODEL_LABEL, MODEL_NAME, Prediction, predict_pixels_async
 
@@ -66,11 +66,19 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
     ``models``: ``"full"`` (Google's model, or the fallback), ``"lite"`` (the
     RigL-trained sparse student, see :func:`set_lite_weights`) or ``"both"``:
     the full answer plus ``lite`` (the student's answer, same keys without the
-    heatmap) and ``lite_distance`` (between the two centres, in 640x480 frame
-    pixels).
+    heatmap), ``lite_distance`` (between the two centres, in 640x480 frame
+    pixels) and ``lite_compared_with`` (``{predictor, model}``: what the lite
+    centre was measured against, the full model or the fallback).
+    ``predictor`` chooses what fills the full place; the lite model alone takes
+    no predictor, so ``models="lite"`` with a predictor other than ``"auto"`` is
+    refused rather than silently ignored.
     """
     if models not in MODEL_CHOICES:
         raise AttentionError(f"unknown models {models!r}: choose one of {', '.join(MODEL_CHOICES)}")
+    if models == "lite" and predictor != "auto":
+        raise AttentionUnsupportedError(
+            f"the lite model alone takes no predictor choice (got {predictor!r}): choose models 'both' to compare "
+            "it with that predictor, or predictor 'auto'")
     started = time.perf_counter()
     image = _decode(data, rgba, width, height)
     decode_ms = (time.perf_counter() - started) * 1000.0
@@ -91,6 +99,7 @@ async def predict(data: Any = None, name: str | None = None, rgba: Any = None, w
         result["lite"] = second.to_dict(heatmap=False)
         result["lite_distance"] = float(((second.frame_x - prediction.frame_x) ** 2
                                          + (second.frame_y - prediction.frame_y) ** 2) ** 0.5)
+        result["lite_compared_with"] = {"predictor": prediction.predictor, "model": prediction.model}
     result["timings"] = {"decode_ms": decode_ms, **result["timings"],
                          "total_ms": (time.perf_counter() - started) * 1000.0}
     result.update(name=name, format=image.format, mode=image.mode, orientation=image.orientation)

@@ -45,6 +45,8 @@ class TextureInfo:
 def detect_container(data: bytes) -> str:
     """``"ktx2"`` or ``"basis"`` from the first bytes; ``BasisFormatError`` otherwise."""
     head = bytes(data[:12])
+    if not head:  # worded as every tool words it (codeclab.imaging, codeclab.jxl)
+        raise BasisFormatError("the file is empty", offset=0, field="magic")
     if head == IDENTIFIER:
         return "ktx2"
     if len(head) >= 2 and int.from_bytes(head[:2], "little") == SIGNATURE:

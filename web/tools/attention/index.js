@@ -1,9 +1,10 @@
 // Attention center: drop images, see the predicted point and the model's weighting map.
 // Python (codeclab.attention.service.predict) decodes, resizes like TensorFlow and maps the point back;
 // the model runs in the worker through onnxruntime-web (one session, created on first use and reused).
-import { el, formatMs, setResult, download } from "../../lib/ui.js";
+import { el, formatMs, setResult, download, errorDetails, afterPython } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
-import { ensureLite, installLite, liteOverlay, liteText, modelSelect, offerLite } from "./lite.js";
+import { fileKind, refuseUnlessTaken } from "../../lib/filekind.js";
+import { ensureLite, installLite, liteOverlay, liteText, modelSelect, offerLite, labelModels } from "./lite.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
@@ -11,6 +12,11 @@ const MAX_PIXELS_TO_PYTHON = 24e6;
 // Files above this size are refused outright (no image we can use is that large once compressed).
 const MAX_FILE_BYTES = 256e6;
 const MODEL_TEXT = "Model: Google attention-center (TFLite → ONNX by codeclab), run by onnxruntime-web in this tab.";
+// The images the hint names, and how every tab names them when refusing another kind of file.
+const TAKES = { takes: ["png", "jpeg", "webp", "avif", "gif", "bmp", "tiff"], what: "an image (JPEG, PNG, WebP, AVIF, GIF…)" };
+// What Pillow (in Pyodide and CPython) reads from the file itself; other images (AVIF) reach Python as the
+// browser's decode.
+const PILLOW_READS = new Set(["png", "jpeg", "webp", "gif", "bmp", "tiff"]);
 
 export async function mount(panel, app) {
   panel.append(
@@ -32,6 +38,8 @@ async function mountCard(card, app) {
     el("option", { value: "auto", text: "model (fallback if not installed)" }),
     el("option", { value: "fallback", text: "fallback: spectral residual saliency" }));
   const models = modelSelect();
+  // The predictor menu chooses what fills the "full" place; the lite model alone has no such choice.
+  const predictorNote = el("span", { class: "muted", "data-testid": "attention-predictor-note" });
   let lite = null;
   const modelText = () => MODEL_TEXT + (lite ? liteText(lite) : "");
   const summary = el("p", { class: "muted attention-summary", role: "status", "data-testid": "attention-summary" });
@@ -50,7 +58,7 @@ async function mountCard(card, app) {
     el("h3", { text: "Attention center" }), status, progress, zone, error,
     el("div", { class: "row attention-controls" },
       el("label", { for: "attention-heat" }, heatToggle, " show weighting map"),
-      el("label", { for: "attention-predictor" }, "predictor ", predictor),
+      el("label", { for: "attention-predictor" }, "predictor ", predictor, predictorNote),
       el("label", { for: "attention-models" }, "model ", models),
       exportJson, exportCsv, clear),
     summary, grid,
@@ -58,6 +66,28 @@ async function mountCard(card, app) {
   heatToggle.addEventListener("change", () => grid.classList.toggle("hide-heat", !heatToggle.checked));
   exportJson.addEventListener("click", () => download(JSON.stringify(results.map(exported), null, 1), "attention-centers.json", "application/json"));
   exportCsv.addEventListener("click", () => download(toCsv(results), "attention-centers.csv", "text/csv"));
+  // The menus mean what they say: they combine as labelled, and the images already shown are run again.
+  const syncMenus = () => {
+    labelModels(models, predictor.value, lite);
+    predictor.disabled = models.value === "lite";
+    predictorNote.textContent = models.value === "lite" ? " (not used: the lite model alone)" : "";
+  };
+  const chosen = new Map([[predictor, predictor.value], [models, models.value]]);
+  for (const menu of [predictor, models]) {
+    menu.addEventListener("change", () => {
+      syncMenus();
+      if (chosen.get(menu) === menu.value) return; // the same choice again: nothing to run
+      chosen.set(menu, menu.value);
+      chain = chain.then(() => {
+        const files = results.map((r) => r.source);
+        if (!files.length) return null;
+        results.length = 0;
+        for (const shot of grid.children) shot.revokePreview?.();
+        grid.replaceChildren(); delete grid.dataset.result; clearErrors(); update();
+        return run(files);
+      });
+    });
+  }
   clear.addEventListener("click", () => {
     results.length = 0;
     for (const shot of grid.children) shot.revokePreview?.();
@@ -74,8 +104,7 @@ async function mountCard(card, app) {
   const clearErrors = () => { error.hidden = true; error.replaceChildren(); };
   const addError = (fileName, err) => {
     error.hidden = false;
-    error.append(el("div", {}, el("strong", { text: `${fileName}: ` }), err?.message || String(err),
-      err?.details ? el("small", { class: "error-details", "data-testid": "error-details", text: err.details }) : null));
+    error.append(el("div", {}, el("strong", { text: `${fileName}: ` }), err?.message || String(err), errorDetails(err?.details)));
     if (err?.traceback) console.warn(err.traceback);
   };
 
@@ -88,6 +117,8 @@ async function mountCard(card, app) {
       lite = found;
       if (!lite) return;
       offerLite(models, lite);
+      chosen.set(models, models.value);
+      syncMenus();
       status.append(liteText(lite));
       status.dataset.lite = lite.label;
     }, (err) => addError("lite model", err));
@@ -118,15 +149,24 @@ async function mountCard(card, app) {
   }
 
   async function run(files) {
-    try { await app.ready; } catch { addError("Python", new Error("Python failed to start")); return; }
+    // The cards and the browser's own decode of the photos appear at once; each point comes when Python answers.
+    const shots = files.map((file) => grid.appendChild(renderPending(file)));
+    try {
+      await afterPython(app, () => { for (const shot of shots) pendingText(shot, "queued, Python is starting…"); });
+    } catch {
+      for (const shot of shots) shot.remove();
+      addError("Python", new Error("Python failed to start"));
+      return;
+    }
     card.classList.add("busy");
-    for (const file of files) {
-      // The card and the browser's own decode of the photo appear at once; the point comes when Python answers.
-      const shot = renderPending(file);
-      grid.append(shot);
+    for (const [i, file] of files.entries()) {
+      const shot = shots[i];
+      pendingText(shot, "finding the attention center…");
       try {
         if (models.value !== "full") await ensureLite(app, lite);
-        const result = await predictFile(app, file, predictor.value, models.value);
+        const chosen = models.value === "lite" ? "auto" : predictor.value; // the lite model alone takes no predictor
+        const result = await predictFile(app, file, chosen, models.value);
+        result.source = file;
         results.push(result);
         fillResult(shot, file, result, lite);
         setResult(grid, {
@@ -147,22 +187,45 @@ async function mountCard(card, app) {
   }
 }
 
+/** Every figure a card shows (the JSON export; the CSV has the same columns, flattened). */
 function exported(r) {
   return { file: r.file, width: r.width, height: r.height, x: r.x, y: r.y, model: r.model, predictor: r.predictor,
-    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, timings: r.timings,
+    frame_x: r.frame_x, frame_y: r.frame_y, ms: r.ms, total_ms: r.total_ms, sent_to_python_as: r.downscaled ?? null,
+    decoded_by: r.decodedBy, timings: r.timings,
     ...(r.lite ? { lite: { x: r.lite.x, y: r.lite.y, frame_x: r.lite.frame_x, frame_y: r.lite.frame_y, model: r.lite.model,
-      timings: r.lite.timings }, lite_distance: r.lite_distance } : {}) };
+      timings: r.lite.timings }, lite_distance: r.lite_distance, lite_compared_with: r.lite_compared_with } : {}) };
 }
 
+const CSV_COLUMNS = ["file", "width", "height", "x", "y", "model", "predictor", "inference_ms", "total_ms", "sent_to_python_as",
+  "decoded_by", "lite_model", "lite_x", "lite_y", "lite_inference_ms", "lite_distance_frame_px", "lite_compared_with"];
+
 function toCsv(results) {
-  const rows = [["file", "width", "height", "x", "y", "model", "inference_ms"],
-    ...results.map((r) => [r.file, r.width, r.height, r.x.toFixed(2), r.y.toFixed(2), r.model, r.ms.toFixed(1)])];
+  const fixed = (v, digits) => (typeof v === "number" ? v.toFixed(digits) : "");
+  const rows = [CSV_COLUMNS, ...results.map((r) => [r.file, r.width, r.height, fixed(r.x, 2), fixed(r.y, 2), r.model, r.predictor,
+    fixed(r.ms, 1), fixed(r.total_ms, 1), r.downscaled ?? "", r.decodedBy,
+    r.lite?.model ?? "", fixed(r.lite?.x, 2), fixed(r.lite?.y, 2), fixed(r.lite?.timings?.inference_ms, 1),
+    fixed(r.lite_distance, 2), r.lite_compared_with?.model ?? ""])];
   return rows.map((row) => row.map((v) => `"${String(v).replaceAll('"', '""')}"`).join(",")).join("\n");
 }
 
 async function predictFile(app, file, predictor, models) {
   if (file.size > MAX_FILE_BYTES) throw new Error(`the file is ${(file.size / 1e6).toFixed(0)} MB; codeclab takes images up to ${MAX_FILE_BYTES / 1e6} MB`);
   const started = performance.now();
+  const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
+  const kind = refuseUnlessTaken(head, TAKES);
+  if (kind && !PILLOW_READS.has(kind)) {
+    // Pillow cannot read it (AVIF): Python gets the browser's own decode of the file, as RGBA pixels.
+    let decoded;
+    try { decoded = await browserPixels(file, MAX_PIXELS_TO_PYTHON); } catch {
+      throw Object.assign(new Error(`this browser cannot decode this ${fileKind(head).label.replace(/^an? /, "")}`), { expected: true });
+    }
+    const { rgba, width, height, original } = decoded;
+    const reply = await app.python.call("attention.predict",
+      { rgba, width, height, name: file.name, original_width: original.width, original_height: original.height, predictor, models },
+      [rgba.buffer]);
+    if (width !== original.width) reply.downscaled = `${width}×${height}`;
+    return { ...reply, file: file.name, ms: reply.timings?.inference_ms ?? 0, total_ms: performance.now() - started, decodedBy: "browser" };
+  }
   const size = await imageSize(file).catch(() => null);
   let reply;
   if (size && size.width * size.height > MAX_PIXELS_TO_PYTHON) {
@@ -192,24 +255,35 @@ async function predictFile(app, file, predictor, models) {
       // JPEG: Python still checks the file, but takes the pixels from the browser's libjpeg-turbo
       // decode, which matches upstream's (see codeclab.attention.service._decode).
       const decoded = await browserPixels(file).catch(() => null);
-      if (decoded) Object.assign(args, decoded);
+      if (decoded) Object.assign(args, { rgba: decoded.rgba, width: decoded.width, height: decoded.height });
     }
     const transfer = [bytes.buffer, ...(args.rgba ? [args.rgba.buffer] : [])];
     reply = await app.python.call("attention.predict", args, transfer);
   }
-  return { ...reply, file: file.name, ms: reply.timings?.inference_ms ?? 0, total_ms: performance.now() - started };
+  return { ...reply, file: file.name, ms: reply.timings?.inference_ms ?? 0, total_ms: performance.now() - started,
+    decodedBy: reply.downscaled ? "browser" : "python" };
 }
 
-/** RGBA exactly as decoded (no colour management, no premultiplication), EXIF orientation applied. */
-async function browserPixels(file) {
-  const bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" });
+/** RGBA exactly as decoded (no colour management, no premultiplication), EXIF orientation applied;
+ *  scaled down to at most maxPixels (`original`: the decoded size before that). */
+async function browserPixels(file, maxPixels = Infinity) {
+  const options = { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" };
+  let bitmap = await createImageBitmap(file, options);
+  const original = { width: bitmap.width, height: bitmap.height };
+  if (bitmap.width * bitmap.height > maxPixels) {
+    const scale = Math.sqrt(maxPixels / (bitmap.width * bitmap.height));
+    const smaller = await createImageBitmap(bitmap, { resizeWidth: Math.max(1, Math.floor(bitmap.width * scale)),
+      resizeHeight: Math.max(1, Math.floor(bitmap.height * scale)), resizeQuality: "high" });
+    bitmap.close();
+    bitmap = smaller;
+  }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = canvas.getContext("2d");
   ctx.drawImage(bitmap, 0, 0);
   const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   const size = { width: bitmap.width, height: bitmap.height };
   bitmap.close();
-  return { rgba, ...size };
+  return { rgba, ...size, original };
 }
 
 function imageSize(file) {
@@ -244,6 +318,11 @@ function renderPending(file) {
   return shot;
 }
 
+function pendingText(shot, text) {
+  const line = shot.querySelector('[data-testid="attention-pending"]');
+  if (line) line.textContent = text;
+}
+
 function unreadablePreview() {
   return el("div", { class: "attention-photo attention-unreadable", text: "(this browser cannot display the file; Python read it)" });
 }
@@ -262,7 +341,7 @@ function fillResult(shot, file, r, lite) {
     el("div", { class: "attention-coords", "data-testid": "attention-coords" },
       `(${r.x.toFixed(1)}, ${r.y.toFixed(1)})`, el("span", { class: "muted", text: ` of ${r.width}×${r.height}` })),
     el("div", { class: "muted" }, `inference ${formatMs(r.ms)} · total ${formatMs(r.total_ms)}`,
-      r.downscaled ? ` · sent to Python as ${r.downscaled}` : ""),
+      r.downscaled ? ` · sent to Python as ${r.downscaled}` : "", r.decodedBy === "browser" ? " · decoded by the browser" : ""),
     el("span", { class: fallback ? "badge badge-fallback" : "badge", text: fallback ? "fallback predictor" : r.predictor === "lite" ? r.model : "attention-center model" }),
     ...(second.line ? [second.line] : []));
   shot.className = "attention-shot";

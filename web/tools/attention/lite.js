@@ -41,8 +41,23 @@ export function offerLite(select, lite) {
   select.value = "both";
 }
 
+/** The model menu's words follow the predictor menu: with the fallback chosen, the "full" place is the fallback. */
+export function labelModels(select, predictor, lite) {
+  const full = predictor === "fallback" ? "fallback (spectral residual saliency)" : "full (Google attention-center)";
+  for (const option of select.options) {
+    if (option.value === "full") option.textContent = full;
+    else if (option.value === "both" && lite) option.textContent = `${predictor === "fallback" ? "fallback" : "full"} + ${lite.label}`;
+    else if (option.value === "lite" && lite) option.textContent = `${lite.label} alone`;
+  }
+}
+
 export function liteText(lite) {
   return ` Lite: ${lite.label}, ${formatBytes(lite.liteBytes)} download vs ${formatBytes(lite.fullBytes)} for the full model.`;
+}
+
+/** What the lite centre was compared with: whatever filled the "full" place for this image. */
+function comparedWith(r) {
+  return r.predictor === "fallback" ? "the fallback predictor's centre (spectral residual saliency)" : "the full model's centre";
 }
 
 /** The student's marker and caption line for a result computed with models = "both". */
@@ -55,6 +70,6 @@ export function liteOverlay(r, lite) {
   const line = el("div", { class: "attention-lite", "data-testid": "attention-lite" },
     el("span", { class: "badge badge-lite", text: l.model }),
     ` (${l.x.toFixed(1)}, ${l.y.toFixed(1)}) · inference ${formatMs(l.timings.inference_ms)}${sizes}`
-    + ` · ${r.lite_distance.toFixed(1)} px from the full model's centre (640×480 frame)`);
+    + ` · ${r.lite_distance.toFixed(1)} px from ${comparedWith(r)} (640×480 frame)`);
   return { marker, line };
 }

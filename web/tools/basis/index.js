@@ -5,14 +5,17 @@
 // pysrc/codeclab/basis/targets.py, called through "basis.plan"; this file only passes the extensions); the official Basis transcoder (wasm, in a
 // worker) turns it into that GPU format; WebGL2 uploads it as-is and draws it. Drop a PNG/JPEG: the
 // Basis encoder (npm ktx2-encoder, wasm, in a worker) makes a KTX2 of it first.
-import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
+import { el, showError, clearError, setResult, formatBytes, formatMs, download, afterPython } from "../../lib/ui.js";
 import { dropzone } from "../../lib/dropzone.js";
+import { refuseUnlessTaken } from "../../lib/filekind.js";
 import { TextureView } from "./view.js";
-import { transcode, encodeKtx2 } from "./workers.js";
+import { transcode, encodeKtx2, cancelEncode } from "./workers.js";
 import { imageSize, downscaledPng, tooLargeError } from "../../lib/downscale.js";
 
 const TEXTURE_NAME = /\.(ktx2|basis)$/i;
-const IMAGE_TYPE = /^image\/(png|jpeg)$/;
+// What the tab takes, in the words every tab uses for a file it cannot take (lib/filekind.js).
+const TAKES = { takes: ["ktx2", "basis", "png", "jpeg"], what: "a KTX2 or .basis texture, or a PNG or JPEG image to encode" };
+const TEXTURE_TAKES = { takes: ["ktx2", "basis"], what: "a KTX2 or .basis texture" };
 // The Basis encoder's own source limit (v2.5; encode-worker.js refuses above it too).
 const MAX_TEXELS = 12 * 1024 * 1024;
 
@@ -30,6 +33,17 @@ function figure(label, testid) {
 
 function labelled(text, control, attrs = {}) {
   return el("label", { class: "basis-field", ...attrs }, el("span", { text }), control);
+}
+
+const CUBE_FACES = ["+X", "−X", "+Y", "−Y", "+Z", "−Z"];
+
+/** "face 2 (+Y)", "layer 3", "layer 1, face 0 (+X)" or "image 4" (a .basis file's images). */
+function imageLabel(info, image) {
+  if (info.container !== "ktx2") return `image ${image}`;
+  const faces = Math.max(1, info.faces);
+  const face = faces === 6 ? `face ${image % 6} (${CUBE_FACES[image % 6]})` : null;
+  if (info.layers > 0) return face ? `layer ${Math.floor(image / faces)}, ${face}` : `layer ${image}`;
+  return face ?? `image ${image}`;
 }
 
 export async function mount(panel, app) {
@@ -63,18 +77,24 @@ export async function mount(panel, app) {
   const progressFill = el("div", { class: "progress-fill" });
   const progressText = el("span", { class: "muted", id: "basis-progress-text" });
   const progressBar = el("div", { class: "progress", role: "progressbar", "aria-labelledby": "basis-progress-text", "aria-valuemin": "0", "aria-valuemax": "100" }, progressFill);
+  // An encode can take long (UASTC level 4): it can be cancelled, and the texture shown before stays.
+  const cancelButton = el("button", { class: "secondary basis-cancel", type: "button", hidden: true, "data-testid": "basis-cancel", text: "Cancel" });
   const progress = el("div", { class: "basis-progress", hidden: true, "data-testid": "basis-progress", role: "status" },
-    progressBar, progressText);
+    progressBar, progressText, cancelButton);
+  const notice = el("p", { class: "muted basis-notice", role: "status", hidden: true, "data-testid": "basis-notice" });
 
   const target = el("select", { "data-testid": "basis-target", disabled: true, "aria-label": "Transcode target" });
   const level = el("select", { "data-testid": "basis-level", disabled: true, "aria-label": "Mip level" });
+  // A cubemap's faces, an array's layers, a .basis file's images: each can be shown.
+  const imagePick = el("select", { "data-testid": "basis-image", "aria-label": "Face or layer" });
+  const imageField = labelled("Image", imagePick, { hidden: true });
   const alpha = el("input", { type: "checkbox", checked: true, "data-testid": "basis-alpha" });
   const fitButton = el("button", { class: "secondary", type: "button", text: "Fit", "data-testid": "basis-fit" });
   const actualButton = el("button", { class: "secondary", type: "button", text: "1:1", "data-testid": "basis-actual" });
   const zoomText = el("span", { class: "muted basis-zoom" });
   const downloadButton = el("button", { type: "button", hidden: true, "data-testid": "basis-download", text: "Download .ktx2" });
   const toolbar = el("div", { class: "basis-toolbar" },
-    labelled("GPU format", target), labelled("Mip level", level), labelled("Alpha over checkerboard", alpha),
+    labelled("GPU format", target), labelled("Mip level", level), imageField, labelled("Alpha over checkerboard", alpha),
     el("span", { class: "basis-spacer" }), zoomText, fitButton, actualButton, downloadButton);
 
   const canvas = el("canvas", { class: "basis-canvas", role: "img", "aria-label": "The texture as the GPU samples it (its GPU format, sizes and timings are given beside it)", "data-testid": "basis-canvas" });
@@ -101,7 +121,7 @@ export async function mount(panel, app) {
   panel.append(
     el("h2", { text: "Basis Universal: textures that stay compressed on the GPU" }),
     el("p", { text: "A .basis or KTX2 file is transcoded when it loads into the compressed format your GPU understands (ASTC, BC7, ETC2, S3TC…), so it also stays compressed in GPU memory — unlike a PNG or JPEG, which the GPU holds as 4 bytes per pixel." }),
-    el("div", { class: "basis-top" }, zone, encodeOptions), progress, error, viewer,
+    el("div", { class: "basis-top" }, zone, encodeOptions), progress, notice, error, viewer,
   );
 
   // The WebGL2 context is made when the tab is first shown (or a file arrives first), not at start-up:
@@ -122,7 +142,7 @@ export async function mount(panel, app) {
   let generation = 0; // a newer drop or target change makes older work stale
 
   function busy(on) {
-    for (const control of [target, level, reencode]) control.disabled = on || (control === reencode ? !lastImage : !current);
+    for (const control of [target, level, imagePick, reencode]) control.disabled = on || (control === reencode ? !lastImage : !current);
     panel.classList.toggle("basis-busy", on);
   }
 
@@ -138,7 +158,7 @@ export async function mount(panel, app) {
     // The encoder cannot report inside a stage, so show that time is passing.
     progressTimer = setInterval(() => { progressText.textContent = `${text} — ${((performance.now() - started) / 1000).toFixed(1)} s`; }, 200);
   }
-  function hideProgress() { clearInterval(progressTimer); progress.hidden = true; }
+  function hideProgress() { clearInterval(progressTimer); progress.hidden = true; cancelButton.hidden = true; }
 
   function updateEncodeFields() {
     const uastc = mode.value === "uastc";
@@ -153,31 +173,38 @@ export async function mount(panel, app) {
 
   // ---------------------------------------------------------------- flows
   async function openFile(file) {
-    // Synchronously, so a waiting test never sees the previous file's result.
+    // Synchronously, so a waiting test never sees the previous file's result as this file's.
     delete result.dataset.result;
     clearError(error);
+    notice.hidden = true;
     const bytes = new Uint8Array(await file.arrayBuffer());
-    if (TEXTURE_NAME.test(file.name) || !IMAGE_TYPE.test(file.type)) {
-      lastImage = null;
+    let kind;
+    try {
+      // A file named .ktx2/.basis must be one; anything else may also be a PNG/JPEG to encode.
+      kind = refuseUnlessTaken(bytes, TEXTURE_NAME.test(file.name) ? TEXTURE_TAKES : TAKES);
+    } catch (err) {
+      failed(err, file.name);
+      return;
+    }
+    if (kind !== "png" && kind !== "jpeg") {
       await showTexture(bytes, file.name, null);
     } else {
       const size = await imageSize(file).catch(() => null); // undecodable: the encoder worker says so
       if (size && size.width * size.height > MAX_TEXELS) {
         // Refused at once, with a way forward, rather than after a decode in the worker.
-        lastImage = null;
-        forgetTexture();
-        showError(error, tooLargeError({
+        failed(tooLargeError({
           ...size, maxPixels: MAX_TEXELS, what: "the Basis Universal encoder", why: "its own source-image limit",
           testid: "basis-downscale", run: () => encodeDownscaled(file, size),
-        }));
+        }), file.name);
         return;
       }
-      lastImage = { bytes, name: file.name, type: file.type, size: file.size };
+      lastImage = { bytes, name: file.name, type: kind === "png" ? "image/png" : "image/jpeg", size: file.size };
       await encodeImage();
     }
   }
 
   async function encodeDownscaled(file, size) {
+    delete result.dataset.result; // a new job: the texture still shown is not its result
     showProgress(0.02, `Scaling ${size.width}×${size.height} down to at most ${(MAX_TEXELS / 1e6).toFixed(1)} MP`);
     try {
       const copy = await downscaledPng(file, MAX_TEXELS);
@@ -185,20 +212,17 @@ export async function mount(panel, app) {
       lastImage = { bytes: copy.bytes, name: `${stem}-${copy.width}x${copy.height}.png`, type: "image/png", size: file.size,
         downscaledFrom: `${size.width}×${size.height}` };
       await encodeImage();
-    } catch (err) { hideProgress(); showError(error, err); }
+    } catch (err) { failed(err, file.name); }
   }
 
-  /** After an error nothing of the previous texture stays on screen as if it were this file's result. */
-  function forgetTexture() {
-    current = null;
-    textureView?.clear();
-    placeholder.hidden = false;
-    result.hidden = true;
-    details.hidden = true;
-    downloadButton.hidden = true;
-    target.replaceChildren();
-    level.replaceChildren();
+  /** A bad file never replaces a good result: the error is shown above the texture shown before, and
+   *  says whose it is ("Still showing … below"); the texture's controls work again. */
+  function failed(err, name) {
+    hideProgress();
     busy(false);
+    viewer.classList.remove("basis-stale");
+    showError(error, Object.assign(err, { message: name ? `${name}: ${err.message}` : err.message, kept: current?.name }));
+    if (current) publish();
   }
 
   function encodeSettings() {
@@ -212,46 +236,67 @@ export async function mount(panel, app) {
     delete result.dataset.result;
     busy(true);
     const fractions = { decode: 0.08, load: 0.2, encode: 0.35 };
+    viewer.classList.toggle("basis-stale", Boolean(current));
     try {
       const settings = encodeSettings();
       showProgress(0.03, `Reading ${image.name}`);
-      const encoded = await encodeKtx2(image.bytes, settings, ({ stage: s, text }) => { if (mine === generation) showProgress(fractions[s] ?? 0.5, text); });
+      const encoded = await encodeKtx2(image.bytes, settings, ({ stage: s, text }) => {
+        if (mine !== generation) return;
+        showProgress(fractions[s] ?? 0.5, text);
+        cancelButton.hidden = false;
+      });
       if (mine !== generation) return;
       const ktx2 = new Uint8Array(encoded.ktx2);
       const name = image.name.replace(/\.[^.]*$/, "") + ".ktx2";
       await showTexture(ktx2, name, { original: image, encodeMs: encoded.encodeMs, settings }, mine);
     } catch (err) {
-      if (mine === generation) { hideProgress(); forgetTexture(); showError(error, err); }
+      if (mine !== generation) return;
+      if (err.cancelled) cancelled(image.name);
+      else failed(err, image.name);
     }
   }
+
+  function cancelled(name) {
+    hideProgress();
+    busy(false);
+    viewer.classList.remove("basis-stale");
+    notice.hidden = false;
+    notice.textContent = `Encoding ${name} cancelled.${current ? ` Still showing ${current.name}.` : ""}`;
+    if (current) publish();
+  }
+  cancelButton.addEventListener("click", () => { cancelEncode(); });
 
   /** Inspect + plan in Python, transcode, upload, show. `encoded`: {original, encodeMs} for an encoded image. */
   async function showTexture(bytes, name, encoded, mine = ++generation) {
     clearError(error);
     delete result.dataset.result;
     busy(true);
+    viewer.classList.toggle("basis-stale", Boolean(current));
     try {
       showProgress(0.6, `Reading ${name} in Python`);
-      await app.ready;
+      await afterPython(app, () => showProgress(0.05, `${name}: queued, Python is starting…`));
       const info = await app.python.call("basis.inspect", { data: bytes, name });
       if (mine !== generation) return;
       const plan = await app.python.call("basis.plan", { data: bytes, extensions: view().extensions(), force: null });
       if (mine !== generation) return;
-      const next = { bytes, name, container: info.container, info, plan: null, autoPlan: plan, encoded };
+      const next = { bytes, name, container: info.container, info, plan: null, autoPlan: plan, encoded, image: 0 };
       await transcodeAndShow(next, plan, mine);
     } catch (err) {
-      if (mine === generation) { hideProgress(); forgetTexture(); showError(error, err); }
+      if (mine === generation) failed(err, encoded ? encoded.original.name : name);
     }
   }
 
   async function transcodeAndShow(texture, plan, mine) {
     showProgress(0.8, `Transcoding to ${plan.target_format}`);
-    const transcoded = await transcode(texture.bytes, texture.container, plan.transcoder_format_number);
+    const transcoded = await transcode(texture.bytes, texture.container, plan.transcoder_format_number, texture.image);
     if (mine !== generation) return;
-    if (transcoded.levels.length !== plan.level_count) {
+    if (texture.image === 0 && transcoded.levels.length !== plan.level_count) {
       throw new Error(`the transcoder found ${transcoded.levels.length} mip levels, the parser ${plan.level_count}`);
     }
-    view().upload(transcoded.levels, plan.target, { flipY: texture.info.y_flipped, sizes: plan.levels });
+    // The plan's upload sizes are image 0's; another .basis image may have its own size.
+    const sameSize = transcoded.levels.every((lv, i) => plan.levels[i]?.width === lv.width && plan.levels[i]?.height === lv.height);
+    view().upload(transcoded.levels, plan.target, { flipY: texture.info.y_flipped, sizes: sameSize ? plan.levels : [] });
+    viewer.classList.remove("basis-stale");
     const sameTexture = texture === current;
     texture.plan = plan;
     texture.transcoded = transcoded;
@@ -278,7 +323,23 @@ export async function mount(panel, app) {
       if (mine !== generation) return;
       await transcodeAndShow(texture, plan, mine);
     } catch (err) {
-      if (mine === generation) { hideProgress(); forgetTexture(); showError(error, err); }
+      if (mine === generation) failed(err, null);
+    }
+  }
+
+  /** Show another face / layer / image of the texture on screen. */
+  async function showImage() {
+    if (!current) return;
+    const mine = ++generation;
+    const texture = current;
+    clearError(error);
+    delete result.dataset.result;
+    busy(true);
+    try {
+      texture.image = Number(imagePick.value);
+      await transcodeAndShow(texture, texture.plan, mine);
+    } catch (err) {
+      if (mine === generation) failed(err, null);
     }
   }
 
@@ -301,7 +362,17 @@ export async function mount(panel, app) {
     level.replaceChildren(...plan.levels.map((lv) => el("option", { value: lv.level, text: `${lv.level}: ${lv.width}×${lv.height}` })));
     level.value = String(keep);
     view().setLevel(keep);
+    fillImages(sameTexture);
     downloadButton.hidden = !current.encoded;
+  }
+
+  /** The image menu: a cubemap's six faces, an array's layers (× faces), a .basis file's images. */
+  function fillImages(sameTexture) {
+    const { info } = current;
+    imageField.hidden = info.images <= 1;
+    if (sameTexture && imagePick.options.length === info.images) { imagePick.value = String(current.image); return; }
+    imagePick.replaceChildren(...Array.from({ length: info.images }, (_, i) => el("option", { value: i, text: imageLabel(info, i) })));
+    imagePick.value = String(current.image);
   }
 
   function showFigures() {
@@ -331,7 +402,7 @@ export async function mount(panel, app) {
 
     const t = plan.target;
     const rows = [
-      ["Size", `${info.width} × ${info.height}, ${plan.level_count} mip level${plan.level_count > 1 ? "s" : ""}${info.images > 1 ? `, ${info.images} images (image 0 shown)` : ""}`],
+      ["Size", `${info.width} × ${info.height}, ${plan.level_count} mip level${plan.level_count > 1 ? "s" : ""}${info.images > 1 ? `, ${info.images} images (${imageLabel(info, current.image)} shown: pick another in the Image menu)` : ""}`],
       ["Payload", `${info.source_format.toUpperCase()}, supercompression ${info.supercompression}${info.has_alpha ? ", with alpha" : ", opaque"}`],
       ["Upload", `${t.gl_internal_format_name || t.name}${t.extension ? ` via ${t.extension}` : " (core WebGL2)"}`],
       ["Chosen by", t.chosen_by === "force" ? "you (menu)" : `three.js KTX2Loader's rule: ${t.chosen_by.replace("auto:", "")}`],
@@ -370,6 +441,9 @@ export async function mount(panel, app) {
       has_alpha: info.has_alpha,
       chosen_by: plan.target.chosen_by,
       level: view().level,
+      image: current.image,
+      images: info.images,
+      image_label: imageLabel(info, current.image),
       encoded: Boolean(encoded),
       original_size: encoded ? encoded.original.size : null,
       encode_ms: encoded ? Math.round(encoded.encodeMs) : null,
@@ -379,6 +453,7 @@ export async function mount(panel, app) {
 
   // ---------------------------------------------------------------- controls
   target.addEventListener("change", retarget);
+  imagePick.addEventListener("change", showImage);
   level.addEventListener("change", () => { view().setLevel(Number(level.value)); if (current) publish(); });
   alpha.addEventListener("change", () => view().setAlpha(alpha.checked));
   fitButton.addEventListener("click", () => view().fit());

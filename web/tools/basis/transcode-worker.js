@@ -2,7 +2,8 @@
 // three). It is a classic worker because the transcoder is a classic script defining a global
 // `BASIS` factory, loaded with importScripts. Transcoding runs here so the page never freezes.
 //
-// Protocol: {id, data: ArrayBuffer, container: "ktx2"|"basis", format: <transcoder_texture_format>}
+// Protocol: {id, data: ArrayBuffer, container: "ktx2"|"basis", format: <transcoder_texture_format>,
+//            image: which image (a KTX2 array layer x face, layer-major; a .basis image index; default 0)}
 //        -> {id, ok: true, levels: [{level, width, height, data: ArrayBuffer, ms}], ms, startMs}
 //        |  {id, ok: false, message}
 
@@ -28,42 +29,44 @@ function transcoder() {
   return modulePromise;
 }
 
-// Both file classes behind one small interface: image 0 / layer 0 / face 0, every mip level.
-function openKtx2(module, bytes) {
+// Both file classes behind one small interface: one image (layer and face), every mip level.
+function openKtx2(module, bytes, image) {
   const file = new module.KTX2File(bytes);
+  const faces = file.isValid() ? Math.max(1, file.getFaces()) : 1;
+  const layer = Math.floor(image / faces), face = image % faces;
   return {
     valid: file.isValid(),
     levelCount: () => file.getLevels(),
     start: () => file.startTranscoding(),
     size(level) {
-      const info = file.getImageLevelInfo(level, 0, 0);
+      const info = file.getImageLevelInfo(level, layer, face);
       return { width: info.origWidth, height: info.origHeight };
     },
-    bytes: (level, format) => file.getImageTranscodedSizeInBytes(level, 0, 0, format),
-    transcode: (dst, level, format) => file.transcodeImage(dst, level, 0, 0, format, 0, -1, -1),
+    bytes: (level, format) => file.getImageTranscodedSizeInBytes(level, layer, face, format),
+    transcode: (dst, level, format) => file.transcodeImage(dst, level, layer, face, format, 0, -1, -1),
     close() { file.close(); file.delete(); },
   };
 }
 
-function openBasis(module, bytes) {
+function openBasis(module, bytes, image) {
   const file = new module.BasisFile(bytes);
   return {
-    valid: file.getNumImages() > 0,
-    levelCount: () => file.getNumLevels(0),
+    valid: file.getNumImages() > image,
+    levelCount: () => file.getNumLevels(image),
     start: () => file.startTranscoding(),
-    size: (level) => ({ width: file.getImageWidth(0, level), height: file.getImageHeight(0, level) }),
-    bytes: (level, format) => file.getImageTranscodedSizeInBytes(0, level, format),
+    size: (level) => ({ width: file.getImageWidth(image, level), height: file.getImageHeight(image, level) }),
+    bytes: (level, format) => file.getImageTranscodedSizeInBytes(image, level, format),
     // The last argument (getAlphaForOpaqueFormats) is 0: an opaque target gets the colour slice.
-    transcode: (dst, level, format) => file.transcodeImage(dst, 0, level, format, 0, 0),
+    transcode: (dst, level, format) => file.transcodeImage(dst, image, level, format, 0, 0),
     close() { file.close(); file.delete(); },
   };
 }
 
-async function transcode({ data, container, format }) {
+async function transcode({ data, container, format, image = 0 }) {
   const module = await transcoder();
   const started = performance.now();
   const bytes = new Uint8Array(data);
-  const file = container === "ktx2" ? openKtx2(module, bytes) : openBasis(module, bytes);
+  const file = container === "ktx2" ? openKtx2(module, bytes, image) : openBasis(module, bytes, image);
   try {
     if (!file.valid) throw new Error(`the Basis transcoder rejected this ${container} file`);
     if (!file.start()) throw new Error("the Basis transcoder could not start (corrupt global codebooks?)");

@@ -31,6 +31,16 @@ class WorkerClient {
     return this.worker;
   }
 
+  /** Stop the worker now (a long encode the visitor cancelled): what it holds is rejected as cancelled. */
+  cancel() {
+    if (!this.worker) return;
+    this.worker.terminate();
+    this.worker = null;
+    const error = Object.assign(new Error("cancelled"), { cancelled: true });
+    for (const job of this.pending.values()) job.reject(error);
+    this.pending.clear();
+  }
+
   call(message, transfer = [], onProgress = null) {
     const worker = this.start();
     const id = this.nextId++;
@@ -45,13 +55,13 @@ const transcodeWorker = new WorkerClient(new URL("./transcode-worker.js", import
 const encodeWorker = new WorkerClient(new URL("./encode-worker.js", import.meta.url), { type: "module" });
 
 /**
- * Transcode every mip level of image 0 of a .ktx2/.basis file to `format` (a
- * basist::transcoder_texture_format number). The bytes are copied, the caller keeps its array.
- * Resolves {levels: [{level, width, height, data: ArrayBuffer, ms}], ms, startMs}.
+ * Transcode every mip level of one image (0: the first; a cubemap face or array layer) of a .ktx2/.basis
+ * file to `format` (a basist::transcoder_texture_format number). The bytes are copied, the caller keeps
+ * its array. Resolves {levels: [{level, width, height, data: ArrayBuffer, ms}], ms, startMs}.
  */
-export function transcode(bytes, container, format) {
+export function transcode(bytes, container, format, image = 0) {
   const data = bytes.slice().buffer;
-  return transcodeWorker.call({ data, container, format }, [data]);
+  return transcodeWorker.call({ data, container, format, image }, [data]);
 }
 
 /**
@@ -62,3 +72,7 @@ export function encodeKtx2(imageBytes, options, onProgress) {
   const image = imageBytes.slice().buffer;
   return encodeWorker.call({ image, options }, [image], onProgress);
 }
+
+/** Cancel the encode under way (the encoder is synchronous wasm: its worker is terminated, and the next
+ *  encode starts a fresh one). Its promise rejects with an error whose `cancelled` is true. */
+export function cancelEncode() { encodeWorker.cancel(); }

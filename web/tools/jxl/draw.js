@@ -34,20 +34,43 @@ export function drawGrid(canvas, { groups, ranks, sizes, scale, dpr = 1, center,
   if (center) marker(ctx, center[0] * scale, center[1] * scale, dpr);
 }
 
-/** The salient area as a soft tint: the sample mask drawn smoothly scaled up. */
+/** The salient area: a tint over it and a dashed outline around it, so it reads on any photo. */
 function drawSalient(ctx, { nx, ny, step, cells }, scale) {
   const tile = new OffscreenCanvas(nx, ny);
   const t = tile.getContext("2d");
   const image = t.createImageData(nx, ny);
   for (let i = 0; i < cells.length; i++) {
     image.data[4 * i] = 255; image.data[4 * i + 1] = 209; image.data[4 * i + 2] = 102;
-    image.data[4 * i + 3] = cells[i] ? 90 : 0;
+    image.data[4 * i + 3] = cells[i] ? 110 : 0;
   }
   t.putImageData(image, 0, 0);
   ctx.imageSmoothingEnabled = true;
-  ctx.filter = `blur(${Math.max(1, step * scale * 0.8).toFixed(1)}px)`; // a soft area, not a staircase of samples
+  ctx.filter = `blur(${Math.max(1, step * scale * 0.5).toFixed(1)}px)`; // a soft area, not a staircase of samples
   ctx.drawImage(tile, 0, 0, nx * step * scale, ny * step * scale);
   ctx.filter = "none";
+  // The outline: every sample edge between a salient and a non-salient sample (or the image edge).
+  const inside = (i, j) => i >= 0 && j >= 0 && i < nx && j < ny && cells[j * nx + i] === 1;
+  // Whole canvas pixels, with an even line width: a crisp line, not an anti-aliased smear.
+  const at = (k) => Math.round(k * step * scale);
+  ctx.beginPath();
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      if (!inside(i, j)) continue;
+      if (!inside(i - 1, j)) { ctx.moveTo(at(i), at(j)); ctx.lineTo(at(i), at(j + 1)); }
+      if (!inside(i + 1, j)) { ctx.moveTo(at(i + 1), at(j)); ctx.lineTo(at(i + 1), at(j + 1)); }
+      if (!inside(i, j - 1)) { ctx.moveTo(at(i), at(j)); ctx.lineTo(at(i + 1), at(j)); }
+      if (!inside(i, j + 1)) { ctx.moveTo(at(i), at(j + 1)); ctx.lineTo(at(i + 1), at(j + 1)); }
+    }
+  }
+  ctx.lineWidth = 2 * Math.max(1, Math.round(window.devicePixelRatio || 1));
+  ctx.setLineDash([6, 4]);
+  ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
+  ctx.stroke();
+  ctx.lineDashOffset = 5;
+  ctx.strokeStyle = "#ffd166";
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.lineDashOffset = 0;
 }
 
 function label(ctx, x, y, rank, size, fontPx, complete, dpr, withSize) {

@@ -1,13 +1,14 @@
 // Attention-first progressive JPEG XL: drop a JXL (or a PNG/JPEG, encoded here with libjxl),
 // predict the attention centre, rewrite the file so the groups around it come first
 // (codeclab.jxl.service.reorder, lossless), and compare how both orders load byte by byte.
-import { el, showError, clearError, setResult, formatBytes, formatMs, download } from "../../lib/ui.js";
+import { el, showError, clearError, setResult, formatBytes, formatMs, download, afterPython } from "../../lib/ui.js";
+import { refuseUnlessTaken } from "../../lib/filekind.js";
 import { dropzone } from "../../lib/dropzone.js";
 import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
 import { fitWithin, tooLargeError } from "../../lib/downscale.js";
 import { showTruncated } from "./truncated.js";
 import { LoadSimulator } from "./sim.js";
-import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare } from "./plan.js";
+import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare, headline } from "./plan.js";
 import { drawGrid, drawCurves } from "./draw.js";
 import { SPEEDS, orderView, figure, progressLine, tocTable } from "./ui.js";
 
@@ -43,17 +44,23 @@ async function mountCard(card, app) {
   let queued = null; // a file dropped while another is being processed: handled next
 
   // downscaleTo: encode a copy of at most this many pixels (the user accepted the offer of a smaller copy).
+  // A bad file never replaces a good result: the result stays (dimmed while the new file loads) until the
+  // new one is ready, and an error is shown above it, saying that the result below is the previous file's.
   ui.onFile = async (file, { downscaleTo = 0 } = {}) => {
     if (busy) { queued = file; return; }
     busy = true;
     clearError(ui.error);
     ui.stopPlay();
-    ui.clearResult();
+    ui.markStale(true);
     try {
-      await app.ready;
-      ui.show(await load(app, file, ui, { downscaleTo, retry: (pixels) => ui.onFile(file, { downscaleTo: pixels }) }));
+      await afterPython(app, () => ui.progress.start(`${file.name}: queued, Python is starting…`));
+      const state = await load(app, file, ui, { downscaleTo, retry: (pixels) => ui.onFile(file, { downscaleTo: pixels }) });
+      ui.clearResult();
+      ui.markStale(false);
+      ui.show(state);
     } catch (err) {
-      showError(ui.error, Object.assign(err, { message: `${file.name}: ${err.message}` }));
+      ui.markStale(false);
+      showError(ui.error, Object.assign(err, { message: `${file.name}: ${err.message}`, kept: ui.shownName() }));
     } finally {
       ui.progress.stop();
       busy = false;
@@ -65,6 +72,8 @@ async function mountCard(card, app) {
 /** Everything the card needs about one dropped file. Throws with a readable message. */
 async function load(app, file, ui, { downscaleTo = 0, retry = null } = {}) {
   let bytes = new Uint8Array(await file.arrayBuffer());
+  // Any image the browser decodes can be encoded; the same sentence as every tab for anything else.
+  refuseUnlessTaken(bytes, { takes: ["jxl", "png", "jpeg", "webp", "gif", "bmp", "avif"], what: "a JPEG XL file or an image to encode (PNG, JPEG…)" });
   const kind = sniff(bytes);
   const isJxl = kind === "jxl" || (!kind && /\.jxl$/i.test(file.name));
   const state = { name: file.name.replace(/\.[^.]*$/, "") || "image", source: isJxl ? "jxl" : kind || file.type || "image" };
@@ -199,8 +208,14 @@ function buildCard(card) {
         el("span", { class: "muted", text: "progressive, effort 7 (5 above 1 MP, 3 above 4 MP)" }))),
     ui.progress.node, ui.error, result,
   );
-  ui.show = (state) => (state.truncated ? showTruncated(result, state) : showState(ui, result, state));
-  ui.clearResult = () => { result.hidden = true; result.replaceChildren(); delete result.dataset.result; };
+  ui.show = (state) => {
+    result.dataset.name = state.name ?? "";
+    return state.truncated ? showTruncated(result, state) : showState(ui, result, state);
+  };
+  ui.clearResult = () => { result.hidden = true; result.replaceChildren(); delete result.dataset.result; delete result.dataset.name; };
+  // The name of the file whose result is on screen ("" when none), for "still showing … below".
+  ui.shownName = () => (result.hidden || !result.dataset.result ? "" : result.dataset.name || "the previous result");
+  ui.markStale = (on) => result.classList.toggle("jxl-result-stale", on);
   ui.stopPlay = () => ui.player?.stop();
   return ui;
 }
@@ -271,6 +286,7 @@ function showState(ui, result, state) {
   result.hidden = false;
   result.replaceChildren(
     factsLine(state),
+    figures.headline,
     figures.node,
     el("div", { class: "jxl-controls" },
       play, el("div", { class: "jxl-slider" }, slider, readout),
@@ -301,6 +317,10 @@ function showState(ui, result, state) {
     width, height, source: state.source, model: state.attention.model,
     center_group: state.first.plan.center_group,
     downscaled_from: state.encoded?.downscaledFrom ?? null,
+    groups: state.first.plan.groups.length,
+    half_salient_first: bytesToShare(state.first.curve, 0.5),
+    half_salient_scanline: bytesToShare(state.scanline.curve, 0.5),
+    verdict: { centre: figures.verdict.centre, salient: figures.verdict.salient },
   });
 }
 
@@ -311,28 +331,32 @@ function speedControl() {
   return { speed, custom, mbps };
 }
 
-/** The figures that matter: bytes and seconds until the centre group is complete, per order. */
+/** The figures that matter: bytes and seconds until the centre group is complete, per order, and the
+ *  headline sentence, computed from the same figures (plan.js headline). */
 function figurePanel(state, mbps) {
   const fFirst = figure("centre group complete · attention-first", "jxl-fig-first");
   const fScan = figure("centre group complete · scanline order", "jxl-fig-scanline");
   const fRatio = figure("sooner with attention-first (scanline ÷ attention-first)", "jxl-fig-ratio");
   const fLf = figure("1:8 LF preview complete", "jxl-fig-lf");
   const fHalf = figure("half the salient area complete · attention-first / scanline", "jxl-fig-salient");
+  const centre = { first: state.first.plan.bytes_to_center, scanline: state.scanline.plan.bytes_to_center };
+  const half = { first: bytesToShare(state.first.curve, 0.5), scanline: bytesToShare(state.scanline.curve, 0.5) };
+  const verdict = headline({ centre, half, groups: state.first.plan.groups.length,
+    centreFirstInScanline: loadRanks(state.scanline.plan).get(state.scanline.plan.center_group) === 1 }, formatBytes);
+  const sentence = el("p", { class: `jxl-headline jxl-headline-${verdict.centre}`, "data-testid": "jxl-headline", text: verdict.sentence });
+  Object.assign(sentence.dataset, { centre: verdict.centre, salient: verdict.salient });
   const update = () => {
     const s = mbps();
-    const a = state.first.plan.bytes_to_center, b = state.scanline.plan.bytes_to_center;
-    fFirst.set(`${formatBytes(a)} · ${formatSeconds(secondsAt(a, s))}`);
-    fScan.set(`${formatBytes(b)} · ${formatSeconds(secondsAt(b, s))}`);
-    fRatio.set(`×${(b / Math.max(1, a)).toFixed(2)}`);
-    // With 4 groups or fewer the centre's group is among the first anyway: reordering gains nothing, and a
-    // permuted table of contents is a few bytes longer, so attention-first can even be a few bytes later.
-    fRatio.note(state.first.plan.groups.length <= 4
-      ? `no gain possible: this image has only ${state.first.plan.groups.length} group${state.first.plan.groups.length === 1 ? "" : "s"} of 256×256, so the centre's group comes within the first few anyway (and a reordered table of contents costs a few bytes)`
-      : null);
+    fFirst.set(`${formatBytes(centre.first)} · ${formatSeconds(secondsAt(centre.first, s))}`);
+    fScan.set(`${formatBytes(centre.scanline)} · ${formatSeconds(secondsAt(centre.scanline, s))}`);
+    fRatio.set(verdict.ratioText);
+    fRatio.label(verdict.centre === "sooner" ? "sooner with attention-first (scanline ÷ attention-first)" : "centre group: attention-first vs scanline order");
+    fRatio.note(verdict.why ? `no gain: ${verdict.why}` : null);
     fLf.set(`${formatBytes(state.first.previewAt)} · ${formatSeconds(secondsAt(state.first.previewAt, s))}`);
-    fHalf.set(`${formatBytes(bytesToShare(state.first.curve, 0.5))} / ${formatBytes(bytesToShare(state.scanline.curve, 0.5))}`);
+    fHalf.set(`${formatBytes(half.first)} / ${formatBytes(half.scanline)}`);
+    fHalf.note(verdict.salient === "later" ? "later attention-first: the salient area spreads over groups scanline order loads early" : null);
   };
-  return { node: el("div", { class: "figures jxl-figures" }, fFirst.node, fScan.node, fRatio.node, fLf.node, fHalf.node), update };
+  return { node: el("div", { class: "figures jxl-figures" }, fFirst.node, fScan.node, fRatio.node, fLf.node, fHalf.node), headline: sentence, verdict, update };
 }
 
 function downloadButtons(state) {
@@ -380,7 +404,7 @@ function renderView(v, state, sim, bytes, sizes, showGrid, showSalient) {
     canvas.width = Math.max(1, Math.round(cssWidth * dpr));
     canvas.height = Math.max(1, Math.round((cssWidth * dpr * state.info.display_height) / state.info.display_width));
     drawGrid(canvas, { groups: showGrid ? plan.groups : [], ranks: v.ranks, sizes, scale: canvas.width / state.info.display_width, dpr, center: state.center,
-      centerGroup: plan.center_group, bytes: n, salient: showSalient && canvas === v.simGrid ? state.salient.mask : null });
+      centerGroup: plan.center_group, bytes: n, salient: showSalient ? state.salient.mask : null });
   }
 }
 

@@ -117,3 +117,45 @@ export function bytesToShare(curve, share) {
   for (const [bytes, fraction] of curve) if (fraction >= share - 1e-9) return bytes;
   return curve[curve.length - 1][0];
 }
+
+/** Two byte counts are "the same" within a few table-of-contents bytes (or 1 %): no gain either way. */
+export function compareBytes(attentionFirst, scanline) {
+  if (Math.abs(scanline - attentionFirst) <= Math.max(64, 0.01 * scanline)) return "same";
+  return attentionFirst < scanline ? "sooner" : "later";
+}
+
+/**
+ * The summary of one file, computed only from the figures shown beside it, so it cannot contradict them.
+ * centre: bytes until the centre group is complete ({first, scanline}); half: bytes until half the salient
+ * area is complete ({first, scanline}); groups: number of groups; centreFirstInScanline: the centre's group
+ * is the first to load in scanline order. `format` formats a byte count as the figures do.
+ * Returns {centre, salient ("sooner" | "same" | "later"), ratioText, why (null when attention-first helps), sentence}.
+ */
+export function headline({ centre, half, groups, centreFirstInScanline }, format) {
+  const centreVerdict = compareBytes(centre.first, centre.scanline);
+  const salientVerdict = compareBytes(half.first, half.scanline);
+  const ratio = centre.scanline / Math.max(1, centre.first);
+  const vs = (a, b) => `${format(a)} attention-first vs ${format(b)} in scanline order`;
+  let why = null;
+  if (centreVerdict !== "sooner") {
+    const plural = groups === 1 ? "" : "s";
+    why = centreFirstInScanline
+      ? "the centre is in the first group that scanline order loads, so there is nothing to move ahead of it"
+      : groups <= 4
+        ? `this image has only ${groups} group${plural} of 256×256, so the centre's group comes within the first few in any order`
+        : "the groups loaded before the centre's in scanline order are about as large as those attention-first puts before it";
+    if (centreVerdict === "later") why += " (and a reordered table of contents costs a few bytes)";
+  }
+  const centreText = {
+    sooner: `The centre group is complete ×${ratio.toFixed(2)} sooner attention-first (${vs(centre.first, centre.scanline)})`,
+    same: `No gain: the centre group is complete at about the same byte in both orders (${vs(centre.first, centre.scanline)}), because ${why}`,
+    later: `No gain: the centre group is complete slightly later attention-first (${vs(centre.first, centre.scanline)}), because ${why}`,
+  }[centreVerdict];
+  const salientText = {
+    sooner: `; half the salient area is complete sooner too (${vs(half.first, half.scanline)}).`,
+    same: `; half the salient area is complete at about the same byte (${vs(half.first, half.scanline)}).`,
+    later: `; but half the salient area is complete later attention-first (${vs(half.first, half.scanline)}): it spreads over groups that scanline order loads early.`,
+  }[salientVerdict];
+  const ratioText = centreVerdict === "sooner" ? `×${ratio.toFixed(2)}` : centreVerdict === "same" ? "no gain" : `×${ratio.toFixed(2)} (later)`;
+  return { centre: centreVerdict, salient: salientVerdict, ratioText, why, sentence: centreText + salientText };
+}

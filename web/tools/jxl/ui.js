@@ -36,6 +36,7 @@ export function figure(label, testid) {
   return {
     node,
     set(text, title) { value.textContent = text; if (title) node.title = title; },
+    label(text) { note.textContent = text; },
     /** An explanation under the figure (null: none). */
     note(text) { explanation.hidden = !text; explanation.textContent = text || ""; },
   };
