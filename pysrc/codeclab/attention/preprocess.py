@@ -153,12 +153,26 @@ def _full_scale(dtype: np.dtype) -> np.float32 | None:
     return None
 
 
-def _as_float(block: np.ndarray, full_scale: np.float32 | None) -> np.ndarray:
-    if full_scale is None:
-        return block.astype(_F, copy=False)
-    converted = block.astype(_F)
-    converted /= full_scale  # one correctly rounded float32 division per value, as upstream
-    return converted
+class _FloatRows:
+    """Blocks of an image's rows as float32 [rows, width * channels], like upstream's
+    ``astype(float32) / 255.0``, in one reused buffer (an allocation per block is slow in Pyodide)."""
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+        self.full_scale = _full_scale(image.dtype)
+        self.buffer = np.empty((0, *image.shape[1:]), dtype=_F)
+
+    def read(self, first: int, end: int) -> np.ndarray:
+        block = self.image[first:end]
+        if self.full_scale is None:
+            converted = block.astype(_F, copy=False)
+        else:
+            if len(self.buffer) < end - first:
+                self.buffer = np.empty(block.shape, dtype=_F)
+            converted = self.buffer[:end - first]
+            np.copyto(converted, block, casting="unsafe")
+            converted /= self.full_scale  # one correctly rounded float32 division per value, as upstream
+        return converted.reshape(end - first, -1)
 
 
 def _sum_taps_in_order(weights: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
@@ -207,12 +221,7 @@ def _gather_spans(read_rows, in_size: int, columns: int, spans: Spans) -> np.nda
 def resize_rows(image: np.ndarray, spans: Spans) -> np.ndarray:
     """Vertical pass: [h, w, c] -> float32 [out_h, w, c] (converted to float in blocks of rows)."""
     height, width, channels = image.shape
-    full_scale = _full_scale(image.dtype)
-
-    def read_rows(first: int, end: int) -> np.ndarray:
-        return _as_float(image[first:end], full_scale).reshape(end - first, width * channels)
-
-    return _gather_spans(read_rows, height, width * channels, spans).reshape(len(spans.starts), width, channels)
+    return _gather_spans(_FloatRows(image).read, height, width * channels, spans).reshape(len(spans.starts), width, channels)
 
 
 def resize_columns(image: np.ndarray, spans: Spans) -> np.ndarray:
