@@ -30,7 +30,7 @@ bit rather than approximately.  Derived from TensorFlow's source:
 
 Inputs may be uint8 / uint16 (converted like upstream's ``astype(float32) /
 255.0``) or float32 in 0..1.  Memory stays bounded for big images: the vertical
-pass converts and consumes the input in blocks of rows.
+pass converts and consumes the input in strips of columns, a block of rows at a time.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ import numpy as np
 MODEL_HEIGHT = 480
 MODEL_WIDTH = 640
 _F = np.float32
-_BLOCK_ROWS = 128  # input rows converted to float32 at a time in the vertical pass (~12 MB at 8000 x 3 columns)
+_BLOCK_ROWS = 128  # input rows converted to float32 at a time in the vertical pass (at least 4 spans)
+_ARRAY_STRIP_COLUMNS = 2048  # columns of an array per vertical pass (~3 MB of float32 a block of 128 rows)
+_FILE_STRIP_COLUMNS = 256  # columns of a decoded file per vertical pass (Pillow converts just these)
 
 
 @dataclass(frozen=True)
@@ -218,27 +220,42 @@ def _gather_spans(read_rows, in_size: int, columns: int, spans: Spans) -> np.nda
     return out
 
 
-def resize_rows(image: np.ndarray, spans: Spans) -> np.ndarray:
-    """Vertical pass: [h, w, c] -> float32 [out_h, w, c] (converted to float in blocks of rows)."""
-    height, width, channels = image.shape
-    return _gather_spans(_FloatRows(image).read, height, width * channels, spans).reshape(len(spans.starts), width, channels)
+def _column_strips(image) -> int:
+    """Columns read at a time in the vertical pass: an array in wide strips (few calls, a bounded
+    float32 block); a decoded file (``imaging.ImageColumns``, which converts a strip of columns at
+    a time so that a big photo never has a second full-size copy) in its narrow ones."""
+    return _ARRAY_STRIP_COLUMNS if isinstance(image, np.ndarray) else _FILE_STRIP_COLUMNS
 
 
-def resize_columns(image: np.ndarray, spans: Spans) -> np.ndarray:
-    """Horizontal pass on a float32 [h, w, c] -> [h, out_w, c] (on the transposed image: columns as rows)."""
+def resize_rows_transposed(image, spans: Spans) -> np.ndarray:
+    """Vertical pass: [h, w, c] (an array or ``ImageColumns``) -> float32 [w, out_h, c], column-major
+    so that the horizontal pass reads its input rows (the image's columns) as contiguous blocks."""
     height, width, channels = image.shape
-    columns = np.ascontiguousarray(image.transpose(1, 0, 2)).reshape(width, height * channels)
-    out = _gather_spans(lambda first, end: columns[first:end], width, height * channels, spans)
+    out_height = len(spans.starts)
+    columns = np.empty((width, out_height, channels), dtype=_F)
+    strip = _column_strips(image)
+    for x0 in range(0, width, strip):
+        part = image[:, x0:x0 + strip]
+        part_width = part.shape[1]
+        rows = _gather_spans(_FloatRows(part).read, height, part_width * channels, spans)
+        columns[x0:x0 + part_width] = rows.reshape(out_height, part_width, channels).transpose(1, 0, 2)
+    return columns
+
+
+def resize_columns_transposed(columns: np.ndarray, spans: Spans) -> np.ndarray:
+    """Horizontal pass on the vertical pass's float32 [w, h, c] -> [h, out_w, c]."""
+    width, height, channels = columns.shape
+    out = _gather_spans(lambda first, end: columns[first:end].reshape(end - first, -1), width, height * channels, spans)
     return np.ascontiguousarray(out.reshape(len(spans.starts), height, channels).transpose(1, 0, 2))
 
 
-def resize_bicubic_antialias(image: np.ndarray, out_height: int, out_width: int) -> np.ndarray:
+def resize_bicubic_antialias(image, out_height: int, out_width: int) -> np.ndarray:
     """``tf.image.resize(image, (out_height, out_width), 'bicubic', antialias=True)`` on [h, w, c]."""
     if image.ndim != 3:
         raise ValueError(f"expected an [height, width, channels] array, got shape {image.shape}")
     height, width, _ = image.shape
-    rows = resize_rows(image, compute_spans(out_height, height))
-    return resize_columns(rows, compute_spans(out_width, width))
+    columns = resize_rows_transposed(image, compute_spans(out_height, height))
+    return resize_columns_transposed(columns, compute_spans(out_width, width))
 
 
 def resize_with_pad(image: np.ndarray, frame_height: int = MODEL_HEIGHT,
