@@ -6,7 +6,8 @@
     python3 build.py serve [--port N] [--base-path /codeclab/] [--no-isolation]
                                                 build if dist/ is not current, serve it on 127.0.0.1
     python3 build.py test [pytest args]         build, then run the whole test suite (node + pytest)
-    python3 build.py bench                      run the benchmarks and print a table
+    python3 build.py bench [--quick] [NAME ...] run the benchmarks and print a table (--quick: a few
+                                                iterations of each, exit 1 if one failed; CI runs it)
     python3 build.py screenshot                 build if needed, write docs/screenshot.png from the page
     python3 build.py fuzz [--minutes N] [--format F]  fuzz every parser (devkit/fuzz.py)
 
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             if upstream is not None:
                 env["CODECLAB_UPSTREAM"] = str(upstream)
             if args.command == "bench":
-                return subprocess.call([sys.executable, str(REPO / "tests" / "bench" / "run.py"), *rest], cwd=REPO, env=env)
+                return subprocess.call([sys.executable, "-m", "tests.bench", *rest], cwd=REPO, env=env)
             # The JavaScript unit tests first (seconds); then pytest, whose summary closes the run.
             js_status = run_js_tests() if not rest else 0
             py_status = subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=REPO, env=env)

@@ -19,8 +19,14 @@ How the expectations were derived (TensorFlow is not installable here):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import shutil
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +41,7 @@ from codeclab.attention.preprocess import (
     resize_bicubic_antialias,
     resize_with_pad,
 )
+from tests.needs import missing
 
 F = np.float32
 
@@ -112,6 +119,16 @@ def test_resize_equals_tensorflow_transcription_bitwise(size, out):
     rng = np.random.default_rng(1)
     image = rng.random((*size, 3), dtype=F)
     np.testing.assert_array_equal(resize_bicubic_antialias(image, *out), reference_resize(image, *out))
+
+
+@pytest.mark.parametrize("size,out", [((600, 290), (95, 46)), ((33, 1), (4, 1)), ((50, 2), (7, 3)), ((3, 700), (5, 131))])
+def test_row_blocks_and_narrow_images_equal_tensorflow_transcription_bitwise(size, out):
+    """Several blocks of converted rows (uint8 input, as the page gives it), and images with fewer than four
+    values a row (they take the tap loop rather than numpy's matmul loop)."""
+    image = np.random.default_rng(7).integers(0, 256, (*size, 3), dtype=np.uint8)
+    expected = reference_resize(image.astype(F) / F(255), *out)
+    np.testing.assert_array_equal(resize_bicubic_antialias(image, *out), expected)
+    np.testing.assert_array_equal(resize_bicubic_antialias(image[:, :, :1], *out), expected[:, :, :1])
 
 
 def test_hand_computed_upsampling():
@@ -235,3 +252,36 @@ def test_twelve_megapixels_preprocess_quickly():
     elapsed = time.perf_counter() - started
     assert frame.shape == (1, 480, 640, 3)
     assert elapsed < 3.0, f"12 MP took {elapsed:.2f} s"
+
+
+def _numpy_wheel(repo_root):
+    dist = Path(os.environ.get("CODECLAB_DIST", repo_root / "dist"))
+    wheels = sorted((dist / "pyodide").glob("numpy-*.whl")) + sorted((repo_root / ".cache" / "pyodide-wheels").glob("numpy-*.whl"))
+    return wheels[0] if wheels else None
+
+
+def test_same_frames_in_pyodide(repo_root, tmp_path):
+    """The page preprocesses in Pyodide's numpy (no BLAS): the same frames, bit for bit, as CPython's."""
+    node = shutil.which("node")
+    wheel = _numpy_wheel(repo_root)
+    if node is None or not (repo_root / "node_modules" / "pyodide" / "pyodide.mjs").is_file() or wheel is None:
+        missing("node, node_modules/pyodide or Pyodide's numpy wheel missing (npm ci; python3 build.py build)")
+    rng = np.random.default_rng(8)
+    images = [rng.integers(0, 256, (1100, 1500, 3), dtype=np.uint8), rng.integers(0, 256, (2069, 1484, 3), dtype=np.uint8),
+              rng.integers(0, 256, (97, 3, 3), dtype=np.uint8)]
+    args = []
+    for i, image in enumerate(images):
+        path = tmp_path / f"image{i}.raw"
+        image.tofile(path)
+        args.append(f"{image.shape[1]}x{image.shape[0]}x{image.shape[2]}={path}")
+    done = subprocess.run([node, str(repo_root / "tests" / "attention" / "pyodide_preprocess.mjs"), str(repo_root), str(wheel),
+                           *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert len(lines) == len(images)
+    for image, result in zip(images, lines):
+        frame, g = model_input(image)
+        assert result["python"].startswith("3.12")
+        assert result["pad"] == [g.pad_x, g.pad_y, g.resized_width, g.resized_height]
+        assert result["shape"] == list(frame.shape)
+        assert result["sha256"] == hashlib.sha256(frame.tobytes()).hexdigest()

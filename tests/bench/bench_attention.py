@@ -27,21 +27,53 @@ def _images(ctx) -> list[np.ndarray]:
     return images
 
 
-def _cpython_median(runner, frames) -> float:
+def _cpython_median(runner, frames, runs: int) -> float:
     from codeclab.attention.predict import INPUT_NAME, MODEL_NAME
 
     times = []
     for frame in frames:
         runner.run_sync(MODEL_NAME, {INPUT_NAME: frame})  # warm-up
-        for _ in range(RUNS):
+        for _ in range(runs):
             started = time.perf_counter()
             runner.run_sync(MODEL_NAME, {INPUT_NAME: frame})
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
-def _browser_rows(ctx, Row) -> list:
+PAGE_PREPROCESS = """async (runs) => {
+    const app = window.codeclab, w = 4000, h = 3000, times = [];
+    const rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < rgba.length; i += 4099) rgba[i] = i & 255;
+    for (let i = 0; i < runs; i++) {
+      const r = await app.python.call("attention.predict", { rgba: rgba.slice(), width: w, height: h, predictor: "fallback" });
+      times.push(r.timings.preprocess_ms);
+    }
+    times.sort((a, b) => a - b); return times[Math.floor(times.length / 2)];
+}"""
+
+PAGE_INFERENCE = """async (runs) => {
+    const app = window.codeclab, times = [];
+    const w = 1280, h = 720, rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < rgba.length; i++) rgba[i] = (i * 2654435761) >>> 24;
+    for (let i = 0; i <= runs; i++) {
+      const r = await app.python.call("attention.predict", { rgba: rgba.slice(), width: w, height: h, predictor: "model" });
+      if (i > 0) times.push(r.timings.inference_ms);
+    }
+    times.sort((a, b) => a - b); return times[Math.floor(times.length / 2)];
+}"""
+
+
+def _ratio(Row, what: str, page_ms: float, reference_ms: float | None, reference: str, goal: str):
+    if reference_ms is None:
+        return Row("attention", what, "–", f"no {reference} figure in this run")
+    return Row("attention", what, f"{page_ms / reference_ms:.2f}",
+               f"{page_ms:.0f} ms in the page ÷ {reference_ms:.0f} ms {reference}, same run; goal {goal}")
+
+
+def _browser_rows(ctx, Row, reference: dict) -> list:
+    """The page on each host; each figure also divided by its CPython reference from the same run."""
     rows = []
+    runs = ctx.runs(RUNS)
     browser = ctx.browser()
     from conftest import open_app
 
@@ -53,66 +85,56 @@ def _browser_rows(ctx, Row) -> list:
         page, _ = open_app(browser, url)
         threads = page.evaluate("window.codeclab.runtime.threads")
         if has_model:
-            ms = page.evaluate("""async (runs) => {
-                const app = window.codeclab, times = [];
-                const w = 1280, h = 720, rgba = new Uint8Array(w * h * 4);
-                for (let i = 0; i < rgba.length; i++) rgba[i] = (i * 2654435761) >>> 24;
-                for (let i = 0; i <= runs; i++) {
-                  const r = await app.python.call("attention.predict", { rgba: rgba.slice(), width: w, height: h, predictor: "model" });
-                  if (i > 0) times.push(r.timings.inference_ms);
-                }
-                times.sort((a, b) => a - b); return times[Math.floor(times.length / 2)];
-            }""", RUNS)
+            ms = page.evaluate(PAGE_INFERENCE, runs)
             rows.append(Row("attention", f"browser inference, wasm {label}", f"{ms:.0f} ms",
-                            f"median of {RUNS} after warm-up, onnxruntime-web, {threads} thread(s), 1280x720 input"))
+                            f"median of {runs} after warm-up, onnxruntime-web, {threads} thread(s), 1280x720 input"))
+            rows.append(_ratio(Row, f"browser inference ÷ CPython onnxruntime, {label}", ms, reference.get("inference"),
+                               "CPython onnxruntime", "≤ 1.2"))
         else:
             rows.append(Row("attention", f"browser inference, wasm {label}", "–", "dist/models/attention_center.onnx not built"))
         if url == ctx.site_url:  # the default page
-            ms = page.evaluate("""async (runs) => {
-                const app = window.codeclab, w = 4000, h = 3000, times = [];
-                const rgba = new Uint8Array(w * h * 4);
-                for (let i = 0; i < rgba.length; i += 4099) rgba[i] = i & 255;
-                for (let i = 0; i < runs; i++) {
-                  const r = await app.python.call("attention.predict", { rgba: rgba.slice(), width: w, height: h, predictor: "fallback" });
-                  times.push(r.timings.preprocess_ms);
-                }
-                times.sort((a, b) => a - b); return times[Math.floor(times.length / 2)];
-            }""", 3)
+            preprocess_runs = ctx.runs(3)
+            ms = page.evaluate(PAGE_PREPROCESS, preprocess_runs)
             rows.append(Row("attention", "Pyodide preprocessing, 12 MP (4000x3000) -> 640x480", f"{ms:.0f} ms",
-                            "median of 3: TensorFlow-exact bicubic antialias resize_with_pad in numpy (wasm)"))
+                            f"median of {preprocess_runs}: TensorFlow-exact bicubic antialias resize_with_pad in numpy (wasm)"))
+            rows.append(_ratio(Row, "Pyodide preprocessing ÷ CPython preprocessing, 12 MP", ms, reference["preprocess"],
+                               "CPython numpy", "≤ 1.5"))
         page.context.close()
     return rows
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     sys.path.insert(0, str(REPO / "pysrc"))
     from codeclab.attention.predict import TfliteCenterRunner
     from codeclab.attention.preprocess import model_input
     from codeclab.onnx_bridge import OnnxRunner
 
-    results = []
+    results, reference = [], {}
+    runs = ctx.runs(RUNS)
     frames = [model_input(image)[0] for image in _images(ctx)]
     big = np.random.default_rng(1).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
     times = []
-    for _ in range(3):
+    for _ in range(ctx.runs(3)):
         started = time.perf_counter()
         model_input(big)
         times.append((time.perf_counter() - started) * 1000)
-    results.append(Row("attention", "CPython preprocessing, 12 MP -> 640x480", f"{statistics.median(times):.0f} ms", "median of 3, numpy"))
+    reference["preprocess"] = statistics.median(times)
+    results.append(Row("attention", "CPython preprocessing, 12 MP -> 640x480", f"{reference['preprocess']:.0f} ms",
+                       f"median of {len(times)}, numpy"))
     if ONNX.is_file():
-        ms = _cpython_median(OnnxRunner({"attention_center": ONNX}), frames)
-        results.append(Row("attention", "CPython onnxruntime inference", f"{ms:.1f} ms",
-                           f"median, {len(frames)} images x {RUNS}, 1 thread"))
+        reference["inference"] = _cpython_median(OnnxRunner({"attention_center": ONNX}), frames, runs)
+        results.append(Row("attention", "CPython onnxruntime inference", f"{reference['inference']:.1f} ms",
+                           f"median, {len(frames)} images x {runs}, 1 thread"))
     else:
         results.append(Row("attention", "CPython onnxruntime inference", "–", "build/models/attention_center.onnx not built"))
     tflite = ctx.upstream / "attention-center" / "center.tflite" if ctx.upstream else None
     if tflite is not None and tflite.is_file():
-        ms = _cpython_median(TfliteCenterRunner(tflite), frames)
+        ms = _cpython_median(TfliteCenterRunner(tflite), frames, runs)
         results.append(Row("attention", "CPython TFLite inference (reference)", f"{ms:.1f} ms",
-                           f"median, {len(frames)} images x {RUNS}, ai-edge-litert + XNNPACK, 1 thread"))
+                           f"median, {len(frames)} images x {runs}, ai-edge-litert + XNNPACK, 1 thread"))
     else:
         results.append(Row("attention", "CPython TFLite inference (reference)", "–", "upstream center.tflite not found"))
-    results.extend(_browser_rows(ctx, Row))
+    results.extend(_browser_rows(ctx, Row, reference))
     return results

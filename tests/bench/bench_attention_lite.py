@@ -31,12 +31,12 @@ _MEASURE = """async ([models, runs]) => {
 }"""
 
 
-def measure(page, models: str) -> dict:
-    return page.evaluate(_MEASURE, [models, RUNS])
+def measure(page, models: str, runs: int) -> dict:
+    return page.evaluate(_MEASURE, [models, runs])
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     browser = ctx.browser()  # also puts tests/e2e (conftest.open_app) on the path
     from conftest import open_app
@@ -57,13 +57,13 @@ def rows(ctx):
         students = [("shipped", shipped)]
         students += [(path.stem, path.read_bytes()) for path in sorted(PACKED.glob("*.rigl"))
                      if architecture(path.read_bytes()) == architecture(shipped)]
-        full = measure(page, "full")
+        full = measure(page, "full", ctx.runs(RUNS))
         results.append(Row("attention", "full model, in the page", f"{full['inference']:.1f} ms",
-                           f"session.run {full['session']:.1f} ms; median of {RUNS}, 1280x720"))
+                           f"session.run {full['session']:.1f} ms; median of {ctx.runs(RUNS)}, 1280x720"))
         for name, data in students:
             info = page.evaluate("async (data) => window.codeclab.python.call('attention.set_lite_weights', "
                                  "{ data: new Uint8Array(data) })", list(data))
-            lite = measure(page, "lite")
+            lite = measure(page, "lite", ctx.runs(RUNS))
             results.append(Row("attention", f"lite {name} ({info['label']}), in the page", f"{lite['inference']:.1f} ms",
                                f"session.run {lite['session']:.1f} ms; {len(data)} B packed weights"))
     finally:

@@ -29,7 +29,9 @@ TARGETS = {"ETC1_RGB": (0, "ETC1_RGB"), "ETC2_RGBA": (1, "ETC2_RGBA"), "BC1_RGB"
 MEASURE = """
 async ({url, formats, runs}) => {
   const { transcode } = await import('./tools/basis/workers.js');
-  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the bench's .basis file did not arrive: ${url} gave ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
   const out = {};
   // Warm-up: load the wasm and let the engine tier up every code path before timing anything.
   for (let k = 0; k < 3; k++) for (const number of Object.values(formats)) await transcode(bytes, 'basis', number);
@@ -66,10 +68,10 @@ def _photo(path: Path) -> None:
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path)
 
 
-def _native(basisu: Path, folder: Path, name: str) -> dict[str, float]:
-    """Median ms of basisu's own transcode call per format, over NATIVE_RUNS unpacks of the file."""
+def _native(basisu: Path, folder: Path, name: str, runs: int) -> dict[str, float]:
+    """Median ms of basisu's own transcode call per format, over `runs` unpacks of the file."""
     times: dict[str, list[float]] = {}
-    for run in range(NATIVE_RUNS):
+    for run in range(runs):
         out = folder / f"unpack_{name}_{run}"
         out.mkdir()
         proc = subprocess.run([str(basisu), "-unpack", "-no_ktx", "-file", f"../{name}"], cwd=out,
@@ -87,7 +89,7 @@ def _serve(body: bytes):
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     basisu = _basisu()
     if basisu is None:
@@ -102,12 +104,13 @@ def rows(ctx):
         subprocess.run([str(basisu), "-uastc", "-uastc_level", "1", "-file", "photo.png",
                         "-output_file", files["uastc"]], cwd=folder, capture_output=True, check=True, timeout=600)
         bodies = {kind: (folder / name).read_bytes() for kind, name in files.items()}
-        native = {kind: _native(basisu, folder, name) for kind, name in files.items()}
+        native = {kind: _native(basisu, folder, name, ctx.runs(NATIVE_RUNS, 1)) for kind, name in files.items()}
 
     browser = ctx.browser()
-    context = browser.new_context()
+    context = browser.new_context(service_workers="block")  # page.route does not see a service worker's fetches
     page = context.new_page()
     measured = {}
+    runs = ctx.runs(RUNS)
     try:
         for kind, body in bodies.items():
             page.route(f"**/bench-basis/{kind}.basis", _serve(body))
@@ -115,7 +118,7 @@ def rows(ctx):
         page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
         for kind in bodies:
             measured[kind] = page.evaluate(MEASURE, {"url": ctx.site_url + f"bench-basis/{kind}.basis",
-                                                     "formats": {n: t[0] for n, t in TARGETS.items()}, "runs": RUNS})
+                                                     "formats": {n: t[0] for n, t in TARGETS.items()}, "runs": runs})
     finally:
         context.close()
 
@@ -129,7 +132,7 @@ def rows(ctx):
             native_text = f"{native_ms / mp:.2f} ms/MP" if native_ms is not None else "–"
             out.append(Row("basis (page)", f"{kind.upper()} → {name} ({SIZE}×{SIZE}, {len(body) / 1e3:.0f} KB .basis)",
                            f"{page_ms / mp:.2f} ms/MP",
-                           f"wasm in the worker, median of {RUNS}; native basisu {native_text}; {ratio}"))
+                           f"wasm in the worker, median of {runs}; native basisu {native_text}; {ratio}"))
     trip = measured["etc1s"]["RGBA32"]
     out.append(Row("basis (page)", "ETC1S → RGBA32, main-thread round trip (same file)",
                    f"{statistics.median(trip['trip']):.1f} ms",

@@ -27,7 +27,7 @@ def _per_frame_ms(step, frames: list[np.ndarray]) -> float:
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     if ctx.upstream is None:
         return [Row("converter", "conversion", "skipped", "no upstream files (set CODECLAB_UPSTREAM)")]
@@ -58,8 +58,9 @@ def rows(ctx):
                            f"{nodes} nodes, {transposes} Transpose"))
 
     rng = np.random.default_rng(3)
-    frames = {"soundstream_encoder": [(0.1 * rng.standard_normal((1, 320))).astype(np.float32) for _ in range(FRAMES)],
-              "lyragan": [rng.standard_normal((1, 1, 64)).astype(np.float32) for _ in range(FRAMES)]}
+    count = ctx.runs(FRAMES, 30)
+    frames = {"soundstream_encoder": [(0.1 * rng.standard_normal((1, 320))).astype(np.float32) for _ in range(count)],
+              "lyragan": [rng.standard_normal((1, 1, 64)).astype(np.float32) for _ in range(count)]}
     for name, inputs in frames.items():
         model, source = converted[name]
         in_name = MODEL_IO[name][0]

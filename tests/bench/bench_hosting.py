@@ -82,7 +82,7 @@ def _lyra_per_frame(page) -> dict:
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     browser = ctx.browser()
     out = []

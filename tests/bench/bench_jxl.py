@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -84,7 +83,7 @@ def _bytes_to_center_rows(Row, cjxl: str, tmp: Path, ctx) -> list:
 
     predict, label = _predictor(ctx)
     rows, ratios = [], []
-    for name in SAMPLE_IMAGES:
+    for name in SAMPLE_IMAGES[:2] if ctx.quick else SAMPLE_IMAGES:
         image = getattr(data, name)()
         if image.ndim == 2:
             image = np.stack([image] * 3, axis=-1)
@@ -114,9 +113,8 @@ def _bytes_to_center_rows(Row, cjxl: str, tmp: Path, ctx) -> list:
 
 
 def rows(ctx):
-    from run import Row
-
     from codeclab.jxl import service
+    from tests.bench.run import Row
 
     cjxl = shutil.which("cjxl")
     if cjxl is None:
@@ -132,27 +130,26 @@ def rows(ctx):
         center = [info["width"] * 0.3, info["height"] * 0.6]
         size_note = (f"{len(data) / 1e6:.2f} MB, {info['width']}x{info['height']}, "
                      f"{info['frames'][0]['num_groups']} groups, cjxl -d {distance} -e 3")
-        t_inspect, _ = _timed(lambda: service.inspect(data), RUNS)
-        t_reorder, times = _timed(lambda: service.reorder_bytes(data, center), RUNS)
-        t_plan, _ = _timed(lambda: service.load_plan(data, center), RUNS)
+        runs = ctx.runs(RUNS)
+        t_inspect, _ = _timed(lambda: service.inspect(data), runs)
+        t_reorder, times = _timed(lambda: service.reorder_bytes(data, center), runs)
+        t_plan, _ = _timed(lambda: service.load_plan(data, center), runs)
         out.append(Row("jxl", "CPython inspect (~3 MB JXL)", f"{t_inspect:.1f} ms", size_note))
         out.append(Row("jxl", "CPython reorder around a centre (~3 MB JXL)", f"{t_reorder:.1f} ms",
-                       f"median of {RUNS}; min {min(times):.1f}, max {max(times):.1f}; lossless, no re-encode"))
-        out.append(Row("jxl", "CPython load_plan (~3 MB JXL)", f"{t_plan:.1f} ms", f"median of {RUNS}"))
+                       f"median of {runs}; min {min(times):.1f}, max {max(times):.1f}; lossless, no re-encode"))
+        out.append(Row("jxl", "CPython load_plan (~3 MB JXL)", f"{t_plan:.1f} ms", f"median of {runs}"))
         cx, cy = int(center[0]), int(center[1])
         enc = [_encode(cjxl, png, tmp / "re.jxl", "-d", distance, "-e", "3", "--group_order=1",
-                       f"--center_x={cx}", f"--center_y={cy}") for _ in range(3)]
+                       f"--center_x={cx}", f"--center_y={cy}") for _ in range(ctx.runs(3, 1))]
         out.append(Row("jxl", "cjxl re-encode with that centre (same image)", f"{statistics.median(enc):.0f} ms",
-                       f"median of 3; -d {distance} -e 3 --group_order=1, 2 threads; "
+                       f"median of {len(enc)}; -d {distance} -e 3 --group_order=1, 2 threads; "
                        f"{statistics.median(enc) / t_reorder:.0f}x the reorder time"))
         out.extend(_bytes_to_center_rows(Row, cjxl, tmp, ctx))
     return out
 
 
-if __name__ == "__main__":  # quick look without the browser runner: python tests/bench/bench_jxl.py
-    here = Path(__file__).resolve().parent
-    sys.path[:0] = [str(here), str(here.parents[1] / "pysrc")]
-    from run import Context, print_table
+if __name__ == "__main__":  # quick look without the browser runner: python3 -m tests.bench.bench_jxl
+    from tests.bench.run import REPO, Context, print_table
 
-    upstream = here.parents[2] / "shared" / "upstream"
-    print_table(rows(Context(dist=here.parents[1] / "dist", upstream=upstream if upstream.is_dir() else None)))
+    upstream = REPO.parent / "shared" / "upstream"
+    print_table(rows(Context(dist=REPO / "dist", upstream=upstream if upstream.is_dir() else None)))

@@ -62,7 +62,7 @@ def report_rows(preset: str, report: dict, row_type) -> list:
 
 
 def rows(ctx) -> list:
-    from run import Row
+    from tests.bench.run import Row
 
     chrome = chrome_path()
     if not CLI.exists():

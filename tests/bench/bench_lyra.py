@@ -241,14 +241,17 @@ def _floor_rows(Row, ctx, browser) -> list:
         page.route(f"**/__bench__/{name}.onnx", _serve_bytes(data))
     page.goto(ctx.plain_url)
     page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
-    measured = page.evaluate(FLOOR, {"urls": {n: f"./__bench__/{n}.onnx" for n in built}, "runs": 300, "warmup": 100})
+    urls = {n: f"./__bench__/{n}.onnx" for n in built}
+    runs = ctx.runs(300, 40)
+    measured = page.evaluate(FLOOR, {"urls": urls, "runs": runs, "warmup": ctx.runs(100, 10)})
     context.close()
     rows = []
     for name, what in (("soundstream_encoder", "encoder"), ("lyragan", "decoder (LyraGAN)")):
         rows.append(Row("lyra", f"page floor: {what}'s {built[name][1]} convolutions alone, per frame",
                         f"{measured[name]:.2f} ms",
-                        "onnxruntime-web, 1 thread, median of 15 batches of 20 runs: every Conv as one uint8 QLinearConv, ConvTranspose "
-                        "in float (uint8 QLinearConv beat float Conv on the 4 Lyra shapes measured), nothing else: a lower bound "
+                        f"onnxruntime-web, 1 thread, median of {runs // 20} batches of 20 runs: every Conv as one "
+                        "uint8 QLinearConv, ConvTranspose in float (uint8 QLinearConv beat float Conv on the 4 Lyra "
+                        "shapes measured), nothing else: a lower bound "
                         "for this graph in this runtime"))
     return rows
 
@@ -276,7 +279,7 @@ def _page_rows(Row, ctx, browser, reference) -> list:
         page.goto((ctx.site_url if isolated else ctx.plain_url) + suffix)
         page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
         measured = page.evaluate(MEASURE, {"frames": FRAMES, "warmup": WARMUP, "bitrate": 6000, "burst": BURST,
-                                           "rounds": ROUNDS, "profile": not results})
+                                           "rounds": ctx.runs(ROUNDS), "profile": not results})
         context.close()
         active = {"litert": "LiteRT.js", "onnx": "onnxruntime-web"}[measured["runtime"]["active"]]
         if active != runtime:
@@ -402,7 +405,7 @@ def _hog_rows(Row, ctx, browser) -> list:
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     reference_rows, reference = _reference_rows(Row, ctx)
     index = ctx.dist / "models" / "litert.json"

@@ -78,10 +78,11 @@ def _median(runs: list[dict], key: str) -> float:
 
 
 def rows(ctx):
-    from run import Row
+    from tests.bench.run import Row
 
     browser = ctx.browser()
     results = []
+    runs_each = ctx.runs(RUNS, 1)
     with tempfile.TemporaryDirectory() as tmp:
         picture = Path(tmp) / "picture.png"
         Image.new("RGB", (160, 120), (90, 140, 200)).save(picture)
@@ -89,7 +90,7 @@ def rows(ctx):
             site = CountingSite(ctx.dist, isolate)
             cold, warm = [], []
             try:
-                for _ in range(RUNS):
+                for _ in range(runs_each):
                     context = browser.new_context()  # a fresh profile: nothing cached, no service worker
                     context.add_init_script(FIRST_POINT)
                     page = context.new_page()
@@ -105,15 +106,15 @@ def rows(ctx):
                                           ("warm", warm, GOAL_WARM_MS, "reloads served by the service worker")):
                 ready = _median(runs, "ready")
                 results.append(Row("platform", f"boot to ready, {name}, {label}", f"{ready:.0f} ms",
-                                   f"median of {RUNS} {how}; min {min(r['ready'] for r in runs):.0f}, "
+                                   f"median of {runs_each} {how}; min {min(r['ready'] for r in runs):.0f}, "
                                    f"max {max(r['ready'] for r in runs):.0f}; goal <= {goal} ms"))
                 results.append(Row("platform", f"bytes from the host before ready, {name}, {label}",
-                                   f"{_median(runs, 'bytes') / 1e6:.2f} MB", f"median of {RUNS}"))
+                                   f"{_median(runs, 'bytes') / 1e6:.2f} MB", f"median of {runs_each}"))
                 results.append(Row("platform", f"Python started, {name}, {label}", f"{_median(runs, 'python_start'):.0f} ms",
-                                   f"median of {RUNS}: loadPyodide or the snapshot's restore "
+                                   f"median of {runs_each}: loadPyodide or the snapshot's restore "
                                    f"(snapshot: {', '.join(sorted({r['snapshot'] for r in runs}))})"))
                 results.append(Row("platform", f"first tool usable, {name}, {label}", f"{_median(runs, 'usable'):.0f} ms",
-                                   f"median of {RUNS}: navigation to the first attention point (model included)"))
+                                   f"median of {runs_each}: navigation to the first attention point (model included)"))
     # The site's own files: the build's precompressed copies are the same files on the wire.
     size = sum(p.stat().st_size for p in ctx.dist.rglob("*")
                if p.is_file() and not is_precompressed_copy(ctx.dist, p.relative_to(ctx.dist).as_posix()))

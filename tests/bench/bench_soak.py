@@ -60,11 +60,11 @@ def _soak_wav(speech: Path, minutes: float, folder: Path) -> Path:
 
 
 def rows(ctx):
-    from run import Row
-
+    from tests.bench.run import Row
     from tests.e2e.lyra_page import set_loss
 
-    minutes = float(os.environ.get("CODECLAB_SOAK_MINUTES", "10"))
+    minutes = float(os.environ.get("CODECLAB_SOAK_MINUTES", "0.25" if ctx.quick else "10"))
+    poll_ms = 5_000 if ctx.quick else 30_000
     speech = ctx.upstream / "lyra" / "testdata" / "sample1_16kHz.wav" if ctx.upstream else None
     index = ctx.dist / "models" / "index.json"
     if speech is None or not speech.exists() or not index.exists():
@@ -79,14 +79,14 @@ def rows(ctx):
         set_loss(page, LOSS_PERCENT, MEAN_BURST, SEED)
         with tempfile.TemporaryDirectory() as folder:
             wav = _soak_wav(speech, minutes, Path(folder))
-            memory_before = None  # taken 30 s in, once both peers' workers and models are up
+            memory_before = None  # taken at the first poll (30 s in), once both peers' workers and models are up
             started = time.perf_counter()
             page.set_input_files('[data-testid="lyra-input"]', str(wav))
-            samples = []  # (seconds into the stream, receiver snapshot), every 30 s
+            samples = []  # (seconds into the stream, receiver snapshot), every poll
             memory_trace = []  # (seconds into the stream, bytes), during the stream
             deadline = started + minutes * 60 * 1.5 + 120
             while time.perf_counter() < deadline:
-                page.wait_for_timeout(30_000)
+                page.wait_for_timeout(poll_ms)
                 live = page.evaluate(LIVE)
                 if live:
                     samples.append((time.perf_counter() - started, live))

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmarks: `python3 build.py bench` runs this and prints one table.
+"""Benchmarks: `python3 build.py bench [--quick] [NAME ...]` runs this and prints one table.
 
-Each `tests/bench/bench_*.py` module offers `rows(ctx) -> list[Row]`; a module whose
-prerequisites are missing returns rows that say so instead of numbers.
+    python3 -m tests.bench [--quick] [NAME ...]     (from the checkout; NAME = attention, lyra, ...)
+
+Each `tests/bench/bench_<name>.py` module offers `rows(ctx) -> list[Row]`; a module whose
+prerequisites are missing returns rows that say so instead of numbers. `--quick` runs every module
+with a few iterations (`ctx.runs(n)`), so that CI can check that the benchmarks still run: the exit
+status is 1 when a module raised (its row says "benchmark failed").
 """
 
 from __future__ import annotations
 
-import importlib.util
+import argparse
+import importlib
 import os
 import sys
 import traceback
@@ -20,6 +25,8 @@ sys.path[:0] = [str(REPO / "pysrc"), str(REPO)]
 
 from devkit import chromium  # noqa: E402 (importable once the checkout is on sys.path, just above)
 from devkit.server import BackgroundSite  # noqa: E402 (as above)
+
+FAILED = "benchmark failed"
 
 
 @dataclass
@@ -34,11 +41,16 @@ class Row:
 class Context:
     dist: Path
     upstream: Path | None
+    quick: bool = False
     site_url: str = ""
     plain_url: str = ""
     _browser: object = None
     _playwright: object = None
     extras: dict = field(default_factory=dict)
+
+    def runs(self, full: int, quick: int = 2) -> int:
+        """How many iterations a measurement makes: `full`, or a few in quick mode."""
+        return min(full, quick) if self.quick else full
 
     def browser(self):
         """One headless Chromium shared by all benchmark modules."""
@@ -60,31 +72,54 @@ def _serve(root: Path, isolate: bool) -> str:
     return BackgroundSite(root, isolate).url
 
 
-def main() -> int:
+def bench_modules() -> dict[str, str]:
+    """name -> importable module, for every tests/bench/bench_<name>.py."""
+    return {path.stem.removeprefix("bench_"): f"{__package__ or 'tests.bench'}.{path.stem}"
+            for path in sorted(HERE.glob("bench_*.py"))}
+
+
+def run_module(module_name: str, name: str, ctx: Context) -> list[Row]:
+    """One module's rows; a module that raises gives one FAILED row (it must not hide the others)."""
+    print(f"[bench] {name} …", file=sys.stderr, flush=True)
+    try:
+        return list(importlib.import_module(module_name).rows(ctx))
+    except Exception as err:  # noqa: BLE001 (one broken benchmark must not hide the others)
+        traceback.print_exc()
+        return [Row(name, FAILED, "–", f"{type(err).__name__}: {err}")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a few iterations of everything (CI)")
+    parser.add_argument("names", nargs="*", help="only these modules (default: all)")
+    args = parser.parse_args(argv)
+    modules = bench_modules()
+    unknown = sorted(set(args.names) - set(modules))
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)} (have: {', '.join(modules)})")
     dist = Path(os.environ.get("CODECLAB_DIST", REPO / "dist"))
     upstream_env = os.environ.get("CODECLAB_UPSTREAM")
     upstream = Path(upstream_env) if upstream_env else (REPO.parent / "shared" / "upstream")
-    ctx = Context(dist=dist, upstream=upstream if upstream.is_dir() else None)
+    ctx = Context(dist=dist, upstream=upstream if upstream.is_dir() else None, quick=args.quick)
     ctx.site_url = _serve(dist, True)
     ctx.plain_url = _serve(dist, False)
-    only = sys.argv[1:]
     rows: list[Row] = []
-    for path in sorted(HERE.glob("bench_*.py")):
-        name = path.stem.removeprefix("bench_")
-        if only and name not in only:
-            continue
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-            print(f"[bench] {name} …", file=sys.stderr, flush=True)
-            rows.extend(module.rows(ctx))
-        except Exception as err:  # noqa: BLE001 (one broken benchmark must not hide the others)
-            traceback.print_exc()
-            rows.append(Row(name, "benchmark failed", "–", f"{type(err).__name__}: {err}"))
-    ctx.close()
+    try:
+        for name, module_name in modules.items():
+            if not args.names or name in args.names:
+                rows.extend(run_module(module_name, name, ctx))
+    finally:
+        ctx.close()
     print_table(rows)
-    return 0
+    return exit_status(rows)
+
+
+def exit_status(rows: list[Row]) -> int:
+    """1 when a module failed (CI must not go green on a broken benchmark), else 0."""
+    failed = [row.tool for row in rows if row.what == FAILED]
+    if failed:
+        print(f"[bench] failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def print_table(rows: list[Row]) -> None:

@@ -20,14 +20,17 @@ bit rather than approximately.  Derived from TensorFlow's source:
   float32 sum; samples outside ``[0, input_size]`` give an all-zero span.
 * ``GatherSpans``: rows (height) first into a float32 intermediate
   ``[out_h, in_w]``, then columns, each output accumulated tap by tap in float32
-  as ``out += w * in`` — which is exactly what the loops below do, so the result
-  equals TensorFlow's to the last bit (every step is one IEEE float32 operation
-  in the same order).
+  as ``out += w * in``.  Here each output row (then column) is one vector-matrix
+  product of its taps' weights with its taps' input rows, summed in numpy's own
+  matmul loop, which accumulates each output in float32 in tap order: the same
+  IEEE operations in the same order, so the result equals TensorFlow's to the
+  last bit.  (A BLAS library would split and fuse the sums: see
+  ``_sum_taps_in_order``.)  One call per output row does the work of a tap loop
+  without its temporaries, which is what makes it fast in Pyodide's numpy.
 
-Inputs may be uint8 / uint16 (converted with a float32 lookup table, like
-upstream's ``astype(float32) / 255.0``) or float32 in 0..1.  Memory stays
-bounded for big images: the vertical pass converts and consumes the input in
-strips of columns.
+Inputs may be uint8 / uint16 (converted like upstream's ``astype(float32) /
+255.0``) or float32 in 0..1.  Memory stays bounded for big images: the vertical
+pass converts and consumes the input in strips of columns, a block of rows at a time.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ import numpy as np
 MODEL_HEIGHT = 480
 MODEL_WIDTH = 640
 _F = np.float32
-_STRIP_COLUMNS = 256  # columns converted to float32 at a time in the vertical pass (~25 MB a strip at 8000 rows)
+_BLOCK_ROWS = 128  # input rows converted to float32 at a time in the vertical pass (at least 4 spans)
+_ARRAY_STRIP_COLUMNS = 2048  # columns of an array per vertical pass (~3 MB of float32 a block of 128 rows)
+_FILE_STRIP_COLUMNS = 256  # columns of a decoded file per vertical pass (Pillow converts just these)
 
 
 @dataclass(frozen=True)
@@ -150,45 +155,107 @@ def _full_scale(dtype: np.dtype) -> np.float32 | None:
     return None
 
 
-def _as_float(block: np.ndarray, full_scale: np.float32 | None) -> np.ndarray:
-    if full_scale is None:
-        return block.astype(_F, copy=False)
-    converted = block.astype(_F)
-    converted /= full_scale  # one correctly rounded float32 division per value, as upstream
-    return converted
+class _FloatRows:
+    """Blocks of an image's rows as float32 [rows, width * channels], like upstream's
+    ``astype(float32) / 255.0``, in one reused buffer (an allocation per block is slow in Pyodide)."""
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+        self.full_scale = _full_scale(image.dtype)
+        self.buffer = np.empty((0, *image.shape[1:]), dtype=_F)
+
+    def read(self, first: int, end: int) -> np.ndarray:
+        block = self.image[first:end]
+        if self.full_scale is None:
+            converted = block.astype(_F, copy=False)
+        else:
+            if len(self.buffer) < end - first:
+                self.buffer = np.empty(block.shape, dtype=_F)
+            converted = self.buffer[:end - first]
+            np.copyto(converted, block, casting="unsafe")
+            converted /= self.full_scale  # one correctly rounded float32 division per value, as upstream
+        return converted.reshape(end - first, -1)
 
 
-def resize_rows(image: np.ndarray, spans: Spans) -> np.ndarray:
-    """Vertical pass: [h, w, c] -> float32 [out_h, w, c] (converted to float in column strips)."""
-    height, width, channels = image.shape
-    full_scale = _full_scale(image.dtype)
-    out = np.zeros((len(spans.starts), width, channels), dtype=_F)
-    for x0 in range(0, width, _STRIP_COLUMNS):
-        strip = _as_float(image[:, x0:x0 + _STRIP_COLUMNS], full_scale)
-        target = out[:, x0:x0 + _STRIP_COLUMNS]
-        for k in range(spans.span):
-            rows = np.minimum(spans.starts + k, height - 1)  # clipped taps carry weight 0
-            target += spans.weights[:, k, None, None] * strip[rows]
+def _sum_taps_in_order(weights: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """``out = weights @ rows`` with each output summed tap by tap in float32, like TensorFlow.
+
+    numpy's own matmul loop does exactly that (``out = 0; out += w[k] * rows[k]`` for k in
+    order).  Where numpy has a BLAS (CPython wheels), matmul hands BLAS-able operands to it,
+    whose sums are split and fused, so the columns are passed as two stride-2 halves, which
+    BLAS cannot take.  Fewer than four columns would make a half a single column, which numpy
+    sends to BLAS's dot; those few values take the tap loop.
+    """
+    if rows.shape[1] < 4:
+        out[...] = 0
+        for weight, row in zip(weights, rows):
+            out += weight * row
+        return
+    np.matmul(weights, rows[:, 0::2], out=out[0::2])
+    np.matmul(weights, rows[:, 1::2], out=out[1::2])
+
+
+def _gather_spans(read_rows, in_size: int, columns: int, spans: Spans) -> np.ndarray:
+    """Output row y = the sum of spans' taps over input rows start_y.. -> float32 [out, columns].
+
+    ``read_rows(first, end)`` gives input rows first..end-1 as float32 [end - first, columns];
+    it is asked for one block of rows at a time.
+    """
+    count = len(spans.starts)
+    taps = np.minimum(spans.span, in_size - spans.starts)
+    ends = spans.starts + taps
+    out = np.empty((count, columns), dtype=_F)
+    block_rows = max(_BLOCK_ROWS, 4 * spans.span)
+    y = 0
+    while y < count:
+        first = int(spans.starts[y])
+        stop = y + 1  # the output rows whose taps all lie in this block (starts only grow)
+        while stop < count and spans.starts[stop] >= first and ends[stop] <= first + block_rows:
+            stop += 1
+        block = read_rows(first, int(ends[y:stop].max()))
+        for k in range(y, stop):
+            offset = int(spans.starts[k]) - first
+            _sum_taps_in_order(spans.weights[k, :taps[k]], block[offset:offset + taps[k]], out[k])
+        y = stop
     return out
 
 
-def resize_columns(image: np.ndarray, spans: Spans) -> np.ndarray:
-    """Horizontal pass on a float32 [h, w, c] -> [h, out_w, c]."""
+def _column_strips(image) -> int:
+    """Columns read at a time in the vertical pass: an array in wide strips (few calls, a bounded
+    float32 block); a decoded file (``imaging.ImageColumns``, which converts a strip of columns at
+    a time so that a big photo never has a second full-size copy) in its narrow ones."""
+    return _ARRAY_STRIP_COLUMNS if isinstance(image, np.ndarray) else _FILE_STRIP_COLUMNS
+
+
+def resize_rows_transposed(image, spans: Spans) -> np.ndarray:
+    """Vertical pass: [h, w, c] (an array or ``ImageColumns``) -> float32 [w, out_h, c], column-major
+    so that the horizontal pass reads its input rows (the image's columns) as contiguous blocks."""
     height, width, channels = image.shape
-    out = np.zeros((height, len(spans.starts), channels), dtype=_F)
-    for k in range(spans.span):
-        cols = np.minimum(spans.starts + k, width - 1)
-        out += spans.weights[None, :, k, None] * image[:, cols]
-    return out
+    out_height = len(spans.starts)
+    columns = np.empty((width, out_height, channels), dtype=_F)
+    strip = _column_strips(image)
+    for x0 in range(0, width, strip):
+        part = image[:, x0:x0 + strip]
+        part_width = part.shape[1]
+        rows = _gather_spans(_FloatRows(part).read, height, part_width * channels, spans)
+        columns[x0:x0 + part_width] = rows.reshape(out_height, part_width, channels).transpose(1, 0, 2)
+    return columns
 
 
-def resize_bicubic_antialias(image: np.ndarray, out_height: int, out_width: int) -> np.ndarray:
+def resize_columns_transposed(columns: np.ndarray, spans: Spans) -> np.ndarray:
+    """Horizontal pass on the vertical pass's float32 [w, h, c] -> [h, out_w, c]."""
+    width, height, channels = columns.shape
+    out = _gather_spans(lambda first, end: columns[first:end].reshape(end - first, -1), width, height * channels, spans)
+    return np.ascontiguousarray(out.reshape(len(spans.starts), height, channels).transpose(1, 0, 2))
+
+
+def resize_bicubic_antialias(image, out_height: int, out_width: int) -> np.ndarray:
     """``tf.image.resize(image, (out_height, out_width), 'bicubic', antialias=True)`` on [h, w, c]."""
     if image.ndim != 3:
         raise ValueError(f"expected an [height, width, channels] array, got shape {image.shape}")
     height, width, _ = image.shape
-    rows = resize_rows(image, compute_spans(out_height, height))
-    return resize_columns(rows, compute_spans(out_width, width))
+    columns = resize_rows_transposed(image, compute_spans(out_height, height))
+    return resize_columns_transposed(columns, compute_spans(out_width, width))
 
 
 def resize_with_pad(image: np.ndarray, frame_height: int = MODEL_HEIGHT,
