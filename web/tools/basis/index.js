@@ -103,19 +103,22 @@ export async function mount(panel, app) {
     el("div", { class: "basis-top" }, zone, encodeOptions), progress, error, viewer,
   );
 
-  let view;
+  // ---------------------------------------------------------------- state
+  // Declared before the view starts: the drop zone is live even when it cannot (see openFile).
+  let current = null; // {bytes, name, container, info, plan, transcoded, original, encodeMs, ktx2Bytes}
+  let lastImage = null; // {bytes, name, type, size} of the last PNG/JPEG, for "Re-encode"
+  let generation = 0; // a newer drop or target change makes older work stale
+
+  let view = null;
+  let viewFailure = null; // why this browser cannot show textures (no WebGL2), said again at each drop
   try {
     view = new TextureView(canvas);
   } catch (err) {
+    viewFailure = err;
     showError(error, err);
     return;
   }
   view.onchange = () => { zoomText.textContent = `${(view.cssZoom * 100).toFixed(view.cssZoom < 0.1 ? 1 : 0)} %`; };
-
-  // ---------------------------------------------------------------- state
-  let current = null; // {bytes, name, container, info, plan, transcoded, original, encodeMs, ktx2Bytes}
-  let lastImage = null; // {bytes, name, type, size} of the last PNG/JPEG, for "Re-encode"
-  let generation = 0; // a newer drop or target change makes older work stale
 
   function busy(on) {
     for (const control of [target, level, reencode]) control.disabled = on || (control === reencode ? !lastImage : !current);
@@ -150,6 +153,7 @@ export async function mount(panel, app) {
   async function openFile(file) {
     // Synchronously, so a waiting test never sees the previous file's result.
     delete result.dataset.result;
+    if (!view) { showError(error, viewFailure); return; }
     clearError(error);
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (TEXTURE_NAME.test(file.name) || !IMAGE_TYPE.test(file.type)) {
