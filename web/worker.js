@@ -26,7 +26,10 @@ const cores = navigator.hardwareConcurrency || 1;
 // Lyra's streaming models run on LiteRT.js (the upstream .tflite files) unless the worker URL says
 // `?lyra-runtime=onnx` (onnxruntime-web on our ONNX conversion, the second runtime).
 const lyraRuntimeRequested = new URL(import.meta.url).searchParams.get("lyra-runtime") === "onnx" ? "onnx" : "litert";
-const ortThreads = !self.crossOriginIsolated ? 1 : requestedThreads || Math.max(1, Math.min(4, cores - 1));
+// Threads need shared memory: cross-origin isolation alone is not enough (WebKitGTK is isolated yet has no
+// SharedArrayBuffer), so detect the constructor itself.
+const sharedMemory = Boolean(self.crossOriginIsolated) && typeof SharedArrayBuffer === "function";
+const ortThreads = !sharedMemory ? 1 : requestedThreads || Math.max(1, Math.min(4, cores - 1));
 
 // onnxruntime-web, imported when a model is first needed rather than at boot: Python's start does not
 // wait for its 50 KB module, and the module belongs to the tools' "models-runtime" offline group, which is

@@ -124,8 +124,15 @@ export async function mount(panel, app) {
     el("div", { class: "basis-top" }, zone, encodeOptions), progress, notice, error, viewer,
   );
 
+  // ---------------------------------------------------------------- state
+  // Declared before the view starts: the drop zone is live even when it cannot (see openFile).
+  let current = null; // {bytes, name, container, info, plan, transcoded, original, encodeMs, ktx2Bytes}
+  let lastImage = null; // {bytes, name, type, size} of the last PNG/JPEG, for "Re-encode"
+  let generation = 0; // a newer drop or target change makes older work stale
+
   // The WebGL2 context is made when the tab is first shown (or a file arrives first), not at start-up:
-  // compiling its shaders is long work on the main thread, and a tab never opened needs none of it.
+  // compiling its shaders is long work on the main thread, and a tab never opened needs none of it. A
+  // browser without WebGL2 hears why when the tab is shown and again at each drop (view() throws).
   let textureView = null;
   const view = () => {
     if (!textureView) {
@@ -135,11 +142,6 @@ export async function mount(panel, app) {
     return textureView;
   };
   panel.addEventListener("tool-shown", () => { try { view(); } catch (err) { showError(error, err); } });
-
-  // ---------------------------------------------------------------- state
-  let current = null; // {bytes, name, container, info, plan, transcoded, original, encodeMs, ktx2Bytes}
-  let lastImage = null; // {bytes, name, type, size} of the last PNG/JPEG, for "Re-encode"
-  let generation = 0; // a newer drop or target change makes older work stale
 
   function busy(on) {
     for (const control of [target, level, imagePick, reencode]) control.disabled = on || (control === reencode ? !lastImage : !current);
@@ -175,6 +177,7 @@ export async function mount(panel, app) {
   async function openFile(file) {
     // Synchronously, so a waiting test never sees the previous file's result as this file's.
     delete result.dataset.result;
+    try { view(); } catch (err) { showError(error, err); return; }
     clearError(error);
     notice.hidden = true;
     const bytes = new Uint8Array(await file.arrayBuffer());

@@ -2,16 +2,21 @@
 // file decoding by the browser and microphone capture (AudioWorklet).
 import { PLAYBACK_RATE } from "./stream.js";
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export const SOURCE_RATE = 48000; // clips are decoded (and the microphone captured) at 48 kHz; Python resamples to 16 kHz
 
 /** One context for the stream player (16 kHz), one for A/B clips and the microphone. */
 export class AudioEngine {
-  constructor() { this.streamContext = null; this.mainContext = null; this.node = null; this.clip = null; }
+  constructor({ resumeWaitMs = 3000 } = {}) {
+    this.streamContext = null; this.mainContext = null; this.node = null; this.clip = null;
+    this.resumeWaitMs = resumeWaitMs; // how long the stream player waits for the engine to start sound
+  }
 
+  /** Called inside a user gesture: engines that start audio only in one (WebKit) start both contexts now. */
   unlock() {
-    this.#main();
-    this.mainContext.resume();
-    this.streamContext?.resume();
+    this.#main().resume();
+    this.#stream().resume();
   }
 
   #main() {
@@ -19,18 +24,29 @@ export class AudioEngine {
     return this.mainContext;
   }
 
+  #stream() {
+    if (!this.streamContext) this.streamContext = new AudioContext({ sampleRate: PLAYBACK_RATE, latencyHint: "interactive" });
+    return this.streamContext;
+  }
+
   async player() {
+    const context = this.#stream();
     if (!this.node) {
-      this.streamContext = new AudioContext({ sampleRate: PLAYBACK_RATE, latencyHint: "interactive" });
-      await this.streamContext.audioWorklet.addModule(new URL("./player-worklet.js", import.meta.url));
-      this.node = new AudioWorkletNode(this.streamContext, "lyra-player", { numberOfInputs: 0, outputChannelCount: [1] });
-      this.node.connect(this.streamContext.destination);
+      await context.audioWorklet.addModule(new URL("./player-worklet.js", import.meta.url));
+      this.node = new AudioWorkletNode(context, "lyra-player", { numberOfInputs: 0, outputChannelCount: [1] });
+      this.node.connect(context.destination);
     }
-    await this.streamContext.resume();
-    if (this.streamContext.state !== "running") {
-      throw new Error("the browser has not allowed this page to play sound yet: click the panel once, then try again");
+    // resume() settles only once the engine may and can play: without a user gesture (WebKit) or without
+    // a sound output device (Firefox, WebKit) it stays pending, so wait a bounded time and then say why.
+    const settled = await Promise.race([context.resume().then(() => true), sleep(this.resumeWaitMs).then(() => false)]);
+    if (context.state !== "running") {
+      const err = new Error(settled
+        ? "the browser has not allowed this page to play sound yet: click the panel once, then try again"
+        : "the browser could not start sound output (it waits for a click in the page, or this computer has no sound device): click the panel once, then try again");
+      err.expected = true;
+      throw err;
     }
-    return { context: this.streamContext, node: this.node };
+    return { context, node: this.node };
   }
 
   /** Decode any audio file the browser understands to mono at 48 kHz. */

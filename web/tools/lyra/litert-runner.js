@@ -57,7 +57,8 @@ export class LiteRtRunner {
    */
   constructor({ vendor, models, index, threads, warmupRuns, recordRun, fetchBytes }) {
     Object.assign(this, { vendor, models, index, threads, warmupRuns, recordRun, fetchBytes });
-    this.threaded = Boolean(self.crossOriginIsolated);
+    // The threaded build needs shared memory, which an isolated page may still lack (WebKitGTK).
+    this.threaded = Boolean(self.crossOriginIsolated) && typeof SharedArrayBuffer === "function";
     this.runtime = null; // Promise of the LiteRT.js module, once loaded
     this.bytes = new Map(); // name -> Promise<Uint8Array> of the .tflite file
     this.warmed = new Map(); // name -> Promise: the model's wasm paths have run once

@@ -7,6 +7,7 @@
 // carries stream events (start, bitrate, pause, end) that must not be lost.
 
 export async function openLoopback({ timeoutMs = 10000 } = {}) {
+  if (typeof RTCPeerConnection !== "function") return openMessageChannelLoopback();
   const sender = new RTCPeerConnection();
   const receiver = new RTCPeerConnection();
   sender.onicecandidate = (e) => { if (e.candidate) receiver.addIceCandidate(e.candidate).catch(() => {}); };
@@ -71,6 +72,44 @@ export async function openLoopback({ timeoutMs = 10000 } = {}) {
   };
   remoteMedia.onmessage = (event) => link.onPacket?.(new Uint8Array(event.data), performance.now());
   remoteControl.onmessage = (event) => link.onControl?.(JSON.parse(event.data));
+  return link;
+}
+
+/**
+ * The same link over a MessageChannel, for engines built without WebRTC (Debian's WebKitGTK): packets are
+ * still one message each and the sender's loss model still drops them, but nothing is lost or late on the
+ * way, and there is no ICE candidate pair to show (selectedPair gives null).
+ */
+function openMessageChannelLoopback() {
+  const media = new MessageChannel();
+  const control = new MessageChannel();
+  let messagesReceived = 0;
+  let bytesReceived = 0;
+  const link = {
+    mediaConfig: { ordered: true, maxRetransmits: null, protocol: "" },
+    transport: "MessageChannel (this browser has no WebRTC)",
+    bytesSent: 0,
+    messagesSent: 0,
+    onPacket: null,
+    onControl: null,
+    send(bytes) {
+      const copy = bytes.slice();
+      media.port1.postMessage(copy.buffer, [copy.buffer]);
+      link.bytesSent += bytes.byteLength;
+      link.messagesSent += 1;
+      return true;
+    },
+    control(message) { control.port1.postMessage(JSON.stringify(message)); },
+    async receiverStats() { return { messagesReceived, bytesReceived }; },
+    selectedPair: async () => null,
+    close() { for (const channel of [media, control]) { channel.port1.close(); channel.port2.close(); } },
+  };
+  media.port2.onmessage = (event) => {
+    messagesReceived += 1;
+    bytesReceived += event.data.byteLength;
+    link.onPacket?.(new Uint8Array(event.data), performance.now());
+  };
+  control.port2.onmessage = (event) => link.onControl?.(JSON.parse(event.data));
   return link;
 }
 
