@@ -30,6 +30,9 @@ RESULT_MS = 120_000
 
 def open_page(browser, url: str, width: int, height: int, scheme: str = "dark", wait_ready: bool = True):
     context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    if AXE.exists():
+        # An init script comes with the browser, not the page, so the page's CSP (no inline scripts) lets it in.
+        context.add_init_script(path=str(AXE))
     page = context.new_page()
     watch = PageWatch(page, url)
     page.goto(url)
@@ -43,8 +46,7 @@ def axe_violations(page) -> list[dict]:
     """axe-core's violations on the page as it is now (all of axe's default rules, best practices included)."""
     if not AXE.exists():
         missing(f"{AXE} is not installed: npm ci (axe-core is a devDependency)")
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
+    assert page.evaluate("typeof window.axe === 'object'"), "axe-core was not injected (open_page adds it)"
     return page.evaluate("""async () => {
       const { violations } = await axe.run(document, { resultTypes: ['violations'] });
       return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
