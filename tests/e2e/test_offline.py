@@ -328,6 +328,12 @@ def error_of(page, tool: str, timeout: int = 120_000) -> str:
     return area.inner_text()
 
 
+def first_centre(page) -> list[float]:
+    page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
+    return page.evaluate("(() => { const s = document.querySelector('.attention-shot');"
+                         " return [Number(s.dataset.x), Number(s.dataset.y)]; })()")
+
+
 NOT_SAVED = {"jxl": "The JPEG XL encoder", "lyra": "The Lyra speech codec", "basis": "The Basis Universal codec"}
 
 
@@ -341,8 +347,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         wait_ready(page)
         # A first visit that uses one tool: only that tool is saved (fetching only what is used is the default).
         page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
-        page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
-        online = page.evaluate("(() => { const s = document.querySelector('.attention-shot'); return [Number(s.dataset.x), Number(s.dataset.y)]; })()")
+        online = first_centre(page)
         page.wait_for_function("(document.documentElement.dataset.offlineTools || '').split(' ').includes('attention')", timeout=180_000)
 
         go_offline(page, context, site)
@@ -358,8 +363,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
 
         # The saved tool works; each other one says in plain words that it is not saved, and blames no file.
         page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
-        page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
-        assert page.evaluate("(() => { const s = document.querySelector('.attention-shot'); return [Number(s.dataset.x), Number(s.dataset.y)]; })()") == online
+        assert first_centre(page) == online
         for tool, input_file in (("jxl", inputs["png"]), ("lyra", inputs["wav"]), ("basis", inputs["png"])):
             page.click(f'[data-testid="tab-{tool}"]')
             page.set_input_files(f'[data-testid="{tool}-input"]', str(input_file))
@@ -385,7 +389,8 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         unsaved = sum(e["size"] for e in manifest["files"].values() if e["group"] in ("jxl", "lyra", "basis"))
         assert missing >= unsaved  # at least the three tools' own files
         button.click()
-        page.wait_for_function("document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'", timeout=300_000)
+        page.wait_for_function("document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'",
+                               timeout=300_000)
         assert offline_list(page) == {tool: True for tool in TOOLS}
         assert button.is_hidden()
 
