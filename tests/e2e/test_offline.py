@@ -373,6 +373,12 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
             assert "Cannot use this file" not in text and input_file.name not in text, text
             assert "Failed to fetch" not in text.split("details")[0] and "worker" not in text.split("details")[0], text
 
+        # Asked to save everything with no connection, the list says to connect first (and nothing changes).
+        page.click('[data-testid="offline-save-all"]')
+        page.wait_for_function("document.querySelector('[data-testid=offline-note]').textContent.includes('no connection')")
+        assert page.locator('[data-testid="offline-save-all"]').is_enabled()
+        assert offline_list(page) == {"attention": True, "jxl": False, "lyra": False, "basis": False}
+
         # Online again: one click saves every tool, and says how much it downloads first.
         site.open()
         context.set_offline(False)

@@ -127,20 +127,23 @@ export function startOffline(app) {
     const button = el("button", { type: "button", class: "secondary", "data-testid": "offline-save-all", "data-bytes": String(missing),
       text: `Make every tool available offline (${megabytes(missing)})` });
     button.hidden = missing === 0;
+    const note = el("p", { class: "muted", "data-testid": "offline-note", text: missing
+      ? "A tool is saved the first time it is used; only what you use is downloaded unless you save them all."
+      : "Everything is saved: every tool works without a connection." });
     button.addEventListener("click", async () => {
       button.disabled = true;
+      if (!(await hostReachable())) {
+        note.textContent = "There is no connection now: connect, then choose this again.";
+        button.disabled = false;
+        return;
+      }
       button.textContent = `Saving ${megabytes(missing)} for offline use…`;
       if (!(await saveEverything())) {
         button.disabled = false;
         button.textContent = `Make every tool available offline (${megabytes(missing)})`;
       }
     });
-    panel.replaceChildren(
-      el("ul", { class: "offline-tools", "data-testid": "offline-tools" }, ...items),
-      button,
-      el("p", { class: "muted", text: missing
-        ? "A tool is saved the first time it is used; only what you use is downloaded unless you save them all."
-        : "Everything is saved: every tool works without a connection." }));
+    panel.replaceChildren(el("ul", { class: "offline-tools", "data-testid": "offline-tools" }, ...items), button, note);
   }
 
   /** Store every group of the manifest (the button under the indicator). */
