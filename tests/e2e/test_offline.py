@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from devkit.offline import write_offline_files
-from devkit.server import BackgroundSite, QuietServer, SiteHandler
+from devkit.server import BackgroundSite, QuietServer, SiteHandler, make_server
 
 from .conftest import wait_result
 
@@ -109,6 +109,7 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
             arg=list(TOOLS), timeout=180_000)
         assert page.evaluate("document.documentElement.dataset.offline") == "ready"
         assert page.inner_text('[data-testid="offline-status"]') == "Available offline"
+        assert offline_list(page) == {tool: True for tool in TOOLS}
 
         site.close()  # the host is gone, and the browser is offline too
         context.set_offline(True)
@@ -279,6 +280,143 @@ def test_about_shows_what_is_saved_and_clears_it_and_the_app_is_installable(brow
                 assert image.format == "PNG" and image.size == (width, height)
         assert {icon["sizes"] for icon in app_manifest["icons"]} >= {"192x192", "512x512"}
         assert page.evaluate("fetch('manifest.webmanifest').then(r => r.headers.get('content-type'))") == "application/manifest+json"
+    finally:
+        context.close()
+        site.close()
+
+
+def offline_list(page) -> dict[str, bool]:
+    """What the list under the offline indicator says of each tool: saved (True) or not."""
+    items = page.locator('[data-testid="offline-tools"] li')
+    return {items.nth(i).get_attribute("data-tool"): items.nth(i).get_attribute("data-saved") == "true" for i in range(items.count())}
+
+
+class SameOriginSite:
+    """dist/ served on one loopback port that can be closed (the host is gone) and opened again on the same port
+    (the same origin: its service worker and caches)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = 0
+        self.server = None
+        self.open()
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def open(self) -> None:
+        self.server = make_server(self.root, self.port, True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def go_offline(page, context, site) -> None:
+    site.close()
+    context.set_offline(True)
+    page.reload()
+    wait_ready(page)
+
+
+def error_of(page, tool: str, timeout: int = 120_000) -> str:
+    area = page.locator(f'[data-testid="{tool}-error"]')
+    area.wait_for(state="visible", timeout=timeout)
+    page.wait_for_function("area => area.textContent.trim().length > 0", arg=area.element_handle(), timeout=timeout)
+    return area.inner_text()
+
+
+def first_centre(page) -> list[float]:
+    page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
+    return page.evaluate("(() => { const s = document.querySelector('.attention-shot');"
+                         " return [Number(s.dataset.x), Number(s.dataset.y)]; })()")
+
+
+NOT_SAVED = {"jxl": "The JPEG XL encoder", "lyra": "The Lyra speech codec", "basis": "The Basis Universal codec"}
+
+
+def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browser, dist, inputs):
+    site = SameOriginSite(dist)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    try:
+        traffic = Traffic(context, site.url)
+        page = context.new_page()
+        page.goto(site.url)
+        wait_ready(page)
+        # A first visit that uses one tool: only that tool is saved (fetching only what is used is the default).
+        page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
+        online = first_centre(page)
+        page.wait_for_function("(document.documentElement.dataset.offlineTools || '').split(' ').includes('attention')", timeout=180_000)
+
+        go_offline(page, context, site)
+        status = page.locator('[data-testid="offline-status"]')
+        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=60_000)
+        assert status.inner_text() == "Offline: 1 of 4 tools"
+        assert status.get_attribute("data-tools") == "some"
+        assert "Not saved: JPEG XL, Speech (Lyra), Textures (Basis)" in status.get_attribute("title")
+        page.click('[data-testid="offline-details"] summary')
+        assert offline_list(page) == {"attention": True, "jxl": False, "lyra": False, "basis": False}
+        shown = page.inner_text('[data-testid="offline-tools"]')
+        assert "Attention center: saved" in shown and "JPEG XL: not saved" in shown, shown
+
+        # The saved tool works; each other one says in plain words that it is not saved, and blames no file.
+        page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
+        assert first_centre(page) == online
+        for tool, input_file in (("jxl", inputs["png"]), ("lyra", inputs["wav"]), ("basis", inputs["png"])):
+            page.click(f'[data-testid="tab-{tool}"]')
+            page.set_input_files(f'[data-testid="{tool}-input"]', str(input_file))
+            text = error_of(page, tool)
+            assert text.startswith(f"Not available offline: {NOT_SAVED[tool]} is not saved for offline use on this device"), text
+            assert "Make every tool available offline" in text, text
+            assert "Cannot use this file" not in text and input_file.name not in text, text
+            assert "Failed to fetch" not in text.split("details")[0] and "worker" not in text.split("details")[0], text
+
+        # Asked to save everything with no connection, the list says to connect first (and nothing changes).
+        page.click('[data-testid="offline-save-all"]')
+        page.wait_for_function("document.querySelector('[data-testid=offline-note]').textContent.includes('no connection')")
+        assert page.locator('[data-testid="offline-save-all"]').is_enabled()
+        assert offline_list(page) == {"attention": True, "jxl": False, "lyra": False, "basis": False}
+
+        # Online again: one click saves every tool, and says how much it downloads first.
+        site.open()
+        context.set_offline(False)
+        page.reload()
+        wait_ready(page)
+        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=60_000)
+        page.click('[data-testid="offline-details"] summary')
+        button = page.locator('[data-testid="offline-save-all"]')
+        manifest = json.loads((dist / "offline-manifest.json").read_text())
+        status_now = page.evaluate("window.codeclab.offline.ask({type: 'status'})")
+        missing = sum(g["bytes"] - g["cachedBytes"] for g in status_now["groups"].values())
+        assert missing > 0 and int(button.get_attribute("data-bytes")) == missing
+        assert button.inner_text() == f"Make every tool available offline ({missing / 1e6:.1f} MB)"
+        unsaved = sum(e["size"] for e in manifest["files"].values() if e["group"] in ("jxl", "lyra", "basis"))
+        assert missing >= unsaved  # at least the three tools' own files
+        button.click()
+        page.wait_for_function("document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'",
+                               timeout=300_000)
+        assert offline_list(page) == {tool: True for tool in TOOLS}
+        assert button.is_hidden()
+
+        # Offline again: every tool works (Lyra's stream with the host gone, see the test above).
+        go_offline(page, context, site)
+        traffic.failed.clear()
+        assert page.inner_text('[data-testid="offline-status"]') == "Available offline"
+        page.click('[data-testid="tab-jxl"]')
+        page.set_input_files('[data-testid="jxl-input"]', str(inputs["png"]))
+        assert wait_result(page, "jxl-result", 180_000)
+        page.click('[data-testid="tab-basis"]')
+        page.set_input_files('[data-testid="basis-input"]', str(inputs["png"]))
+        assert wait_result(page, "basis-result", 180_000)["encoded"] is True
+        context.set_offline(False)  # WebRTC's loopback needs the emulation off; the host stays gone
+        page.click('[data-testid="tab-lyra"]')
+        page.set_input_files('[data-testid="lyra-input"]', str(inputs["wav"]))
+        assert wait_result(page, "lyra-result", 120_000)["packets_received"] > 0
+        assert page.locator('[data-testid="jxl-error"]').is_hidden() and page.locator('[data-testid="basis-error"]').is_hidden()
+        assert traffic.failed == []
+        assert traffic.foreign() == []
     finally:
         context.close()
         site.close()

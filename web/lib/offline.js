@@ -1,5 +1,6 @@
-// The page's side of the service worker (web/sw.js): registration, the "available offline" indicator,
-// the update prompt, what is cached (for About) and clearing it.
+// The page's side of the service worker (web/sw.js): registration, the offline indicator (which tools are
+// saved, and a button that saves every one), the update prompt, what is cached (for About) and clearing it,
+// and the plain sentence a tool shows when it is used offline without its files saved.
 import { el } from "./ui.js";
 import { forgetSnapshotSeal } from "./snapshot.js";
 
@@ -24,12 +25,43 @@ export async function pythonQuiet(python, quietMs, { pollMs = 250, now = () => p
   }
 }
 
+/** The tools whose groups are all stored, in TOOL_GROUPS order (`status`: the service worker's reply). */
+export function savedTools(status) {
+  const complete = (group) => status?.groups[group] && status.groups[group].cachedFiles === status.groups[group].files;
+  return Object.keys(TOOL_GROUPS).filter((id) => TOOL_GROUPS[id].every(complete));
+}
+
+/** Bytes still to download to store these groups (each group counted once). */
+export function missingBytes(status, groups) {
+  return [...new Set(groups)].reduce((sum, group) => {
+    const g = status?.groups[group];
+    return sum + (g ? g.bytes - g.cachedBytes : 0);
+  }, 0);
+}
+
+/** The header's short line: every tool saved, some, or none (the list beside it names them). */
+export function badgeText(saved, total) {
+  if (saved === total) return "Available offline";
+  return saved ? `Offline: ${saved} of ${total} tools` : "Offline: no tool yet";
+}
+
+/** The sentence a tool shows when it is used offline and `what` (its runtime, codec or model) was never
+ *  stored: the file is not at fault, and the two ways to get it are named. */
+export function notSavedError(what, cause) {
+  return Object.assign(new Error(`${what} is not saved for offline use on this device: connect once and use the tool, `
+    + "or choose “Make every tool available offline” (under the offline status at the top)."), {
+    heading: "Not available offline: ", notSaved: true, expected: true,
+    details: cause ? `what failed: ${cause.message || cause}` : "",
+  });
+}
+
 export function startOffline(app) {
   const indicator = document.getElementById("offline-status");
+  const panel = document.getElementById("offline-panel");
   const root = document.documentElement;
   let registration = null;
   let updateRequested = false;
-  const offline = { status: null, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh };
+  const offline = { status: null, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh, saveEverything, explain };
 
   function show(state, text, title = "") {
     indicator.dataset.state = state;
@@ -62,13 +94,85 @@ export function startOffline(app) {
     offline.status = status;
     root.dataset.offlineVersion = status.version;
     const complete = (group) => status.groups[group] && status.groups[group].cachedFiles === status.groups[group].files;
-    const tools = Object.entries(TOOL_GROUPS).filter(([, groups]) => groups.every(complete)).map(([id]) => id);
+    const tools = savedTools(status);
     root.dataset.offlineTools = tools.join(" ");
+    const all = Object.keys(TOOL_GROUPS);
     if (complete("shell") && complete("python")) {
-      show("ready", "Available offline", tools.length ? `Tools saved for offline use: ${tools.join(", ")}` : "The page and Python are saved; each tool is saved the first time it is used");
+      const unsaved = all.filter((id) => !tools.includes(id)).map(toolLabel);
+      show("ready", badgeText(tools.length, all.length), unsaved.length
+        ? `Saved for offline use: the page, Python${tools.map((id) => `, ${toolLabel(id)}`).join("")}. Not saved: ${unsaved.join(", ")}.`
+        : "Every tool is saved for offline use");
     } else show("caching", "Saving for offline…");
+    indicator.dataset.tools = tools.length === all.length ? "all" : tools.length ? "some" : "none";
+    renderPanel(status);
     document.dispatchEvent(new CustomEvent("offline-status", { detail: status }));
     return status;
+  }
+
+  /** A tool's name as its tab shows it. */
+  const toolLabel = (id) => document.getElementById(`tab-${id}`)?.textContent.trim() || id;
+
+  /** Under the indicator: each tool, saved or not (and its size), and one button that saves them all. */
+  function renderPanel(status) {
+    if (!panel) return;
+    const tools = savedTools(status);
+    const items = Object.keys(TOOL_GROUPS).map((id) => {
+      const saved = tools.includes(id);
+      return el("li", { "data-tool": id, "data-saved": String(saved) },
+        el("span", { class: "offline-mark", "aria-hidden": "true", text: saved ? "✓" : "—" }),
+        ` ${toolLabel(id)}: `, saved ? "saved" : `not saved (${megabytes(missingBytes(status, TOOL_GROUPS[id]))})`);
+    });
+    const everything = Object.keys(status.groups);
+    const missing = missingBytes(status, everything);
+    const button = el("button", { type: "button", class: "secondary", "data-testid": "offline-save-all", "data-bytes": String(missing),
+      text: `Make every tool available offline (${megabytes(missing)})` });
+    button.hidden = missing === 0;
+    const note = el("p", { class: "muted", "data-testid": "offline-note", text: missing
+      ? "A tool is saved the first time it is used; only what you use is downloaded unless you save them all."
+      : "Everything is saved: every tool works without a connection." });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      if (!(await hostReachable())) {
+        note.textContent = "There is no connection now: connect, then choose this again.";
+        button.disabled = false;
+        return;
+      }
+      button.textContent = `Saving ${megabytes(missing)} for offline use…`;
+      if (!(await saveEverything())) {
+        button.disabled = false;
+        button.textContent = `Make every tool available offline (${megabytes(missing)})`;
+      }
+    });
+    panel.replaceChildren(el("ul", { class: "offline-tools", "data-testid": "offline-tools" }, ...items), button, note);
+  }
+
+  /** Store every group of the manifest (the button under the indicator). */
+  async function saveEverything() {
+    if (!offline.status) return null;
+    return cacheGroups(Object.keys(offline.status.groups));
+  }
+
+  /**
+   * `err` as the visitor should read it. A tool used while the host cannot be reached (the browser says it
+   * is offline, or a request to the host fails) whose groups are not all stored failed for want of a file
+   * it never saved: that is said in plain words (notSavedError), not as a fault of the visitor's file.
+   * Anything else (a file refused for what it is, a cancel, a tool whose files are all stored) is `err`.
+   */
+  async function explain(err, tool, what) {
+    if (!err || err.expected || err.cancelled || !TOOL_GROUPS[tool]) return err;
+    const status = await refresh().catch(() => null);
+    if (status && savedTools(status).includes(tool)) return err;
+    return (await hostReachable()) ? err : notSavedError(what, err);
+  }
+
+  /** Whether the host answers now. HEAD is never answered by the service worker (it serves GETs), so this
+   *  asks the network itself. */
+  async function hostReachable() {
+    if (navigator.onLine === false) return false;
+    try {
+      await fetch(new URL("offline-manifest.json", location.href), { method: "HEAD", cache: "no-store" });
+      return true;
+    } catch { return false; }
   }
 
   async function cacheGroups(groups) {
@@ -95,10 +199,7 @@ export function startOffline(app) {
    *  browser says it would still allow (navigator.storage.estimate, where the browser has it). */
   async function roomFor(groups) {
     if (!navigator.storage?.estimate || !offline.status) return null;
-    const missing = groups.reduce((sum, group) => {
-      const g = offline.status.groups[group];
-      return sum + (g ? g.bytes - g.cachedBytes : 0);
-    }, 0);
+    const missing = missingBytes(offline.status, groups);
     const { quota, usage } = await navigator.storage.estimate().catch(() => ({}));
     if (!missing || quota === undefined || usage === undefined) return null;
     return missing > quota - usage ? noRoomText(groups, Math.max(0, quota - usage)) : null;
@@ -134,6 +235,8 @@ export function startOffline(app) {
     registration = null;
     offline.status = null;
     show("off", "Not saved for offline", "Cleared; reload to save again");
+    delete indicator.dataset.tools;
+    panel?.replaceChildren(el("p", { class: "muted", text: "Nothing is saved for offline use: reload to save the page again." }));
     document.dispatchEvent(new CustomEvent("offline-status", { detail: null }));
     return freed;
   }
@@ -153,6 +256,7 @@ export function startOffline(app) {
 
   if (!("serviceWorker" in navigator)) {
     show("unsupported", "Offline: not supported here", "This browser (or a non-HTTPS address) does not allow service workers");
+    panel?.replaceChildren(el("p", { class: "muted", text: "This browser (or a non-HTTPS address) does not allow service workers: nothing can be saved for offline use." }));
     return offline;
   }
   show("caching", "Saving for offline…");

@@ -43,7 +43,8 @@ export function showError(area, err) {
   const message = err?.message || String(err);
   area.hidden = false;
   area.replaceChildren(...[
-    el("strong", { text: err?.expected === false ? "Something went wrong: " : "Cannot use this file: " }),
+    // `err.heading`: an error that is not about the file says what it is about (e.g. "Not available offline: ").
+    el("strong", { text: err?.heading || (err?.expected === false ? "Something went wrong: " : "Cannot use this file: ") }),
     message,
     err?.kept ? el("span", { class: "error-kept", "data-testid": "error-kept", text: ` Still showing ${err.kept} below.` }) : null,
     errorDetails(err?.details),

@@ -178,7 +178,9 @@ async function mountCard(card, app) {
         update();
       } catch (err) {
         shot.remove();
-        addError(file.name, err);
+        // Offline without its files saved, the tool says so rather than blaming the file (lib/offline.js).
+        const shown = await app.offline.explain(err, "attention", "The attention-center model");
+        addError(shown === err ? file.name : "Not available offline", shown);
       }
     }
     card.classList.remove("busy");

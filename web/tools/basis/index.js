@@ -220,11 +220,14 @@ export async function mount(panel, app) {
 
   /** A bad file never replaces a good result: the error is shown above the texture shown before, and
    *  says whose it is ("Still showing … below"); the texture's controls work again. */
-  function failed(err, name) {
+  async function failed(err, name) {
+    // Offline without its files saved, the tool says so rather than blaming the file (lib/offline.js).
+    const shown = await app.offline.explain(err, "basis", "The Basis Universal codec");
     hideProgress();
     busy(false);
     viewer.classList.remove("basis-stale");
-    showError(error, Object.assign(err, { message: name ? `${name}: ${err.message}` : err.message, kept: current?.name }));
+    const named = shown === err && name ? { message: `${name}: ${err.message}` } : {};
+    showError(error, Object.assign(shown, { ...named, kept: current?.name }));
     if (current) publish();
   }
 

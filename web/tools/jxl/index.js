@@ -60,7 +60,10 @@ async function mountCard(card, app) {
       ui.show(state);
     } catch (err) {
       ui.markStale(false);
-      showError(ui.error, Object.assign(err, { message: `${file.name}: ${err.message}`, kept: ui.shownName() }));
+      // Offline without its files saved, the tool says so rather than blaming the file (lib/offline.js).
+      const shown = await app.offline.explain(err, "jxl", "The JPEG XL encoder");
+      const named = shown === err ? { message: `${file.name}: ${err.message}` } : {};
+      showError(ui.error, Object.assign(shown, { ...named, kept: ui.shownName() }));
     } finally {
       ui.progress.stop();
       busy = false;

@@ -66,6 +66,9 @@ export async function mount(panel, app) {
     ui.notice.hidden = missing.length === 0;
   });
 
+  // Offline without its files saved, the tool says so rather than blaming the file (lib/offline.js).
+  const showLyraError = (err) => app.offline.explain(err, "lyra", "The Lyra speech codec").then((shown) => showError(ui.error, shown));
+
   // Each dropped file gets a ticket; a slower, older request never overwrites a newer one's outcome.
   let latestFile = 0;
   ui.onFile = async (file) => {
@@ -85,7 +88,7 @@ export async function mount(panel, app) {
     } catch (err) {
       if (!current()) return;
       ui.status.textContent = "";
-      showError(ui.error, err);
+      showLyraError(err);
     }
   };
 
@@ -97,7 +100,7 @@ export async function mount(panel, app) {
       await app.ready;
       const mic = await audio.openMicrophone();
       await startStream({ kind: "mic", name: "microphone", mic });
-    } catch (err) { showError(ui.error, err); }
+    } catch (err) { showLyraError(err); }
   };
 
   ui.onPause = async () => {
@@ -156,7 +159,7 @@ export async function mount(panel, app) {
       });
     } else {
       s.ended = new Promise((resolve) => { s.receiver.onDrained = resolve; });
-      s.receiver.onError = (err) => { if (s === session) { showError(ui.error, err); stop("error"); } };
+      s.receiver.onError = (err) => { if (s === session) { showLyraError(err); stop("error"); } };
     }
     s.sender.start();
     if (source.kind === "file") {
@@ -192,7 +195,7 @@ export async function mount(panel, app) {
       s.meta = { kind: "call", name: "a call from another tab", started: performance.now(), original: null, captured: [] };
       s.receiver.onOtherControl = (message) => { if (message.type === "sender-stats") s.remoteSender = message.stats; };
       s.ended = new Promise((resolve) => { s.receiver.onDrained = resolve; });
-      s.receiver.onError = (err) => { if (s === session) { showError(ui.error, err); stop("error"); } };
+      s.receiver.onError = (err) => { if (s === session) { showLyraError(err); stop("error"); } };
       ui.resetFigures();
       delete ui.result.dataset.result;
       ui.after.hidden = true;
@@ -202,7 +205,7 @@ export async function mount(panel, app) {
       const pair = await link.selectedPair().catch(() => null);
       link.control({ type: "report", stats: s.receiver.snapshot(), pair });
       await complete(s, pair);
-    } catch (err) { showError(ui.error, err); }
+    } catch (err) { showLyraError(err); }
   }
 
   ui.onListen = (on) => {
@@ -210,11 +213,11 @@ export async function mount(panel, app) {
     listening = listen({
       confirm: (code) => ui.askPairing("Another tab of this site is calling. Answer only if it shows this code.", code),
       onCall: (link) => receiveCall(link),
-      onError: (err) => showError(ui.error, err),
+      onError: (err) => showLyraError(err),
     });
     // Be ready before a call comes: audio output, the models compiled.
-    audio.player().catch((err) => showError(ui.error, err));
-    codec.warmUp().catch((err) => showError(ui.error, err));
+    audio.player().catch((err) => showLyraError(err));
+    codec.warmUp().catch((err) => showLyraError(err));
   };
   let listening = null;
   const listeners = watchListeners((ids) => ui.setListeners(ids.filter((id) => id !== listening?.id)));
@@ -222,7 +225,7 @@ export async function mount(panel, app) {
 
   function fail(s, err) {
     if (s !== session) return;
-    showError(ui.error, err);
+    showLyraError(err);
     stop("error");
   }
 
