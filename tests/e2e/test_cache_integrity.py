@@ -162,6 +162,8 @@ def test_a_tool_group_with_no_room_is_not_started_and_the_page_says_so(browser, 
         cdp = context.new_cdp_session(page)
         cdp.send("Storage.overrideQuotaForOrigin", {"origin": site.url.rstrip("/"), "quotaSize": usage + 100_000})
         page.click('[data-testid="tab-basis"]')  # its group is several MB
+        # A tool is saved once it is used, not when its tab opens: a changed setting is a use.
+        page.select_option('[data-testid="basis-mode"]', "uastc")
         status = page.locator('[data-testid="offline-status"]')
         page.wait_for_function("document.documentElement.dataset.offline === 'no-room'", timeout=60_000)
         assert status.inner_text() == "No room to save for offline"
