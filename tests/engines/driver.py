@@ -67,6 +67,36 @@ class Engine:
             time.sleep(0.25)
 
 
+class ChromiumEngine(Engine):
+    """Chromium as the Chromium suite drives it (a Playwright Browser, headless): a fresh context (an empty
+    profile) and one page in it, behind the same calls as the other engines."""
+
+    name = "chromium"
+
+    def __init__(self, browser):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.version = browser.version
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+
+    def evaluate(self, script: str, arg=None):
+        try:
+            return self.page.evaluate(script, arg)
+        except Exception as err:  # Playwright's own error type; the page's message is kept
+            raise EngineError(f"chromium: {err}") from err
+
+    def upload(self, selector: str, paths: list[Path]) -> None:
+        self.page.set_input_files(selector, [str(p) for p in paths])
+
+    def click(self, selector: str) -> None:
+        self.page.click(selector)
+
+    def close(self) -> None:
+        self.context.close()
+
+
 def firefox_missing() -> str | None:
     if not Path(FIREFOX).exists():
         return f"Firefox not found at {FIREFOX}: apt-get install firefox-esr, or set FIREFOX"
