@@ -31,8 +31,16 @@ import time
 from pathlib import Path
 
 from tests.engines import page as engine_page
-from tests.engines.driver import (ChromiumEngine, EngineError, FirefoxEngine, NullSoundServer, WebKitEngine,
-                                  firefox_missing, sound_server_missing, webkit_missing)
+from tests.engines.driver import (
+    ChromiumEngine,
+    EngineError,
+    FirefoxEngine,
+    NullSoundServer,
+    WebKitEngine,
+    firefox_missing,
+    sound_server_missing,
+    webkit_missing,
+)
 
 RUNS = 3
 BASIS_SIDE = 1024
