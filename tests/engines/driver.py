@@ -254,12 +254,14 @@ class Xvfb:
             self.process.wait()
 
 
-# Calls the function source with its argument and hands back {ok} or {error}, never throwing (Selenium
-# would lose a rejected promise's message).
+# Calls the function source (pasted into the script WebKitWebDriver runs: the page's CSP forbids eval, not
+# the driver's own scripts) with its argument and hands back {ok} or {error}, never throwing (Selenium would
+# lose a rejected promise's message).
 ASYNC_CALL = """
-const [source, arg, done] = arguments;
-Promise.resolve().then(() => (0, eval)(`(${source})`)(arg))
-  .then(value => done({ ok: value === undefined ? null : value }), error => done({ error: String(error && error.stack || error) }));
+const [arg, done] = arguments;
+Promise.resolve().then(() => (%s)(arg))
+  .then(value => done({ ok: value === undefined ? null : value }),
+        error => done({ error: String(error && (error.message ? `${error.name}: ${error.message}\\n${error.stack}` : error.stack) || error) }));
 """
 
 
@@ -291,7 +293,7 @@ class WebKitEngine(Engine):
         self.driver.get(url)
 
     def evaluate(self, script: str, arg=None):
-        answer = self.driver.execute_async_script(ASYNC_CALL, script, arg)
+        answer = self.driver.execute_async_script(ASYNC_CALL % script, arg)
         if "error" in answer:
             raise EngineError(f"webkit: {answer['error']}")
         return answer["ok"]
