@@ -52,6 +52,7 @@ RELOADED = f"() => !window.__benchBeforeReload && ({engine_page.READY})()"
 READY_AT = "() => Number(document.documentElement.dataset.readyAt)"
 SERVED_BY_WORKER = "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"
 OFFLINE_READY = "() => document.documentElement.dataset.offline === 'ready'"
+SAVE_PAGE_AND_PYTHON = "() => window.codeclab.offline.cacheGroups(['shell', 'python']).then(() => null)"
 RETARGET = """value => { delete document.querySelector('[data-testid=basis-result]').dataset.result;
   const s = document.querySelector('[data-testid=basis-target]'); s.value = value; s.dispatchEvent(new Event('change')); }"""
 
@@ -131,14 +132,22 @@ class Measure:
         self.add("boot to ready, cold", f"{self.engine.evaluate(READY_AT):.0f} ms",
                  "first visit, empty profile: data-ready-at, ms since navigation")
         # Warm: the page and Python saved by the service worker, then reloads it serves.
-        self.engine.wait_for(OFFLINE_READY, timeout_s=180, what="the page and Python to be saved for offline use")
+        saved = "by the page at boot"
+        try:
+            self.engine.wait_for(OFFLINE_READY, timeout_s=60, what="the page and Python to be saved for offline use")
+        except EngineError:
+            # The page asks once, at ready; where that left Python unsaved, the same request again.
+            self.engine.evaluate(SAVE_PAGE_AND_PYTHON)
+            self.engine.wait_for(OFFLINE_READY, timeout_s=120, what="the page and Python to be saved for offline use")
+            saved = "on a second request (the page's own, at ready, left Python partly unsaved in this engine)"
         warm, served = [], []
         for _ in range(self.ctx.runs(RUNS, 1)):
             self._reload_to_ready()
             warm.append(self.engine.evaluate(READY_AT))
             served.append(self.engine.evaluate(SERVED_BY_WORKER))
         self.add("boot to ready, warm", f"{_median(warm):.0f} ms",
-                 f"reloads, {_spread(warm)}; served by the service worker: {sum(served)} of {len(served)}")
+                 f"reloads, {_spread(warm)}; served by the service worker: {sum(served)} of {len(served)}; "
+                 f"page and Python saved {saved}")
 
     def attention(self, png: Path) -> None:
         times, predictors = [], set()

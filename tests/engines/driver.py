@@ -260,8 +260,8 @@ class Xvfb:
 ASYNC_CALL = """
 const [arg, done] = arguments;
 Promise.resolve().then(() => (%s)(arg))
-  .then(value => done({ ok: value === undefined ? null : value }),
-        error => done({ error: String(error && (error.message ? `${error.name}: ${error.message}\\n${error.stack}` : error.stack) || error) }));
+  .then(value => done({ ok: value === undefined ? null : value }), error => done({
+    error: String(error && (error.message ? `${error.name}: ${error.message}\\n${error.stack}` : error.stack) || error) }));
 """
 
 
