@@ -67,6 +67,36 @@ class Engine:
             time.sleep(0.25)
 
 
+class ChromiumEngine(Engine):
+    """Chromium as the Chromium suite drives it (a Playwright Browser, headless): a fresh context (an empty
+    profile) and one page in it, behind the same calls as the other engines."""
+
+    name = "chromium"
+
+    def __init__(self, browser):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.version = browser.version
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+
+    def evaluate(self, script: str, arg=None):
+        try:
+            return self.page.evaluate(script, arg)
+        except Exception as err:  # Playwright's own error type; the page's message is kept
+            raise EngineError(f"chromium: {err}") from err
+
+    def upload(self, selector: str, paths: list[Path]) -> None:
+        self.page.set_input_files(selector, [str(p) for p in paths])
+
+    def click(self, selector: str) -> None:
+        self.page.click(selector)
+
+    def close(self) -> None:
+        self.context.close()
+
+
 def firefox_missing() -> str | None:
     if not Path(FIREFOX).exists():
         return f"Firefox not found at {FIREFOX}: apt-get install firefox-esr, or set FIREFOX"
@@ -224,12 +254,14 @@ class Xvfb:
             self.process.wait()
 
 
-# Calls the function source with its argument and hands back {ok} or {error}, never throwing (Selenium
-# would lose a rejected promise's message).
+# Calls the function source (pasted into the script WebKitWebDriver runs: the page's CSP forbids eval, not
+# the driver's own scripts) with its argument and hands back {ok} or {error}, never throwing (Selenium would
+# lose a rejected promise's message).
 ASYNC_CALL = """
-const [source, arg, done] = arguments;
-Promise.resolve().then(() => (0, eval)(`(${source})`)(arg))
-  .then(value => done({ ok: value === undefined ? null : value }), error => done({ error: String(error && error.stack || error) }));
+const [arg, done] = arguments;
+Promise.resolve().then(() => (%s)(arg))
+  .then(value => done({ ok: value === undefined ? null : value }), error => done({
+    error: String(error && (error.message ? `${error.name}: ${error.message}\\n${error.stack}` : error.stack) || error) }));
 """
 
 
@@ -261,7 +293,7 @@ class WebKitEngine(Engine):
         self.driver.get(url)
 
     def evaluate(self, script: str, arg=None):
-        answer = self.driver.execute_async_script(ASYNC_CALL, script, arg)
+        answer = self.driver.execute_async_script(ASYNC_CALL % script, arg)
         if "error" in answer:
             raise EngineError(f"webkit: {answer['error']}")
         return answer["ok"]

@@ -12,9 +12,7 @@ Timings are measured, printed (``-s``) and recorded as properties, never asserte
 from __future__ import annotations
 
 import json
-import subprocess
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +20,15 @@ import pytest
 
 from devkit.server import BackgroundSite
 from tests.attention.helpers import blob_picture
+from tests.engines import page as engine_page
 from tests.engines.driver import NullSoundServer, sound_server_missing
+from tests.engines.page import RESULT
 from tests.needs import missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 
 REPO = Path(__file__).resolve().parents[2]
-BOOT_TIMEOUT_S = 300  # a cold Pyodide boot on two loaded cores, in the slowest engine
-TOOL_TIMEOUT_S = 240
 TOOLS = ("attention", "jxl", "lyra", "basis")
-
-READY = "() => ['ready', 'error'].includes(document.documentElement.dataset.state) && document.documentElement.dataset.state"
-RESULT = "id => { const n = document.querySelector(`[data-testid=\"${id}\"]`); return (n && n.dataset.result) || null; }"
-SHOWN_ERROR = """ids => { for (const id of ids) { const n = document.querySelector(`[data-testid="${id}"]`);
-  if (n && !n.hidden && n.textContent.trim()) return `${id}: ${n.textContent.trim()}`; } return null; }"""
 
 
 class App:
@@ -52,23 +45,15 @@ class App:
         print(f"\n[{self.engine.name} {self.engine.version}] {name}: {self.timings[name]:.2f} s", flush=True)
 
     def boot(self) -> str:
-        self.engine.wait_for(READY, timeout_s=BOOT_TIMEOUT_S, what="the page to boot")
-        return self.engine.evaluate("() => document.documentElement.dataset.state")
+        return engine_page.boot(self.engine)
 
-    def drop(self, tool: str, path: Path, result_id: str | None = None, timeout_s: float = TOOL_TIMEOUT_S) -> dict:
+    def drop(self, tool: str, path: Path, result_id: str | None = None, timeout_s: float = engine_page.TOOL_TIMEOUT_S) -> dict:
         """Open `tool`'s tab, give `path` to its file input, and return the data-result it sets (or fail
         with the error the page shows)."""
-        result_id = result_id or f"{tool}-result"
-        self.engine.click(f'[data-testid="tab-{tool}"]')
-        self.engine.evaluate("id => { const n = document.querySelector(`[data-testid=\"${id}\"]`); if (n) delete n.dataset.result; }",
-                             result_id)
-        self.engine.upload(f'[data-testid="{tool}-input"]', [path])
-        outcome = self.engine.wait_for(
-            f"""([id, errors]) => ({RESULT})(id) || ({SHOWN_ERROR})(errors) && {{ error: ({SHOWN_ERROR})(errors) }}""",
-            [result_id, [f"{tool}-error"]], timeout_s=timeout_s, what=f"{tool}'s result for {path.name}")
-        if isinstance(outcome, dict):
-            pytest.fail(f"{self.engine.name}: {tool} showed an error for {path.name}: {outcome['error']}")
-        result = json.loads(outcome)
+        try:
+            result = engine_page.drop(self.engine, tool, path, result_id, timeout_s)
+        except engine_page.ToolError as err:
+            pytest.fail(str(err))
         self.results.setdefault(tool, result)
         return result
 
@@ -107,16 +92,13 @@ def app(engine, dist):
 def inputs(tmp_path_factory, cjxl, basisu) -> dict[str, Path]:
     """One ordinary file per tool, made the way the Chromium suite makes them."""
     from PIL import Image
-    from skimage import data
 
     from tests.basis.cases import draw_image
     from tests.e2e.test_basis import run_basisu
 
     folder = tmp_path_factory.mktemp("engines")
     blob_picture(640, 400, 1).save(folder / "wide.png")
-    Image.fromarray(data.astronaut()).resize((900, 700), Image.Resampling.LANCZOS).save(folder / "astronaut.png")
-    subprocess.run([cjxl, str(folder / "astronaut.png"), str(folder / "astronaut.jxl"), "-d", "1.5", "-e", "3", "--quiet"],
-                   check=True, capture_output=True)
+    engine_page.photo_jxl(cjxl, folder)
     # An ETC1S texture with alpha and mipmaps, as KTX2 and as its .basis twin (whose RGBA32 unpack is the reference).
     Image.fromarray(draw_image(61, 37, True)).save(folder / "61x37a.png")
     for name, flags in (("e_61x37a_mip.basis", ("-mipmap",)), ("e_61x37a_mip.ktx2", ("-ktx2", "-mipmap"))):
@@ -130,14 +112,8 @@ def inputs(tmp_path_factory, cjxl, basisu) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory, upstream) -> Path:
     """The first 1.2 s of upstream's 16 kHz speech sample."""
-    with wave.open(str(upstream / "lyra" / "testdata" / "sample1_16kHz.wav")) as source:
-        params = source.getparams()
-        frames = source.readframes(int(1.2 * params.framerate))
-    path = tmp_path_factory.mktemp("engines-speech") / "speech.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setparams(params)
-        out.writeframes(frames)
-    return path
+    return engine_page.speech_clip(upstream / "lyra" / "testdata" / "sample1_16kHz.wav", 1.2,
+                            tmp_path_factory.mktemp("engines-speech") / "speech.wav")
 
 
 def built_model(dist: Path, name: str) -> Path:

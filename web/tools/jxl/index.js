@@ -319,6 +319,7 @@ function showState(ui, result, state) {
     bytes_to_center_original: state.original.plan.bytes_to_center,
     width, height, source: state.source, model: state.attention.model,
     center_group: state.first.plan.center_group,
+    reorder_ms: state.first.ms, // the centre-first reorder, timed on the main thread (worker round trip included)
     downscaled_from: state.encoded?.downscaledFrom ?? null,
     groups: state.first.plan.groups.length,
     half_salient_first: bytesToShare(state.first.curve, 0.5),
