@@ -75,7 +75,7 @@ def _quiet(site: LoggingSite, quiet_s: float = 3.0) -> int:
 
 
 def _lyra_per_frame(page) -> dict:
-    from bench_lyra import BURST, MEASURE, ROUNDS, WARMUP
+    from tests.bench.bench_lyra import BURST, MEASURE, ROUNDS, WARMUP
 
     return page.evaluate(MEASURE, {"frames": LYRA_FRAMES, "warmup": WARMUP, "bitrate": 6000, "burst": BURST,
                                    "rounds": ROUNDS, "profile": False})
