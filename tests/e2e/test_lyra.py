@@ -443,9 +443,12 @@ PUBLIC_CANDIDATES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the third page, holding the offer, sends ICE checks to the caller "
-                   "and wins the candidate pair; DTLS then fails (its fingerprint is not the answer's), so no audio "
-                   "leaves, but the call stalls in 'connecting' instead of reaching the listener")
+# Not strict: whether the third page's ICE checks win the pair is a race (a loaded machine lets the listener win
+# sometimes), so this records the gap without making CI depend on who wins. Remove the mark once the caller
+# drops a pair whose DTLS fails and tries again.
+@pytest.mark.xfail(strict=False, reason="known gap: the third page, holding the offer, may send ICE checks to the "
+                   "caller and win the candidate pair; DTLS then fails (its fingerprint is not the answer's), so no "
+                   "audio leaves, but the call stalls in 'connecting' instead of reaching the listener")
 def test_a_forged_answer_from_a_third_page_is_ignored_and_public_candidates_are_refused(browser, site, lyra_dist, short_wav):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
