@@ -199,9 +199,10 @@ def normal_base_path(base_path: str) -> str:
     return "/" + "/".join(part for part in base_path.split("/") if part) + "/" if base_path.strip("/") else "/"
 
 
-def make_server(root: Path, port: int = 0, isolate: bool = True, base_path: str = "/") -> QuietServer:
+def make_server(root: Path, port: int = 0, isolate: bool = True, base_path: str = "/",
+                handler_class: type[SiteHandler] = SiteHandler) -> QuietServer:
     attributes = {"isolate": isolate, "base_path": normal_base_path(base_path)}
-    handler = functools.partial(type("Handler", (SiteHandler,), attributes), directory=str(root))
+    handler = functools.partial(type("Handler", (handler_class,), attributes), directory=str(root))
     return QuietServer(("127.0.0.1", port), handler)
 
 
@@ -219,8 +220,8 @@ def serve(root: Path, port: int, isolate: bool, base_path: str = "/") -> None:
 class BackgroundSite:
     """``root`` served on a free loopback port from a daemon thread (tests and benchmarks)."""
 
-    def __init__(self, root: Path, isolate: bool = True, base_path: str = "/"):
-        self.server = make_server(root, 0, isolate, base_path)
+    def __init__(self, root: Path, isolate: bool = True, base_path: str = "/", handler_class: type[SiteHandler] = SiteHandler):
+        self.server = make_server(root, 0, isolate, base_path, handler_class)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}{normal_base_path(base_path)}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

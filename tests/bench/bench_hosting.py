@@ -9,7 +9,6 @@ Run alone: CODECLAB_DIST=dist python3 tests/bench/run.py hosting
 
 from __future__ import annotations
 
-import functools
 import statistics
 import tempfile
 import threading
@@ -28,44 +27,32 @@ RELOADED = "plain host, after one reload (the service worker's COOP/COEP)"
 ISOLATED = "host sending COOP/COEP, after one reload"
 
 
-class LoggingSite:
-    """dist/ served as devkit.server.BackgroundSite serves it, logging each body sent: (path, encoding, bytes)."""
+def LoggingSite(root: Path, isolate: bool, base_path: str = "/"):
+    """dist/ served as devkit.server.BackgroundSite serves it, logging each body sent in ``.sent``:
+    (path, encoding, bytes)."""
+    from devkit.server import BackgroundSite, SiteHandler
 
-    def __init__(self, root: Path, isolate: bool, base_path: str = "/"):
-        from devkit.server import QuietServer, SiteHandler, normal_base_path
+    sent: list[tuple[str, str, int]] = []
+    lock = threading.Lock()
 
-        self.sent: list[tuple[str, str, int]] = []
-        lock = threading.Lock()
-        site = self
+    class LoggingHandler(SiteHandler):
+        def send_header(self, keyword, value):
+            if keyword.lower() == "content-encoding":
+                self.encoding = value
+            super().send_header(keyword, value)
 
-        class Handler(SiteHandler):
-            def send_header(self, keyword, value):
-                if keyword.lower() == "content-encoding":
-                    self.encoding = value
-                super().send_header(keyword, value)
+        def copyfile(self, source, outputfile):
+            start = source.tell()
+            super().copyfile(source, outputfile)
+            with lock:
+                sent.append((self.path, getattr(self, "encoding", "identity"), source.tell() - start))
 
-            def copyfile(self, source, outputfile):
-                start = source.tell()
-                super().copyfile(source, outputfile)
-                with lock:
-                    site.sent.append((self.path, getattr(self, "encoding", "identity"), source.tell() - start))
-
-        Handler.isolate, Handler.base_path = isolate, normal_base_path(base_path)
-        self.server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{normal_base_path(base_path)}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def bytes_sent(self) -> int:
-        with self.server.count_lock:
-            return self.server.bytes_sent
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    site = BackgroundSite(root, isolate=isolate, base_path=base_path, handler_class=LoggingHandler)
+    site.sent = sent
+    return site
 
 
-def _quiet(site: LoggingSite, quiet_s: float = 3.0) -> int:
+def _quiet(site, quiet_s: float = 3.0) -> int:
     sent, since = site.bytes_sent, time.monotonic()
     while time.monotonic() - since < quiet_s:
         time.sleep(0.25)

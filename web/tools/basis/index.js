@@ -316,7 +316,8 @@ export async function mount(panel, app) {
     publish();
   }
 
-  async function retarget() {
+  /** Show the texture on screen again after a control changed; a newer change makes this one stale. */
+  async function reshow(work) {
     if (!current) return;
     const mine = ++generation;
     const texture = current;
@@ -324,30 +325,25 @@ export async function mount(panel, app) {
     delete result.dataset.result;
     busy(true);
     try {
-      const force = target.value === "auto" ? null : target.value;
-      const plan = await app.python.call("basis.plan", { data: texture.bytes, extensions: view().extensions(), force });
-      if (mine !== generation) return;
-      await transcodeAndShow(texture, plan, mine);
+      await work(texture, mine);
     } catch (err) {
       if (mine === generation) failed(err, null);
     }
   }
 
+  /** Transcode to the target chosen in the menu ("auto": the plan's own choice). */
+  const retarget = () => reshow(async (texture, mine) => {
+    const force = target.value === "auto" ? null : target.value;
+    const plan = await app.python.call("basis.plan", { data: texture.bytes, extensions: view().extensions(), force });
+    if (mine !== generation) return;
+    await transcodeAndShow(texture, plan, mine);
+  });
+
   /** Show another face / layer / image of the texture on screen. */
-  async function showImage() {
-    if (!current) return;
-    const mine = ++generation;
-    const texture = current;
-    clearError(error);
-    delete result.dataset.result;
-    busy(true);
-    try {
-      texture.image = Number(imagePick.value);
-      await transcodeAndShow(texture, texture.plan, mine);
-    } catch (err) {
-      if (mine === generation) failed(err, null);
-    }
-  }
+  const showImage = () => reshow(async (texture, mine) => {
+    texture.image = Number(imagePick.value);
+    await transcodeAndShow(texture, texture.plan, mine);
+  });
 
   // ---------------------------------------------------------------- display
   function fillMenus(sameTexture) {
