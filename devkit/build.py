@@ -23,6 +23,7 @@ from .csp import write_policy_files
 from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 from .precompress import precompress
+from .tools import load_tools, write_page_index
 
 PYODIDE_VERSION = "0.27.7"
 # The Pyodide packages the app imports (their dependencies are added from the lock file).
@@ -371,6 +372,7 @@ def build(upstream: Path | None, out: Path = DIST, best_compression: bool = Fals
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(REPO / "web", out)
+    write_page_index(out, load_tools())
     log("Pyodide core and wheels")
     packages = build_pyodide(out / "pyodide")
     log("codeclab package")
