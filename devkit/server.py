@@ -25,16 +25,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .csp import policy
+from .tools import load_tools
 
 MIME_TYPES = {
     ".wasm": "application/wasm",
     ".mjs": "text/javascript",
     ".js": "text/javascript",
     ".json": "application/json",
-    ".jxl": "image/jxl",
-    ".ktx2": "image/ktx2",
-    ".basis": "application/octet-stream",
-    ".lyra": "application/octet-stream",
     ".onnx": "application/octet-stream",
     ".tflite": "application/octet-stream",
     ".npy": "application/octet-stream",
@@ -44,6 +41,8 @@ MIME_TYPES = {
     ".wav": "audio/wav",
     ".webmanifest": "application/manifest+json",
 }
+# And each tool's own file types (the "mime" field of its manifest).
+MIME_TYPES.update({suffix: kind for tool in load_tools() for suffix, kind in tool.mime.items()})
 
 # Responses a policy applies to: documents (the page) and scripts (any of which may be a worker's).
 POLICY_SUFFIXES = ("/", ".html", ".js", ".mjs")

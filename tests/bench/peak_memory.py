@@ -4,7 +4,7 @@ pysrc/codeclab/imaging.py), for docs/SECURITY.md and README "Limits".
 Each case runs in a fresh interpreter (one image, one predict call) and reports its own high-water resident
 set (VmHWM of /proc/self/status: it starts anew at exec, unlike ru_maxrss, which Linux carries over
 from the parent that forked it), so nothing a previous case or this script allocated counts. Linux only.
-`python3 -m devkit.peak_memory [--side 8000] [--model PATH] [--only CASE ...]`.
+`python3 -m tests.bench.peak_memory [--side 8000] [--model PATH] [--only CASE ...]`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # One interpreter per case: decode + the attention predictor, as attention.predict runs them in the page.
 CHILD = r"""
