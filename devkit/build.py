@@ -194,13 +194,18 @@ def build_pyodide(out: Path) -> list[str]:
 
 # ---------------------------------------------------------------- codeclab + web
 
+DEVELOPMENT_ONLY_MODULE = "fuzzing.py"
+
+
 def build_python_package(out: Path) -> None:
-    """Ship pysrc/codeclab as a zip the worker unpacks into site-packages."""
+    """Ship pysrc/codeclab as a zip the worker unpacks into site-packages, but the fuzz formats
+    (``fuzzing.py``): only the fuzz harness imports them, in CPython, beside the real encoders."""
     out.mkdir(parents=True, exist_ok=True)
     source = REPO / "pysrc"
     with zipfile.ZipFile(out / "codeclab.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((source / "codeclab").rglob("*.py")):
-            archive.write(path, path.relative_to(source).as_posix())
+            if path.name != DEVELOPMENT_ONLY_MODULE:
+                archive.write(path, path.relative_to(source).as_posix())
 
 
 def build_pycache(pyodide_dir: Path, codeclab_zip: Path, out: Path) -> None:

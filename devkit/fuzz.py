@@ -1,10 +1,11 @@
 """The fuzz harness: ``python3 build.py fuzz [--minutes N] [--format F] [--seed S]``.
 
-Every parser a user's file reaches -- JPEG XL, KTX2, .basis, WAV, PNG/JPEG (attention), .lyra --
-gets cases made by mutating seeds written by the real encoders (cjxl, basisu, Pillow, sox,
-codeclab.lyra) and by generating headers from each format's grammar.  Each case runs in a worker
-subprocess under an address-space limit (RLIMIT_AS) and a per-case timeout (the worker is killed
-and restarted on a timeout), and ends as one of
+Every parser a user's file reaches gets cases made by mutating seeds written by the real encoders and
+by generating headers from each format's grammar. The formats are the tools' own: each tool's manifest
+names a module (its "fuzz" field) whose ``FORMATS`` say, per format, how to make seeds, generate a case,
+find its size fields and run what the page runs on such a file (codeclab.fuzzing.Format). Each case runs
+in a worker subprocess under an address-space limit (RLIMIT_AS) and a per-case timeout (the worker is
+killed and restarted on a timeout), and ends as one of
 
 * ``ok``       -- parsed;
 * ``typed``    -- a CodeclabError (the message a user sees);
@@ -21,70 +22,48 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
+import importlib
 import multiprocessing
-import os
 import random
 import resource
-import shutil
-import struct
-import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .paths import BuildError
+from .tools import load_tools
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "fuzz" / "corpus"
-FORMATS = ("jxl", "ktx2", "basis", "wav", "png", "jpeg", "lyra")
-EXTENSIONS = {"jxl": "jxl", "ktx2": "ktx2", "basis": "basis", "wav": "wav", "png": "png", "jpeg": "jpg",
-              "lyra": "lyra"}
 OUTCOMES = ("ok", "typed", "untyped", "timeout", "memory")
 BAD_OUTCOMES = ("untyped", "timeout", "memory")
-BASISU = REPO / "node_modules" / "@gpu-tex-enc" / "basis" / "bin" / "linux-x64" / "basisu"
 
-DEFAULT_CASE_SECONDS = 15.0  # a legitimate 64 MP image takes ~6 s to decode and predict in CPython
+DEFAULT_CASE_SECONDS = 15.0  # a legitimate image at the size cap must decode and run its predictor within it
 DEFAULT_MEMORY_MB = 2048
 
+for _path in (str(REPO / "pysrc"), str(REPO)):  # build.py runs without PYTHONPATH; the formats are in pysrc
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
-# ----------------------------------------------------------------------------- the targets
+from codeclab.fuzzing import HUGE_VALUES, Format  # noqa: E402 (importable once pysrc is on sys.path)
 
-def run_target(fmt: str, data: bytes) -> None:
-    """What the page (and the CLIs) do with a file of this format."""
-    if fmt == "jxl":
-        from codeclab.jxl import service  # noqa: PLC0415 (imported in the worker only)
 
-        info = service.inspect(data)
-        center = [info["display_width"] / 3, info["display_height"] / 3]
-        service.load_plan(data, center)
-        service.reorder_bytes(data, center)
-    elif fmt in ("ktx2", "basis"):
-        from codeclab.basis import service  # noqa: PLC0415
+def load_formats() -> dict[str, Format]:
+    """Every tool's fuzz formats by name, in tab order."""
+    formats: dict[str, Format] = {}
+    for tool in load_tools():
+        for fmt in importlib.import_module(tool.fuzz).FORMATS if tool.fuzz else ():
+            if fmt.name in formats:
+                raise BuildError(f"{tool.id}: fuzz format {fmt.name!r} is already declared")
+            formats[fmt.name] = fmt
+    return formats
 
-        service.inspect(data)
-        service.plan(data, ["WEBGL_compressed_texture_astc", "EXT_texture_compression_bptc"])
-        service.plan(data, [])
-    elif fmt == "wav":
-        from codeclab.lyra.wav import read_wav  # noqa: PLC0415
 
-        read_wav(data)
-    elif fmt in ("png", "jpeg"):
-        from codeclab.attention.predict import predict_pixels  # noqa: PLC0415
-        from codeclab.imaging import decode_rgb  # noqa: PLC0415
-
-        image = decode_rgb(data)
-        predict_pixels(image.source, None, "fallback")
-    elif fmt == "lyra":
-        from codeclab.lyra.lyrafile import parse_lyra  # noqa: PLC0415
-        from codeclab.lyra.packet import unpack  # noqa: PLC0415
-
-        for packet in parse_lyra(data).packets:
-            unpack(packet)
-    else:
-        raise ValueError(f"unknown format {fmt!r}")
+FORMAT_TABLE = load_formats()
+FORMATS = tuple(FORMAT_TABLE)
 
 
 @dataclass
@@ -101,13 +80,14 @@ class Result:
 
 
 def classify(fmt: str, data: bytes) -> Result:
-    """Runs one case in this process (the worker; the regression test) and names its outcome."""
+    """Runs one case of the format named ``fmt`` in this process (the worker; the regression test) and names
+    its outcome."""
     from codeclab.errors import CodeclabError  # noqa: PLC0415
 
     _reset_peak_rss()
     start = time.perf_counter()
     try:
-        run_target(fmt, data)
+        FORMAT_TABLE[fmt].run_target(data)
         outcome, detail = "ok", ""
     except CodeclabError as err:
         outcome, detail = "typed", f"{type(err).__name__}: {err}"
@@ -209,179 +189,26 @@ class Worker:
         self.process = None
 
 
-# ----------------------------------------------------------------------------- seeds
-
-def _textured(width: int, height: int, seed: int):
-    import numpy as np  # noqa: PLC0415
-
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width]
-    base = np.stack([(x * 255 // max(1, width - 1)), (y * 255 // max(1, height - 1)), (x ^ y) & 255], axis=2)
-    return np.clip(base + rng.integers(-20, 20, (height, width, 3)), 0, 255).astype(np.uint8)
-
-
-def _pillow(image, fmt: str, **options) -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt, **options)
-    return out.getvalue()
-
-
-def _image_seeds() -> dict[str, list[bytes]]:
-    from PIL import Image  # noqa: PLC0415
-
-    rgb = Image.fromarray(_textured(96, 64, 1))
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    png = [_pillow(rgb, "PNG"), _pillow(rgb.convert("P"), "PNG"), _pillow(rgb.convert("L"), "PNG"),
-           _pillow(rgb.convert("RGBA"), "PNG"), _pillow(rgb.convert("1"), "PNG"),
-           _pillow(Image.fromarray(_textured(40, 30, 2)[:, :, 0].astype("uint16") * 257), "PNG"),
-           _pillow(rgb, "PNG", icc_profile=b"\0" * 200, exif=exif.tobytes())]
-    jpeg = [_pillow(rgb, "JPEG", quality=80), _pillow(rgb, "JPEG", quality=50, progressive=True),
-            _pillow(rgb.convert("L"), "JPEG"), _pillow(rgb.convert("CMYK"), "JPEG"),
-            _pillow(rgb, "JPEG", exif=exif.tobytes(), subsampling=2)]
-    return {"png": png, "jpeg": jpeg}
-
-
-def _run(args: list[str], cwd: Path) -> None:
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True, timeout=120)
-
-
-def _jxl_seeds(work: Path) -> list[bytes]:
-    from PIL import Image  # noqa: PLC0415
-
-    cjxl = shutil.which("cjxl")
-    if cjxl is None:
-        return []
-    Image.fromarray(_textured(300, 280, 3)).save(work / "seed.png")
-    Image.fromarray(_textured(40, 24, 4)).save(work / "small.png")
-    out = []
-    for i, (src, options) in enumerate([
-        ("seed.png", ["-d", "1", "-e", "3", "--group_order=1", "--center_x=200", "--center_y=100"]),
-        ("seed.png", ["-d", "0", "-e", "1"]),
-        ("seed.png", ["-d", "2", "-e", "3", "-p"]),
-        ("small.png", ["-d", "1", "-e", "3", "--container=1"]),
-        ("small.png", ["-d", "0", "-e", "2"]),
-    ]):
-        target = work / f"seed{i}.jxl"
-        _run([cjxl, src, str(target), *options], work)
-        out.append(target.read_bytes())
-    return out
-
-
-def _basis_seeds(work: Path) -> dict[str, list[bytes]]:
-    from PIL import Image  # noqa: PLC0415
-
-    if not BASISU.exists():
-        return {"ktx2": [], "basis": []}
-    Image.fromarray(_textured(64, 48, 5)).save(work / "tex.png")
-    Image.fromarray(_textured(32, 32, 6)).convert("RGBA").save(work / "texa.png")
-    out: dict[str, list[bytes]] = {"ktx2": [], "basis": []}
-    for i, (src, options) in enumerate([("tex.png", []), ("texa.png", ["-uastc"]), ("tex.png", ["-mipmap"])]):
-        for kind, extra in (("ktx2", ["-ktx2"]), ("basis", [])):
-            name = f"t{i}.{kind}"
-            _run([str(BASISU), *extra, *options, "-file", src, "-output_file", name], work)
-            out[kind].append((work / name).read_bytes())
-    return out
-
-
-def _wav_seeds(work: Path) -> list[bytes]:
-    import numpy as np  # noqa: PLC0415
-
-    from codeclab.lyra.wav import wav_bytes  # noqa: PLC0415
-
-    signal = (np.sin(np.arange(800) / 5.0) * 12000).astype(np.int16)
-    out = [wav_bytes(signal, 16000)]
-    sox = shutil.which("sox")
-    if sox:
-        (work / "s.wav").write_bytes(out[0])
-        for i, options in enumerate([["-b", "24"], ["-e", "floating-point", "-b", "32"], ["-c", "3"], ["-b", "8"]]):
-            _run([sox, "-D", "s.wav", *options, f"o{i}.wav"], work)
-            out.append((work / f"o{i}.wav").read_bytes())
-    return out
-
-
-def _lyra_seeds() -> list[bytes]:
-    import numpy as np  # noqa: PLC0415
-
-    from codeclab.lyra.config import BITRATES, num_quantizers_for_bitrate  # noqa: PLC0415
-    from codeclab.lyra.lyrafile import lyra_bytes  # noqa: PLC0415
-    from codeclab.lyra.packet import pack_for_bitrate  # noqa: PLC0415
-
-    rng = np.random.default_rng(7)
-    out = []
-    for bitrate in BITRATES:
-        quantizers = num_quantizers_for_bitrate(bitrate)
-        packets = [pack_for_bitrate(rng.integers(0, 16, quantizers), bitrate) for _ in range(5)]
-        out.append(lyra_bytes(packets))
-    # A stream whose bitrate changed: the file of runs.
-    out.append(lyra_bytes([pack_for_bitrate(rng.integers(0, 16, num_quantizers_for_bitrate(b)), b)
-                           for b in (6000, 6000, 3200, 9200, 3200)]))
-    return out
-
+# ----------------------------------------------------------------------------- cases
 
 def make_seeds(formats: tuple[str, ...], work: Path) -> dict[str, list[bytes]]:
     """Real files from the real encoders (missing tools leave a format with grammar cases only)."""
-    seeds: dict[str, list[bytes]] = {}
-    if {"png", "jpeg"} & set(formats):
-        seeds.update(_image_seeds())
-    if "jxl" in formats:
-        seeds["jxl"] = _jxl_seeds(work)
-    if {"ktx2", "basis"} & set(formats):
-        seeds.update(_basis_seeds(work))
-    if "wav" in formats:
-        seeds["wav"] = _wav_seeds(work)
-    if "lyra" in formats:
-        seeds["lyra"] = _lyra_seeds()
-    return {fmt: seeds.get(fmt, []) for fmt in formats}
+    seeds = {}
+    for name in formats:
+        folder = work / name
+        folder.mkdir()
+        seeds[name] = FORMAT_TABLE[name].seeds(folder)
+    return seeds
 
 
-# ----------------------------------------------------------------------------- mutation
-
-HUGE_VALUES = (0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0x10000000, 0x00FFFFFF, 0xFFFF, 0x8000)
-
-
-def _length_fields(fmt: str, data: bytes) -> list[tuple[int, int, str]]:
+def _length_fields(fmt: Format, data: bytes) -> list[tuple[int, int, str]]:
     """(offset, width, byte order) of size fields the format's structure points at."""
-    fields: list[tuple[int, int, str]] = []
-    if fmt == "png":
-        pos = 8
-        while pos + 8 <= len(data) and len(fields) < 64:
-            fields.append((pos, 4, "big"))
-            pos += 12 + int.from_bytes(data[pos:pos + 4], "big")
-    elif fmt == "wav":
-        fields.append((4, 4, "little"))
-        pos = 12
-        while pos + 8 <= len(data) and len(fields) < 64:
-            fields.append((pos + 4, 4, "little"))
-            size = int.from_bytes(data[pos + 4:pos + 8], "little")
-            if data[pos:pos + 4] == b"fmt ":
-                fields += [(pos + 10, 2, "little"), (pos + 20, 2, "little"), (pos + 22, 2, "little")]
-            pos += 8 + size + (size & 1)
-    elif fmt == "jxl" and data[:4] == b"\0\0\0\x0c":
-        pos = 0
-        while pos + 8 <= len(data) and len(fields) < 64:
-            fields.append((pos, 4, "big"))
-            size = int.from_bytes(data[pos:pos + 4], "big")
-            if size < 8:
-                break
-            pos += size
-    elif fmt == "jpeg":
-        pos = 2
-        while pos + 4 <= len(data) and data[pos] == 0xFF and len(fields) < 64:
-            fields.append((pos + 2, 2, "big"))
-            if data[pos + 1] in (0xC0, 0xC1, 0xC2):
-                fields += [(pos + 5, 2, "big"), (pos + 7, 2, "big")]
-            if data[pos + 1] == 0xDA:
-                break
-            pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-    elif fmt in ("ktx2", "basis"):
-        fields += [(offset, 4, "little") for offset in range(12 if fmt == "ktx2" else 8, min(len(data), 104), 4)]
-    return [f for f in fields if f[0] + f[1] <= len(data)]
+    return [f for f in fmt.length_fields(data) if f[0] + f[1] <= len(data)]
 
 
-def mutate(fmt: str, data: bytes, rng: random.Random) -> bytes:
+def mutate(fmt: Format, data: bytes, rng: random.Random) -> bytes:
     """One to three of: bit flips, interesting bytes, truncation, a size field set huge,
-    chunk duplication or deletion."""
+    chunk duplication or deletion; then the format's own fix-up, if it has one."""
     out = bytearray(data)
     for _ in range(rng.randint(1, 3)):
         if not out:
@@ -412,167 +239,9 @@ def mutate(fmt: str, data: bytes, rng: random.Random) -> bytes:
         else:
             a = rng.randrange(len(out))
             del out[a:a + rng.randint(1, 64)]
-    if fmt == "basis" and rng.random() < 0.7:
-        _fix_basis_crcs(out)  # most mutations would otherwise stop at the CRC check
+    if fmt.after_mutation is not None:
+        fmt.after_mutation(out, rng)
     return bytes(out[:1 << 22])
-
-
-def _fix_basis_crcs(out: bytearray) -> None:
-    from codeclab.basis.basisfile import HEADER_OFFSETS, HEADER_SIZE  # noqa: PLC0415
-    from codeclab.basis.common import crc16  # noqa: PLC0415
-
-    if len(out) < HEADER_SIZE:
-        return
-    data_off, data_w = HEADER_OFFSETS["data_crc16"]
-    size_off, size_w = HEADER_OFFSETS["data_size"]
-    size = int.from_bytes(out[size_off:size_off + size_w], "little")
-    out[data_off:data_off + data_w] = crc16(bytes(out[HEADER_SIZE:HEADER_SIZE + size])).to_bytes(2, "little")
-    head_off, head_w = HEADER_OFFSETS["header_crc16"]
-    out[head_off:head_off + head_w] = crc16(bytes(out[8:HEADER_SIZE])).to_bytes(2, "little")
-
-
-# ----------------------------------------------------------------------------- grammar
-
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-def grammar_png(rng: random.Random) -> bytes:
-    color, depths = rng.choice(((0, (1, 2, 4, 8, 16)), (2, (8, 16)), (3, (1, 2, 4, 8)), (4, (8, 16)), (6, (8, 16))))
-    width = rng.choice((1, 2, 7, 600, 8000, 65535, 1 << 20, rng.randint(1, 3000)))
-    height = rng.choice((1, 3, 480, 8000, rng.randint(1, 3000)))
-    ihdr = struct.pack(">IIBBBBB", width, height, rng.choice(depths), color, 0, 0, rng.choice((0, 0, 1)))
-    chunks = [_png_chunk(b"IHDR", ihdr)]
-    if color == 3 or rng.random() < 0.2:
-        chunks.append(_png_chunk(b"PLTE", bytes(rng.randrange(256) for _ in range(3 * rng.randint(0, 256)))))
-    if rng.random() < 0.3:
-        chunks.append(_png_chunk(b"iCCP", b"icc\0" + rng.choice((b"", b"\0" + zlib.compress(os.urandom(64))))))
-    raw = bytes(rng.randrange(256) for _ in range(rng.randint(0, 2000)))
-    idat = zlib.compress(raw) if rng.random() < 0.7 else zlib.compress(b"\0" * rng.randint(0, 1 << 20))
-    chunks.append(_png_chunk(b"IDAT", idat))
-    if rng.random() < 0.3:
-        chunks.append(_png_chunk(b"iCCP", b"late\0"))
-    if rng.random() < 0.9:
-        chunks.append(_png_chunk(b"IEND", b""))
-    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
-
-
-def grammar_jpeg(rng: random.Random, seeds: list[bytes]) -> bytes:
-    """A real JPEG with its frame header's size and components rewritten."""
-    if not seeds:
-        return b"\xff\xd8\xff\xc0\x00\x11\x08" + struct.pack(">HH", rng.randint(0, 65535), rng.randint(0, 65535))
-    data = bytearray(rng.choice(seeds))
-    for offset, _width, _ in _length_fields("jpeg", bytes(data)):
-        if data[offset - 1] in (0xC0, 0xC1, 0xC2) and offset + 7 <= len(data):  # SOF: P, Y, X, Nf
-            data[offset + 3:offset + 5] = struct.pack(">H", rng.choice((0, 1, 8000, 65535, rng.randint(1, 9000))))
-            data[offset + 5:offset + 7] = struct.pack(">H", rng.choice((0, 1, 8000, 65535, rng.randint(1, 9000))))
-            break
-    return bytes(data)
-
-
-def grammar_wav(rng: random.Random) -> bytes:
-    tag = rng.choice((1, 1, 3, 0xFFFE, 2, 0))
-    channels = rng.choice((0, 1, 2, 6, 255, 65535))
-    bits = rng.choice((0, 8, 12, 16, 24, 32, 64))
-    block = rng.choice(((channels * bits // 8) & 0xFFFF, 0, 1, 0xFFFF))
-    rate = rng.choice((0, 8000, 16000, 48000, 0xFFFFFFFF))
-    fmt = struct.pack("<HHIIHH", tag, channels, rate, (rate * block) & 0xFFFFFFFF, block, bits)
-    if tag == 0xFFFE:
-        sub = rng.choice((1, 3, 2))
-        fmt += struct.pack("<HHI", 22, bits, 3) + struct.pack("<H", sub) + bytes.fromhex("000000001000800000aa00389b71")
-    body = b"WAVE"
-    chunks = [(b"fmt ", fmt)]
-    if rng.random() < 0.4:
-        chunks.insert(rng.randint(0, 1), (b"LIST", os.urandom(rng.randint(0, 40))))
-    payload = os.urandom(rng.randint(0, 4000))
-    chunks.append((b"data", payload))
-    for kind, content in chunks:
-        size = len(content) if rng.random() < 0.8 else rng.choice(HUGE_VALUES)
-        body += kind + struct.pack("<I", size) + content + (b"\0" if len(content) & 1 else b"")
-    riff = len(body) if rng.random() < 0.8 else rng.choice(HUGE_VALUES)
-    return b"RIFF" + struct.pack("<I", riff) + body
-
-
-def grammar_jxl(rng: random.Random) -> bytes:
-    """A codestream whose headers follow the grammar with random field values, then random data."""
-    from codeclab.jxl.bitreader import BitWriter  # noqa: PLC0415
-    from codeclab.jxl.headers import SIZE_DIST  # noqa: PLC0415
-    from codeclab.jxl.toc import TOC_DIST  # noqa: PLC0415
-
-    bw = BitWriter()
-    bw.write(16, 0x0AFF)
-    bw.write(1, 0)
-    height = rng.choice((1, 8, 257, 2048, 64000, 1 << 20, rng.randint(1, 5000)))
-    width = rng.choice((1, 8, 300, 2048, 64000, 1 << 20, rng.randint(1, 5000)))
-    bw.u32(SIZE_DIST, min(height, (1 << 30)))
-    bw.write(3, rng.choice((0, 0, 0, 1, 7)))
-    bw.u32(SIZE_DIST, min(width, (1 << 30)))
-    for _ in range(rng.randint(0, 80)):  # metadata / transform / frame header bits, random
-        bw.write(1, rng.randrange(2))
-    bw.zero_pad_to_byte()
-    for _ in range(rng.randint(0, 300)):
-        bw.u32(TOC_DIST, rng.choice((0, 1, 5, 1000, rng.randint(0, 1023))))
-    bw.zero_pad_to_byte()
-    return bw.getvalue() + os.urandom(rng.randint(0, 3000))
-
-
-def grammar_ktx2(rng: random.Random, seeds: list[bytes]) -> bytes:
-    """A KTX2 header with random plausible fields over a real file's tail."""
-    tail = rng.choice(seeds)[80:] if seeds else os.urandom(200)
-    levels = rng.choice((0, 1, 2, 16, 255))
-    fields = [rng.choice((0, 37, 43, 147, 0xFFFFFFFF)), rng.choice((0, 1, 4)), rng.choice((1, 64, 16384, 0xFFFFFFFF)),
-              rng.choice((0, 1, 48, 16384)), rng.choice((0, 0, 1)), rng.choice((0, 0, 6)), rng.choice((1, 6, 0)),
-              levels, rng.choice((0, 1, 2, 3))]
-    header = b"\xabKTX 20\xbb\r\n\x1a\n" + struct.pack("<9I", *fields)
-    index = struct.pack("<IIII", rng.choice((104, 0, 0xFFFFFFFF)), rng.randint(0, 100), rng.randint(0, 100),
-                        rng.randint(0, 100))
-    index += struct.pack("<QQ", rng.randint(0, 1000), rng.choice((0, 20, 1 << 40)))
-    return header + index + tail
-
-
-def grammar_basis(rng: random.Random, seeds: list[bytes]) -> bytes:
-    """A real .basis with random values in its header fields, CRCs recomputed."""
-    from codeclab.basis.basisfile import HEADER_OFFSETS  # noqa: PLC0415
-
-    data = bytearray(rng.choice(seeds) if seeds else b"sB" + bytes(200))
-    for _ in range(rng.randint(1, 4)):
-        name = rng.choice([n for n in HEADER_OFFSETS if n not in ("sig", "header_crc16", "data_crc16")])
-        offset, width = HEADER_OFFSETS[name]
-        if offset + width <= len(data):
-            value = rng.choice((0, 1, 2, rng.randrange(1 << (8 * width)), (1 << (8 * width)) - 1))
-            data[offset:offset + width] = value.to_bytes(width, "little")
-    _fix_basis_crcs(data)
-    return bytes(data)
-
-
-def grammar_lyra(rng: random.Random) -> bytes:
-    if rng.random() < 0.5:  # a file of runs: signature, version, runs with any header values
-        from codeclab.lyra.lyrafile import RUNS_SIGNATURE, RUNS_VERSION  # noqa: PLC0415
-
-        out = bytearray(RUNS_SIGNATURE + bytes([rng.choice((RUNS_VERSION, RUNS_VERSION, 0, 2, 255))]))
-        for _ in range(rng.randint(0, 4)):
-            bitrate = rng.choice((3200, 6000, 9200, 0, 6100, rng.getrandbits(32)))
-            count = rng.choice((0, 1, 2, 65535, rng.getrandbits(16)))
-            out += struct.pack("<IH", bitrate, count) + os.urandom(rng.choice((0, 8, 15, 23, 46, rng.randint(0, 300))))
-        return bytes(out[:rng.randint(0, len(out))] if rng.random() < 0.3 else out)
-    size = rng.choice((0, 1, 8, 15, 23, 24, 40, 46, 69, rng.randint(0, 5000)))
-    return os.urandom(size)
-
-
-def generate(fmt: str, rng: random.Random, seeds: list[bytes]) -> bytes:
-    if fmt == "png":
-        return grammar_png(rng)
-    if fmt == "jpeg":
-        return grammar_jpeg(rng, seeds)
-    if fmt == "wav":
-        return grammar_wav(rng)
-    if fmt == "jxl":
-        return grammar_jxl(rng)
-    if fmt == "ktx2":
-        return grammar_ktx2(rng, seeds)
-    if fmt == "basis":
-        return grammar_basis(rng, seeds)
-    return grammar_lyra(rng)
 
 
 # ----------------------------------------------------------------------------- minimization
@@ -630,9 +299,6 @@ def fuzz(seconds: float, formats: tuple[str, ...] = FORMATS, seed: int = 0, corp
          case_seconds: float = DEFAULT_CASE_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB,
          minimize_seconds: float = 60.0, log=print) -> Tally:
     """Round-robin over ``formats`` for ``seconds``; findings minimized into ``corpus`` (None: not saved)."""
-    for path in (str(REPO / "pysrc"), str(REPO)):  # build.py runs without PYTHONPATH
-        if path not in sys.path:
-            sys.path.insert(0, path)
     rng = random.Random(seed)
     tally = Tally()
     seen: set[tuple[str, str, str]] = set()
@@ -648,8 +314,8 @@ def fuzz(seconds: float, formats: tuple[str, ...] = FORMATS, seed: int = 0, corp
             while time.monotonic() < deadline:
                 fmt = formats[turn % len(formats)]
                 turn += 1
-                pool = seeds[fmt]
-                data = mutate(fmt, rng.choice(pool), rng) if pool and rng.random() < 0.8 else generate(fmt, rng, pool)
+                pool, kind = seeds[fmt], FORMAT_TABLE[fmt]
+                data = mutate(kind, rng.choice(pool), rng) if pool and rng.random() < 0.8 else kind.grammar(rng, pool)
                 result = worker.run(fmt, data)
                 tally.add(fmt, result)
                 if result.outcome in BAD_OUTCOMES:
@@ -663,7 +329,7 @@ def fuzz(seconds: float, formats: tuple[str, ...] = FORMATS, seed: int = 0, corp
                     if corpus is not None:
                         folder = corpus / fmt
                         folder.mkdir(parents=True, exist_ok=True)
-                        path = folder / f"{hashlib.sha1(small).hexdigest()[:12]}.{EXTENSIONS[fmt]}"
+                        path = folder / f"{hashlib.sha1(small).hexdigest()[:12]}.{FORMAT_TABLE[fmt].extension}"
                         path.write_bytes(small)
                         log(f"  minimized {len(data)} -> {len(small)} bytes: {path.relative_to(REPO)}")
                     tally.findings.append((fmt, result, path))
