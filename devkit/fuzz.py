@@ -79,15 +79,19 @@ class Result:
         return self.outcome, self.detail.split(":", 1)[0]
 
 
-def classify(fmt: str, data: bytes) -> Result:
-    """Runs one case of the format named ``fmt`` in this process (the worker; the regression test) and names
-    its outcome."""
+def format_of(fmt: str | Format) -> Format:
+    return FORMAT_TABLE[fmt] if isinstance(fmt, str) else fmt
+
+
+def classify(fmt: str | Format, data: bytes) -> Result:
+    """Runs one case of ``fmt`` (a format or its name) in this process (the worker; the regression test) and
+    names its outcome."""
     from codeclab.errors import CodeclabError  # noqa: PLC0415
 
     _reset_peak_rss()
     start = time.perf_counter()
     try:
-        FORMAT_TABLE[fmt].run_target(data)
+        format_of(fmt).run_target(data)
         outcome, detail = "ok", ""
     except CodeclabError as err:
         outcome, detail = "typed", f"{type(err).__name__}: {err}"
@@ -160,7 +164,7 @@ class Worker:
             self.process = None
             self.restarts += 1
 
-    def run(self, fmt: str, data: bytes) -> Result:
+    def run(self, fmt: Format, data: bytes) -> Result:
         if self.process is None or not self.process.is_alive():
             self._start()
         start = time.perf_counter()
@@ -191,13 +195,13 @@ class Worker:
 
 # ----------------------------------------------------------------------------- cases
 
-def make_seeds(formats: tuple[str, ...], work: Path) -> dict[str, list[bytes]]:
+def make_seeds(formats: list[Format], work: Path) -> dict[str, list[bytes]]:
     """Real files from the real encoders (missing tools leave a format with grammar cases only)."""
     seeds = {}
-    for name in formats:
-        folder = work / name
+    for fmt in formats:
+        folder = work / fmt.name
         folder.mkdir()
-        seeds[name] = FORMAT_TABLE[name].seeds(folder)
+        seeds[fmt.name] = fmt.seeds(folder)
     return seeds
 
 
@@ -246,7 +250,7 @@ def mutate(fmt: Format, data: bytes, rng: random.Random) -> bytes:
 
 # ----------------------------------------------------------------------------- minimization
 
-def minimize(worker: Worker, fmt: str, data: bytes, target: tuple[str, str], budget_seconds: float = 60.0) -> bytes:
+def minimize(worker: Worker, fmt: Format, data: bytes, target: tuple[str, str], budget_seconds: float = 60.0) -> bytes:
     """Delta debugging on bytes: drop ever smaller chunks while the outcome and exception type stay."""
     deadline = time.monotonic() + budget_seconds
     best = data
@@ -295,47 +299,54 @@ class Tally:
         return "\n".join(lines)
 
 
-def fuzz(seconds: float, formats: tuple[str, ...] = FORMATS, seed: int = 0, corpus: Path | None = CORPUS,
+def fuzz(seconds: float, formats: tuple[str | Format, ...] = FORMATS, seed: int = 0, corpus: Path | None = CORPUS,
          case_seconds: float = DEFAULT_CASE_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB,
          minimize_seconds: float = 60.0, log=print) -> Tally:
-    """Round-robin over ``formats`` for ``seconds``; findings minimized into ``corpus`` (None: not saved)."""
+    """Round-robin over ``formats`` (formats or their names) for ``seconds``; findings minimized into
+    ``corpus``/<format>/ (None: not saved)."""
     rng = random.Random(seed)
+    kinds = [format_of(fmt) for fmt in formats]
     tally = Tally()
     seen: set[tuple[str, str, str]] = set()
     worker = Worker(memory_mb, case_seconds)
     try:
         with tempfile.TemporaryDirectory(prefix="codeclab-fuzz-") as tmp:
-            seeds = make_seeds(formats, Path(tmp))
-            tally.seed_counts = {fmt: len(seeds[fmt]) for fmt in formats}
-            for fmt in formats:
-                log(f"{fmt}: {len(seeds[fmt])} seed files" + ("" if seeds[fmt] else " (tool missing: grammar cases only)"))
+            seeds = make_seeds(kinds, Path(tmp))
+            tally.seed_counts = {name: len(pool) for name, pool in seeds.items()}
+            for name, pool in seeds.items():
+                log(f"{name}: {len(pool)} seed files" + ("" if pool else " (tool missing: grammar cases only)"))
             deadline = time.monotonic() + seconds
             turn = 0
             while time.monotonic() < deadline:
-                fmt = formats[turn % len(formats)]
+                fmt = kinds[turn % len(kinds)]
                 turn += 1
-                pool, kind = seeds[fmt], FORMAT_TABLE[fmt]
-                data = mutate(kind, rng.choice(pool), rng) if pool and rng.random() < 0.8 else kind.grammar(rng, pool)
+                pool = seeds[fmt.name]
+                data = mutate(fmt, rng.choice(pool), rng) if pool and rng.random() < 0.8 else fmt.grammar(rng, pool)
                 result = worker.run(fmt, data)
-                tally.add(fmt, result)
+                tally.add(fmt.name, result)
                 if result.outcome in BAD_OUTCOMES:
-                    key = (fmt, *result.signature)
+                    key = (fmt.name, *result.signature)
                     if key in seen:
                         continue
                     seen.add(key)
-                    log(f"{fmt}: {result.outcome}: {result.detail}")
+                    log(f"{fmt.name}: {result.outcome}: {result.detail}")
                     small = minimize(worker, fmt, data, result.signature, minimize_seconds)
-                    path = None
-                    if corpus is not None:
-                        folder = corpus / fmt
-                        folder.mkdir(parents=True, exist_ok=True)
-                        path = folder / f"{hashlib.sha1(small).hexdigest()[:12]}.{FORMAT_TABLE[fmt].extension}"
-                        path.write_bytes(small)
-                        log(f"  minimized {len(data)} -> {len(small)} bytes: {path.relative_to(REPO)}")
-                    tally.findings.append((fmt, result, path))
+                    path = None if corpus is None else _save_finding(corpus, fmt, small)
+                    if path is not None:
+                        shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+                        log(f"  minimized {len(data)} -> {len(small)} bytes: {shown}")
+                    tally.findings.append((fmt.name, result, path))
     finally:
         worker.close()
     return tally
+
+
+def _save_finding(corpus: Path, fmt: Format, data: bytes) -> Path:
+    folder = corpus / fmt.name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha1(data).hexdigest()[:12]}.{fmt.extension}"
+    path.write_bytes(data)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
