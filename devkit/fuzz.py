@@ -169,7 +169,8 @@ class Worker:
             self._start()
         start = time.perf_counter()
         try:
-            self.conn.send((fmt, data))
+            # a tool's format by name (the worker has the same table); any other by value
+            self.conn.send((fmt.name if FORMAT_TABLE.get(fmt.name) is fmt else fmt, data))
             # the first case in a new worker also pays for its imports
             if self.conn.poll(self.case_seconds + (10.0 if self.restarts == 0 else 5.0)):
                 return self.conn.recv()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import struct
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -46,12 +47,10 @@ def basis_seeds(work: Path) -> list[bytes]:
     return _encoded(work, [], "basis")
 
 
-def header_words(start: int):
+def header_words(start: int, data: bytes) -> list[LengthField]:
     """The 32-bit fields of a header from ``start`` on, through the KTX2 level index (each a size, count or
-    offset), as a format's ``length_fields``."""
-    def length_fields(data: bytes) -> list[LengthField]:
-        return [(offset, 4, "little") for offset in range(start, min(len(data), 104), 4)]
-    return length_fields
+    offset)."""
+    return [(offset, 4, "little") for offset in range(start, min(len(data), 104), 4)]
 
 
 def fix_crcs(out: bytearray) -> None:
@@ -100,6 +99,6 @@ def basis_grammar(rng: random.Random, seeds: list[bytes]) -> bytes:
 
 
 FORMATS = (
-    Format("ktx2", "ktx2", run_target, ktx2_seeds, ktx2_grammar, header_words(12)),
-    Format("basis", "basis", run_target, basis_seeds, basis_grammar, header_words(8), fix_most_crcs),
+    Format("ktx2", "ktx2", run_target, ktx2_seeds, ktx2_grammar, partial(header_words, 12)),
+    Format("basis", "basis", run_target, basis_seeds, basis_grammar, partial(header_words, 8), fix_most_crcs),
 )
