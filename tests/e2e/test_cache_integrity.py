@@ -12,9 +12,8 @@ import shutil
 import pytest
 
 from devkit.offline import write_offline_files
-from devkit.server import BackgroundSite
 
-from .test_offline import wait_ready
+from .test_offline import saved_site, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +29,11 @@ CACHED_TEXT = """async ([cacheName, url]) => {
 SNAPSHOT_KEYS = "caches.open('codeclab-snapshot').then(c => c.keys()).then(k => k.map(r => r.url))"
 
 
-def open_saved(browser, url: str):
-    """A fresh profile on `url`, booted, with the shell and Python saved for offline use."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(url)
+def reboot(page) -> str:
+    """Reload the page until it is ready; how Python started (``made`` anew, or ``restored`` from a snapshot)."""
+    page.reload()
     wait_ready(page)
-    page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
-    return context, page
+    return page.evaluate("document.documentElement.dataset.pythonSnapshot")
 
 
 def restart_service_worker(page) -> None:
@@ -50,9 +46,7 @@ def restart_service_worker(page) -> None:
 
 
 def test_a_file_changed_in_the_cache_is_refused_and_downloaded_again(browser, dist):
-    site = BackgroundSite(dist, isolate=True)
-    context, page = open_saved(browser, site.url)
-    try:
+    with saved_site(browser, dist) as (site, context, page):
         version = page.evaluate("document.documentElement.dataset.offlineVersion")
         cache = f"codeclab-{version}"
         real = (dist / "app.js").read_text()
@@ -78,17 +72,12 @@ def test_a_file_changed_in_the_cache_is_refused_and_downloaded_again(browser, di
         context.set_offline(True)
         status = page.evaluate("fetch('app.js').then(r => r.status, e => 'failed: ' + e.message)")
         assert str(status).startswith("failed"), status
-    finally:
-        context.close()
-        site.close()
 
 
 def test_a_new_version_does_not_carry_over_a_changed_file(browser, dist, tmp_path):
     root = tmp_path / "site"
     shutil.copytree(dist, root)
-    site = BackgroundSite(root, isolate=True)
-    context, page = open_saved(browser, site.url)
-    try:
+    with saved_site(browser, root) as (site, context, page):
         first = page.evaluate("document.documentElement.dataset.offlineVersion")
         real = (root / "app.js").read_text()
         page.evaluate(REPLACE, [f"codeclab-{first}", site.url + "app.js", "globalThis.tamperedShellRan = true;", "text/javascript"])
@@ -107,15 +96,10 @@ def test_a_new_version_does_not_carry_over_a_changed_file(browser, dist, tmp_pat
         wait_ready(page)
         assert page.evaluate("window.codeclab.buildInfo.built") == "the second deploy"
         assert page.evaluate("globalThis.tamperedShellRan === undefined")
-    finally:
-        context.close()
-        site.close()
 
 
 def test_a_changed_or_unsealed_python_snapshot_is_refused_and_python_starts_anew(browser, dist):
-    site = BackgroundSite(dist, isolate=True)
-    context, page = open_saved(browser, site.url)
-    try:
+    with saved_site(browser, dist) as (site, context, page):
         assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
         page.wait_for_function(f"{SNAPSHOT_KEYS}.then(k => k.length === 1)", timeout=60_000)
         key = page.evaluate(SNAPSHOT_KEYS)[0]
@@ -127,9 +111,7 @@ def test_a_changed_or_unsealed_python_snapshot_is_refused_and_python_starts_anew
           bytes[bytes.length >> 1] ^= 0x5a;
           await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
         }""", key)
-        page.reload()
-        wait_ready(page)
-        assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
+        assert reboot(page) == "made"
         refused = page.evaluate("window.codeclab.runtime.snapshotRefused")
         assert refused.startswith("refused: its bytes do not match"), refused
         assert page.evaluate("window.codeclab.python.call('attention.status', {}).then(s => s.predictor)") in ("model", "fallback")
@@ -137,27 +119,18 @@ def test_a_changed_or_unsealed_python_snapshot_is_refused_and_python_starts_anew
         # The new snapshot (sealed anew) restores on the next boot.
         page.wait_for_function(f"{SNAPSHOT_KEYS}.then(k => k.length === 1)", timeout=60_000)
         page.wait_for_timeout(500)  # the seal and the bytes are written one after the other
-        page.reload()
-        wait_ready(page)
-        assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "restored"
+        assert reboot(page) == "restored"
         assert page.evaluate("window.codeclab.runtime.snapshotRefused") is None
 
         # Bytes with no seal (put there by something other than this worker, or the seal lost) are refused too.
         page.evaluate("new Promise(r => { const d = indexedDB.deleteDatabase('codeclab-snapshot-seal');"
                       " d.onsuccess = d.onerror = d.onblocked = r; })")
-        page.reload()
-        wait_ready(page)
-        assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
+        assert reboot(page) == "made"
         assert page.evaluate("window.codeclab.runtime.snapshotRefused") == "refused: it has no seal"
-    finally:
-        context.close()
-        site.close()
 
 
 def test_a_tool_group_with_no_room_is_not_started_and_the_page_says_so(browser, dist):
-    site = BackgroundSite(dist, isolate=True)
-    context, page = open_saved(browser, site.url)
-    try:
+    with saved_site(browser, dist) as (site, context, page):
         usage = page.evaluate("navigator.storage.estimate().then(e => e.usage)")
         cdp = context.new_cdp_session(page)
         cdp.send("Storage.overrideQuotaForOrigin", {"origin": site.url.rstrip("/"), "quotaSize": usage + 100_000})
@@ -173,6 +146,3 @@ def test_a_tool_group_with_no_room_is_not_started_and_the_page_says_so(browser, 
         assert basis["cachedFiles"] < basis["files"] // 2, basis
         assert "basis" not in page.evaluate("document.documentElement.dataset.offlineTools").split()
         assert page.evaluate("document.documentElement.dataset.storagePersisted") in ("true", "false")
-    finally:
-        context.close()
-        site.close()

@@ -3,6 +3,7 @@ version cleanly (update prompt, reload, new version running, old cache gone)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -61,6 +62,32 @@ def wait_ready(page) -> None:
     assert page.evaluate("document.documentElement.dataset.state") == "ready", page.inner_text(".boot-stage")
 
 
+@contextlib.contextmanager
+def saved_site(browser, root: Path):
+    """``root`` served (isolated) and a fresh profile on it, booted, with the shell and Python saved for offline
+    use: (site, context, page); the profile and the host are closed at the end, whatever happened."""
+    site = BackgroundSite(root, isolate=True)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(site.url)
+        wait_ready(page)
+        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
+        yield site, context, page
+    finally:
+        context.close()
+        site.close()
+
+
+def open_tracked(context, url: str):
+    """A page of ``context`` on ``url``, booted, with every request it makes recorded: (traffic, page)."""
+    traffic = Traffic(context, url)
+    page = context.new_page()
+    page.goto(url)
+    wait_ready(page)
+    return traffic, page
+
+
 def use_every_tool(page, inputs: dict[str, Path], lyra_stream: bool = True) -> dict[str, dict]:
     """Use each tool once, as a person would; return what each showed. Lyra decodes the .lyra file of
     `inputs` and, if `lyra_stream`, streams the clip over its WebRTC loopback (and saves its .lyra file)."""
@@ -97,10 +124,7 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
     site = BackgroundSite(dist, isolate=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     try:
-        traffic = Traffic(context, site.url)
-        page = context.new_page()
-        page.goto(site.url)
-        wait_ready(page)
+        traffic, page = open_tracked(context, site.url)
         # A fresh profile starts Python anew and keeps a snapshot of the started interpreter.
         assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
         online = use_every_tool(page, inputs)
@@ -146,13 +170,7 @@ def _cache_names(page) -> list[str]:
 def test_a_new_deploy_replaces_the_old_version_cleanly(browser, dist, tmp_path):
     root = tmp_path / "site"
     shutil.copytree(dist, root)
-    site = BackgroundSite(root, isolate=True)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(site.url)
-        wait_ready(page)
-        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
+    with saved_site(browser, root) as (site, context, page):
         first = page.evaluate("document.documentElement.dataset.offlineVersion")
         assert first == json.loads((root / "offline-manifest.json").read_text())["version"]
         assert page.locator('[data-testid="update-banner"]').is_hidden()
@@ -183,9 +201,6 @@ def test_a_new_deploy_replaces_the_old_version_cleanly(browser, dist, tmp_path):
         assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "restored"  # same Pyodide
         assert page.locator('[data-testid="update-banner"]').is_hidden()
         assert page.evaluate("crossOriginIsolated") is True
-    finally:
-        context.close()
-        site.close()
 
 
 class HeldSite:
@@ -342,10 +357,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
     site = SameOriginSite(dist)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     try:
-        traffic = Traffic(context, site.url)
-        page = context.new_page()
-        page.goto(site.url)
-        wait_ready(page)
+        traffic, page = open_tracked(context, site.url)
         # A first visit that uses one tool: only that tool is saved (fetching only what is used is the default).
         page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
         online = first_centre(page)

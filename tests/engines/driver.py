@@ -158,17 +158,14 @@ class FirefoxEngine(Engine):
     def page_errors(self) -> list[str]:
         return self._send(op="errors")
 
+    def _ask_to_close(self) -> None:
+        try:
+            self._send(op="close")
+        except (EngineError, BrokenPipeError, ValueError):
+            pass
+
     def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                self._send(op="close")
-            except (EngineError, BrokenPipeError, ValueError):
-                pass
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, ask=self._ask_to_close, timeout_s=20)
         self.log.close()
         self.xvfb.close()
 
@@ -199,6 +196,17 @@ def sound_server_missing() -> str | None:
     return None
 
 
+def stop(process: subprocess.Popen, ask=None, timeout_s: float = 10) -> None:
+    """End a helper process: asked first (``ask``; by default SIGTERM), killed if it has not ended in time."""
+    if process.poll() is None:
+        (ask or process.terminate)()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class NullSoundServer:
     """A private PulseAudio whose only output is a null sink, clocked in real time like a sound card.
 
@@ -221,13 +229,7 @@ class NullSoundServer:
         self.env = {"PULSE_SERVER": f"unix:{self.socket}"}
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
 class Xvfb:
@@ -246,12 +248,7 @@ class Xvfb:
         self.display = f":{number}"
 
     def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 # Calls the function source (pasted into the script WebKitWebDriver runs: the page's CSP forbids eval, not
