@@ -137,7 +137,7 @@ export async function mount(panel, app) {
     if (destination) {
       ui.status.textContent = "Calling the listening tab…";
       remoteLink = await call(destination, {
-        confirm: (code) => ui.askPairing("Check that the other tab shows this code, then confirm to start the call.", code),
+        confirm: (code, signal) => ui.askPairing("Check that the other tab shows this code, then confirm to start the call.", code, signal),
       });
     } else ui.status.textContent = receiverCodec ? "Connecting the peers…" : "Starting the receiving peer's Python worker…";
     const s = await openSession({
@@ -211,7 +211,7 @@ export async function mount(panel, app) {
   ui.onListen = (on) => {
     if (!on) { listening?.close(); listening = null; return; }
     listening = listen({
-      confirm: (code) => ui.askPairing("Another tab of this site is calling. Answer only if it shows this code.", code),
+      confirm: (code, signal) => ui.askPairing("Another tab of this site is calling. Answer only if it shows this code.", code, signal),
       onCall: (link) => receiveCall(link),
       onError: (err) => showLyraError(err),
     });
