@@ -145,6 +145,7 @@ export async function mount(panel, app) {
       sourceRate: SOURCE_RATE, bitrate: ui.bitrate(), lossRate, meanBurst, seed, remoteLink,
     });
     session = s;
+    s.releaseUpdate = app.updates?.hold(); // a required update waits until the stream ended (lib/update.js)
     s.loss?.configure(ui.lossSettings()); // a change made while the peers were starting counts too
     s.source = null;
     s.receiverSeparate = Boolean(receiverCodec?.separate) && !remoteLink;
@@ -192,6 +193,7 @@ export async function mount(panel, app) {
       const player = await audio.player();
       const s = await openListenerSession({ codec, link, audioContext: player.context, playerNode: player.node });
       session = s;
+      s.releaseUpdate = app.updates?.hold();
       s.meta = { kind: "call", name: "a call from another tab", started: performance.now(), original: null, captured: [] };
       s.receiver.onOtherControl = (message) => { if (message.type === "sender-stats") s.remoteSender = message.stats; };
       s.ended = new Promise((resolve) => { s.receiver.onDrained = resolve; });
@@ -249,6 +251,7 @@ export async function mount(panel, app) {
   }
 
   async function teardown(s) {
+    s.releaseUpdate?.();
     clearInterval(s.ticker);
     s.receiver?.halt();
     if (session === s) session = null;
