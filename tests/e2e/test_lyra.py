@@ -532,6 +532,18 @@ def test_an_answer_forged_in_the_listeners_name_drops_the_call(browser, site, ly
         context.close()
 
 
+def test_a_stream_holds_off_a_required_update_until_it_ended(lyra_page, speech_wav):
+    """While a stream runs, the page counts as busy for a required update (web/lib/update.js; the switch itself:
+    tests/e2e/test_updates.py)."""
+    page, _ = lyra_page
+    page.evaluate("delete document.querySelector('[data-testid=lyra-result]').dataset.result")
+    page.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
+    page.wait_for_function("(window.codeclab.lyra.session?.sender.packets.length || 0) >= 10", timeout=60_000)
+    assert page.evaluate("window.codeclab.updates.busy()") is True
+    wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
+    page.wait_for_function("!window.codeclab.updates.busy()", timeout=30_000)
+
+
 def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
     """Tab A sends, tab B listens: signalling over BroadcastChannel, media over WebRTC."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -112,3 +112,36 @@ def test_a_required_redeploy_switches_over_when_idle_and_not_while_busy(browser,
         assert page.evaluate("window.samePage") is None
     finally:
         context.close()
+
+
+def test_a_file_of_another_deploy_makes_the_page_switch_over(browser, deployed, tmp_path):
+    """The page runs version A; the host now serves B (not marked required). A tool used for the first time
+    fetches a file whose bytes are B's, not what A's manifest names: the service worker does not keep it, and the
+    page switches to B at its next idle moment instead of going on with a mix of two versions."""
+    from PIL import Image
+
+    root, site = deployed
+    picture = tmp_path / "picture.png"
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(picture)
+    context, page, _ = open_counting(browser, site)
+    try:
+        first = page.evaluate("document.documentElement.dataset.offlineVersion")
+        assert "basis" not in (page.evaluate("document.documentElement.dataset.offlineTools") or "")
+        page.evaluate("window.samePage = true")
+        script = root / "vendor" / "basis" / "basis_transcoder.js"
+        script.write_text(script.read_text() + "\n// the second deploy\n")
+        for copy in (script.with_name(script.name + ".br"), script.with_name(script.name + ".gz")):
+            copy.unlink(missing_ok=True)
+        second = redeploy(root, required=False)
+
+        page.click('[data-testid="tab-basis"]')
+        with page.expect_navigation(timeout=120_000):
+            page.set_input_files('[data-testid="basis-input"]', str(picture))
+            page.wait_for_function("document.documentElement.dataset.updateState === 'waiting'", timeout=60_000)
+        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+        page.wait_for_function(f"document.documentElement.dataset.offlineVersion === '{second}'", timeout=60_000)
+        assert second != first
+        assert page.evaluate("window.samePage") is None
+        assert page.evaluate("window.codeclab.buildInfo.built") == "the second deploy"
+    finally:
+        context.close()
