@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devkit.chromium import CHROMIUM_FLAGS
+from devkit.chromium import CHROMIUM_FLAGS, wait_for_js
 from tests.e2e.lyra_page import set_loss
 from tests.needs import missing
 
@@ -200,7 +200,7 @@ def test_without_models_the_panel_says_why(browser, site_without_models, short_w
         page.click('[data-testid="tab-lyra"]')
         assert "not in this build" in page.inner_text('[data-testid="lyra-notice"]')
         page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
-        page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
+        wait_for_js(page, "document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
         assert "not in this build" in page.inner_text('[data-testid="lyra-error"]')
     finally:
         page.context.close()
@@ -324,11 +324,11 @@ def test_bitrate_switch_and_pause_mid_stream(lyra_page, speech_wav, cpython_mode
     page, _ = lyra_page
     sent = "window.codeclab.lyra.session?.sender.packets.length || 0"
     page.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
-    page.wait_for_function(f"({sent}) >= 40", timeout=30_000)
+    wait_for_js(page, f"({sent}) >= 40", timeout=30_000)
     page.select_option('[data-testid="lyra-bitrate"]', "3200")
-    page.wait_for_function(f"({sent}) >= 80", timeout=30_000)
+    wait_for_js(page, f"({sent}) >= 80", timeout=30_000)
     page.click('[data-testid="lyra-pause"]')
-    page.wait_for_function("window.codeclab.lyra.session?.receiver.state === 'paused'", timeout=10_000)
+    wait_for_js(page, "window.codeclab.lyra.session?.receiver.state === 'paused'", timeout=10_000)
     held = page.evaluate(sent)
     page.wait_for_timeout(500)
     assert page.evaluate(sent) == held, "the sender kept sending while paused"
@@ -361,7 +361,7 @@ def test_bad_inputs_show_a_readable_error_and_the_panel_keeps_working(lyra_page,
     ]
     for path, phrase in cases:
         page.set_input_files('[data-testid="lyra-input"]', str(path))
-        page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
+        wait_for_js(page, "document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
         text = error.inner_text()
         assert phrase in text.lower(), f"{path.name}: {text!r}"
         assert "Internal error" not in text and "Something went wrong" not in text
@@ -381,7 +381,7 @@ def test_microphone_path_with_fake_capture(browser, site, lyra_dist, speech_wav,
         page, watch = open_app(fake_mic_browser, site.url + "#lyra")
         page.click('[data-testid="tab-lyra"]')
         page.click('[data-testid="lyra-mic"]')
-        page.wait_for_function("(window.codeclab.lyra.session?.sender.packets.length || 0) >= 100", timeout=30_000)
+        wait_for_js(page, "(window.codeclab.lyra.session?.sender.packets.length || 0) >= 100", timeout=30_000)
         page.click('[data-testid="lyra-stop"]')
         result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
         export = page.evaluate("window.codeclab.lyra.export()")
@@ -409,7 +409,7 @@ def open_call_tabs(context, site, count: int) -> list:
     pages = [context.new_page() for _ in range(count)]
     for page in pages:
         page.goto(site.url + "#lyra")
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         page.click('[data-testid="tab-lyra"]')
     return pages
 
@@ -471,7 +471,7 @@ PUBLIC_ANSWER = """(lines) => {
 
 def start_call(listener, caller, wav):
     listener.check('[data-testid="lyra-listen"]')
-    caller.wait_for_function("document.querySelector('[data-testid=lyra-destination]').options.length === 2", timeout=10_000)
+    wait_for_js(caller, "document.querySelector('[data-testid=lyra-destination]').options.length === 2", timeout=10_000)
     caller.select_option('[data-testid="lyra-destination"]', index=1)
     caller.set_input_files('[data-testid="lyra-input"]', str(wav))
 
@@ -538,10 +538,10 @@ def test_a_stream_holds_off_a_required_update_until_it_ended(lyra_page, speech_w
     page, _ = lyra_page
     page.evaluate("delete document.querySelector('[data-testid=lyra-result]').dataset.result")
     page.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
-    page.wait_for_function("(window.codeclab.lyra.session?.sender.packets.length || 0) >= 10", timeout=60_000)
+    wait_for_js(page, "(window.codeclab.lyra.session?.sender.packets.length || 0) >= 10", timeout=60_000)
     assert page.evaluate("window.codeclab.updates.busy()") is True
     wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
-    page.wait_for_function("!window.codeclab.updates.busy()", timeout=30_000)
+    wait_for_js(page, "!window.codeclab.updates.busy()", timeout=30_000)
 
 
 def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
@@ -551,10 +551,10 @@ def test_call_to_another_tab_with_loss(browser, site, lyra_dist, speech_wav):
         caller, listener = context.new_page(), context.new_page()
         for page in (listener, caller):
             page.goto(site.url + "#lyra")
-            page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+            wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
             page.click('[data-testid="tab-lyra"]')
         listener.check('[data-testid="lyra-listen"]')
-        caller.wait_for_function("document.querySelector('[data-testid=lyra-destination]').options.length === 2", timeout=10_000)
+        wait_for_js(caller, "document.querySelector('[data-testid=lyra-destination]').options.length === 2", timeout=10_000)
         caller.select_option('[data-testid="lyra-destination"]', index=1)
         set_loss(caller, 10, 2.0, seed=11)
         caller.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
@@ -690,9 +690,9 @@ def test_a_new_stream_clears_the_last_summary_and_a_newer_file_wins(lyra_page, s
     summary = page.locator('[data-testid="lyra-result"]')
     assert "Streamed" in summary.inner_text()
     page.set_input_files('[data-testid="lyra-input"]', str(short_wav))
-    page.wait_for_function("window.codeclab.lyra.session !== null", timeout=30_000)
+    wait_for_js(page, "window.codeclab.lyra.session !== null", timeout=30_000)
     assert summary.inner_text() == "", "the previous stream's summary stayed under the new one"
-    page.wait_for_function("window.codeclab.lyra.session === null", timeout=STREAM_TIMEOUT_MS)
+    wait_for_js(page, "window.codeclab.lyra.session === null", timeout=STREAM_TIMEOUT_MS)
     wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     # A long .lyra (slow to decode), then at once a bad one: the bad one's message stays.
     long_lyra = tmp_path / "long.lyra"
@@ -701,7 +701,7 @@ def test_a_new_stream_clears_the_last_summary_and_a_newer_file_wins(lyra_page, s
     bad.write_text(("this is not audio\n" * 4)[:60])
     page.set_input_files('[data-testid="lyra-input"]', str(long_lyra))
     page.set_input_files('[data-testid="lyra-input"]', str(bad))
-    page.wait_for_function("document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
+    wait_for_js(page, "document.querySelector('[data-testid=lyra-error]').hidden === false", timeout=30_000)
     page.wait_for_timeout(8000)  # the long decode has finished by now (about 1 s of work)
     error = page.locator('[data-testid="lyra-error"]')
     assert error.is_visible() and "text file" in error.inner_text().lower()
@@ -714,7 +714,7 @@ def test_the_receiving_peer_starts_when_the_tab_opens(browser, site, lyra_dist):
     try:
         before = len(page.workers)
         page.click('[data-testid="tab-lyra"]')  # the tab button, not a click inside the panel
-        page.wait_for_function("document.getElementById('panel-lyra').hidden === false")
+        wait_for_js(page, "document.getElementById('panel-lyra').hidden === false")
         deadline = 60.0
         while len(page.workers) <= before and deadline > 0:
             page.wait_for_timeout(250)
@@ -767,7 +767,7 @@ def test_a_stream_whose_bitrate_changed_saves_reopens_and_decodes_the_same(lyra_
     page, _ = lyra_page
     sent = "window.codeclab.lyra.session?.sender.packets.length || 0"
     page.set_input_files('[data-testid="lyra-input"]', str(speech_wav))
-    page.wait_for_function(f"({sent}) >= 40", timeout=30_000)
+    wait_for_js(page, f"({sent}) >= 40", timeout=30_000)
     page.select_option('[data-testid="lyra-bitrate"]', "3200")
     result = wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     export = page.evaluate("window.codeclab.lyra.export()")
@@ -834,7 +834,7 @@ def test_lyra_vs_opus_on_a_long_clip(lyra_page, long_synthetic_wav):
     """The comparison takes the whole dropped file (no need to stream it first) and scores every row."""
     page, watch = lyra_page
     page.set_input_files('[data-testid="lyra-input"]', str(long_synthetic_wav))
-    page.wait_for_function("document.querySelector('[data-testid=lyra-compare]').disabled === false", timeout=60_000)
+    wait_for_js(page, "document.querySelector('[data-testid=lyra-compare]').disabled === false", timeout=60_000)
     page.click('[data-testid="lyra-stop"]')
     wait_result(page, "lyra-result", timeout_ms=STREAM_TIMEOUT_MS)
     page.click('[data-testid="lyra-compare"]')
@@ -876,7 +876,7 @@ def test_switching_the_runtime_asks_before_losing_results_and_a_multi_file_drop_
     # Asked again and accepted: the page reloads on the other runtime.
     page.select_option('[data-testid="lyra-runtime-select"]', "onnx")
     page.click('[data-testid="lyra-runtime-reload"]')
-    page.wait_for_function("document.documentElement.dataset.state === 'ready' && location.search.includes('lyra-runtime=onnx')",
+    wait_for_js(page, "document.documentElement.dataset.state === 'ready' && location.search.includes('lyra-runtime=onnx')",
                            timeout=120_000)
     # A single file says nothing about other files.
     page.click('[data-testid="tab-lyra"]')

@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from devkit.chromium import wait_for_js
 from devkit.offline import write_offline_files
 from devkit.server import BackgroundSite
 
@@ -45,9 +46,9 @@ def open_counting(browser, site):
     page = context.new_page()
     page.clock.install()
     page.goto(site.url)
-    page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=180_000)
+    wait_for_js(page, "['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=180_000)
     assert page.evaluate("document.documentElement.dataset.state") == "ready", page.inner_text(".boot-stage")
-    page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
+    wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=120_000)
     return context, page, asked
 
 
@@ -60,7 +61,7 @@ def test_a_redeploy_is_noticed_on_focus_at_most_every_few_minutes(browser, deplo
     context, page, asked = open_counting(browser, site)
     try:
         # On load: read once, the running version.
-        page.wait_for_function(f"document.documentElement.dataset.deployedVersion === '{first['version']}'", timeout=30_000)
+        wait_for_js(page, f"document.documentElement.dataset.deployedVersion === '{first['version']}'", timeout=30_000)
         assert page.evaluate("document.documentElement.dataset.offlineVersion") == first["version"]
         read_on_load = len(asked)
         assert read_on_load >= 1
@@ -75,7 +76,7 @@ def test_a_redeploy_is_noticed_on_focus_at_most_every_few_minutes(browser, deplo
         # Minutes later: read, the new deploy noticed, its worker installed beside the old one, the banner shown.
         page.clock.fast_forward("05:01")
         page.evaluate("window.dispatchEvent(new Event('focus'))")
-        page.wait_for_function(f"document.documentElement.dataset.deployedVersion === '{second}'", timeout=30_000)
+        wait_for_js(page, f"document.documentElement.dataset.deployedVersion === '{second}'", timeout=30_000)
         page.locator('[data-testid="update-banner"]').wait_for(state="visible", timeout=60_000)
         assert len(asked) > read_on_load
         assert page.evaluate("document.documentElement.dataset.updateState") is None  # not required: the visitor chooses
@@ -91,14 +92,14 @@ def test_a_required_redeploy_switches_over_when_idle_and_not_while_busy(browser,
     context, page, _ = open_counting(browser, site)
     try:
         first = page.evaluate("document.documentElement.dataset.offlineVersion")
-        page.wait_for_function(f"document.documentElement.dataset.deployedVersion === '{first}'", timeout=30_000)
+        wait_for_js(page, f"document.documentElement.dataset.deployedVersion === '{first}'", timeout=30_000)
         # Work an update must not cut (a Lyra stream takes such a hold: tests/e2e/test_lyra.py -k holds_off).
         page.evaluate("window.releaseWork = window.codeclab.updates.hold(); window.samePage = true")
         second = redeploy(root, required=True)
         page.clock.fast_forward("05:01")
         page.evaluate("window.dispatchEvent(new Event('focus'))")
-        page.wait_for_function("document.documentElement.dataset.updateState === 'waiting'", timeout=30_000)
-        page.wait_for_function("navigator.serviceWorker.getRegistration().then((r) => Boolean(r?.waiting))", timeout=60_000)
+        wait_for_js(page, "document.documentElement.dataset.updateState === 'waiting'", timeout=30_000)
+        wait_for_js(page, "navigator.serviceWorker.getRegistration().then((r) => Boolean(r?.waiting))", timeout=60_000)
         page.wait_for_timeout(4000)  # twice the quiet time the switch waits for
         assert page.evaluate("window.samePage") is True, "the page switched while busy"
         assert page.evaluate("document.documentElement.dataset.updateState") == "waiting"
@@ -106,8 +107,8 @@ def test_a_required_redeploy_switches_over_when_idle_and_not_while_busy(browser,
 
         with page.expect_navigation(timeout=60_000):
             page.evaluate("window.releaseWork()")
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
-        page.wait_for_function(f"document.documentElement.dataset.offlineVersion === '{second}'", timeout=60_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
+        wait_for_js(page, f"document.documentElement.dataset.offlineVersion === '{second}'", timeout=60_000)
         assert page.evaluate("window.codeclab.buildInfo.built") == "the second deploy"
         assert page.evaluate("window.samePage") is None
     finally:
@@ -137,9 +138,9 @@ def test_a_file_of_another_deploy_makes_the_page_switch_over(browser, deployed, 
         page.click('[data-testid="tab-basis"]')
         with page.expect_navigation(timeout=120_000):
             page.set_input_files('[data-testid="basis-input"]', str(picture))
-            page.wait_for_function("document.documentElement.dataset.updateState === 'waiting'", timeout=60_000)
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
-        page.wait_for_function(f"document.documentElement.dataset.offlineVersion === '{second}'", timeout=60_000)
+            wait_for_js(page, "document.documentElement.dataset.updateState === 'waiting'", timeout=60_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
+        wait_for_js(page, f"document.documentElement.dataset.offlineVersion === '{second}'", timeout=60_000)
         assert second != first
         assert page.evaluate("window.samePage") is None
         assert page.evaluate("window.codeclab.buildInfo.built") == "the second deploy"
