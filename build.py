@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve: the site's path on the server, e.g. /codeclab/ as GitHub Pages serves a project (default /)")
     parser.add_argument("--best-compression", action="store_true",
                         help="build: Brotli's slowest, smallest setting for the precompressed copies (publishing; minutes)")
+    parser.add_argument("--required-update", action="store_true",
+                        help="build: mark this deploy required (a security fix): open pages switch to it as soon as no tool is running")
     parser.add_argument("--rebuild", action="store_true", help="serve/test: rebuild even if dist/ is current")
     args, rest = parser.parse_known_args(argv)
     if args.command == "fuzz":  # its own options: python3 build.py fuzz [--minutes N] [--format F] ...
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upstream = resolve_upstream(args.upstream)
         if args.command == "build":
-            build(upstream, best_compression=args.best_compression)
+            build(upstream, best_compression=args.best_compression, required_update=args.required_update)
             print(f"build.py: dist/ built {describe(DIST, upstream)}")
         elif args.command == "serve":
             build_if_stale(upstream, args.rebuild)

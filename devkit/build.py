@@ -345,7 +345,7 @@ def litert_index(manifest: dict) -> dict:
 
 # ---------------------------------------------------------------- build
 
-def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False) -> Path:
+def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False, required_update: bool = False) -> Path:
     started = time.perf_counter()
     ensure_node_modules()
     inputs = fingerprint.compute(upstream)
@@ -380,7 +380,8 @@ def build(upstream: Path | None, out: Path = DIST, best_compression: bool = Fals
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
     write_policy_files(out)
     fingerprint.write(out, inputs)
-    log(f"offline manifest and service worker: version {write_offline_files(out)}")
+    log(f"offline manifest and service worker: version {write_offline_files(out, required=required_update)}"
+        + (" (marked required: open pages switch to it when idle)" if required_update else ""))
     # Last: the copies are of the final bytes (sw.js is stamped above), and the manifest leaves them out.
     sizes = precompress(out, best=best_compression)
     encodings = ", ".join(f"{name} {sizes[name] / 1e6:.1f} MB" for name in ("br", "gz") if name in sizes)

@@ -24,8 +24,8 @@ def chromium_path() -> str | None:
 
 
 # Playwright polls an expression given to wait_for_function with eval inside the page, which the
-# page's CSP (devkit/csp.py) refuses; a function it calls directly. So a predicate written as an
-# expression is passed on as a function returning it.
+# page's CSP (devkit/csp.py) refuses; a function it calls directly. So every wait goes through
+# wait_for_js, which passes a predicate written as an expression on as a function returning it.
 LOOKS_LIKE_A_FUNCTION = re.compile(r"\s*(async\s+)?(function\b|\([^()]*\)\s*=>|[\w$]+\s*=>)")
 
 
@@ -33,23 +33,13 @@ def as_function(expression: str) -> str:
     return expression if LOOKS_LIKE_A_FUNCTION.match(expression) else f"() => ({expression})"
 
 
-def _predicates_as_functions(sync_api) -> None:
-    for cls in (sync_api.Page, sync_api.Frame):
-        original = cls.wait_for_function
-        if getattr(original, "predicates_as_functions", False):
-            continue
-
-        def wait_for_function(self, expression, *args, _original=original, **kwargs):
-            return _original(self, as_function(expression), *args, **kwargs)
-
-        wait_for_function.predicates_as_functions = True
-        cls.wait_for_function = wait_for_function
+def wait_for_js(page, expression: str, *args, **kwargs):
+    """``page.wait_for_function`` (a Page or a Frame) for a predicate written as an expression or a function,
+    in a form the page's CSP lets Playwright run."""
+    return page.wait_for_function(as_function(expression), *args, **kwargs)
 
 
 def launch(playwright, executable: str | None = None):
     """A headless Chromium through Playwright, with the shared flags."""
-    from playwright import sync_api  # noqa: PLC0415 (Playwright is needed only where a browser runs)
-
-    _predicates_as_functions(sync_api)
     return playwright.chromium.launch(executable_path=executable or chromium_path(), args=CHROMIUM_FLAGS,
                                       headless=True)

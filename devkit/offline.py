@@ -20,6 +20,7 @@ from .tools import Tool, load_tools
 
 MANIFEST = "offline-manifest.json"
 SERVICE_WORKER = "sw.js"
+DEPLOYED_VERSION = "version.json"  # never cached: the page reads it to notice a deploy (web/lib/update.js)
 VERSION_PLACEHOLDER = "__CODECLAB_OFFLINE_VERSION__"
 
 # The groups every tool shares; each tool adds its own (the "groups" of its manifest, devkit/tools.py).
@@ -67,20 +68,22 @@ def manifest_of(root: Path) -> dict:
     files = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file() or rel in (MANIFEST, SERVICE_WORKER) or is_precompressed_copy(root, rel):
+        if not path.is_file() or rel in (MANIFEST, SERVICE_WORKER, DEPLOYED_VERSION) or is_precompressed_copy(root, rel):
             continue  # a precompressed copy is the same file on the wire (devkit/precompress.py)
         files[rel] = {"group": group_of(rel, prefixes), "sha256": _sha256(path), "size": path.stat().st_size}
     version = hashlib.sha256("".join(f"{rel}\0{entry['sha256']}\n" for rel, entry in files.items()).encode()).hexdigest()[:16]
     return {"version": version, "groups": labels, "files": files}
 
 
-def write_offline_files(root: Path) -> str:
-    """Write root/offline-manifest.json and stamp the version into root/sw.js; return the version.
+def write_offline_files(root: Path, required: bool = False) -> str:
+    """Write root/offline-manifest.json and root/version.json and stamp the version into root/sw.js; return the version.
 
-    Run it again after changing a file of ``root`` (a redeploy): the version follows the content.
+    Run it again after changing a file of ``root`` (a redeploy): the version follows the content. ``required``
+    marks the deploy as one that open pages switch to at their next idle moment (a security fix).
     """
     manifest = manifest_of(root)
     (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    (root / DEPLOYED_VERSION).write_text(json.dumps({"version": manifest["version"], "required": required}))
     worker = root / SERVICE_WORKER
     template = worker.read_text()
     if VERSION_PLACEHOLDER in template:

@@ -23,7 +23,7 @@ def take_screenshot(dist: Path, out: Path = SCREENSHOT) -> Path:
             browser = chromium.launch(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(site.url)
-            page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+            chromium.wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
             page.wait_for_timeout(300)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))

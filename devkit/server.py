@@ -141,7 +141,8 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             # The policy is looked up by the path inside the site (a worker's may differ from the page's).
             inside = path[len(self.base_path) - 1:] if path.startswith(self.base_path) else path
             self.send_header("Content-Security-Policy", policy(inside))
-        self.send_header("Cache-Control", "no-cache")
+        # version.json says what is deployed now (web/lib/update.js): no copy of it may be kept anywhere.
+        self.send_header("Cache-Control", "no-store" if path.endswith("/version.json") else "no-cache")
         super().end_headers()
 
     def parse_request(self) -> bool:

@@ -3,6 +3,7 @@ import { PythonWorker } from "./lib/rpc.js";
 import { el, toast } from "./lib/ui.js";
 import { installPasteRouting } from "./lib/dropzone.js";
 import { startOffline, TOOL_GROUPS } from "./lib/offline.js";
+import { startUpdates } from "./lib/update.js";
 
 // One tab per tool, written in index.html so the page does not move when the tools mount. The id is the
 // tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC "<id>.*", data-testid "<id>-*", tab-<id>, panel-<id>).
@@ -186,6 +187,7 @@ new ResizeObserver(([entry]) => {
 }).observe(document.querySelector(".topbar"));
 
 app.offline = startOffline(app);
+app.updates = startUpdates(app); // a new deploy is noticed; a required one switches over when idle
 installPasteRouting();
 installTabKeys();
 mountTools();

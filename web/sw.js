@@ -14,6 +14,7 @@ const VERSION = "__CODECLAB_OFFLINE_VERSION__";
 const CACHE_PREFIX = "codeclab-";
 const CACHE = `${CACHE_PREFIX}${VERSION}`;
 const MANIFEST = "offline-manifest.json";
+const DEPLOYED_VERSION = "version.json"; // what the host deploys now (web/lib/update.js): network only, never stored
 const SNAPSHOT_CACHE = "codeclab-snapshot";
 const SCOPE = new URL(self.registration.scope);
 
@@ -87,6 +88,14 @@ async function verifiedHit(cache, rel, entry) {
   return null;
 }
 
+/** The host serves a file of another deploy than this worker's: look for the new worker, and tell the
+ *  pages, which switch over when idle (web/lib/update.js) rather than run a mix of two versions. */
+function deployChanged(rel) {
+  self.registration.update().catch(() => {});
+  self.clients.matchAll({ includeUncontrolled: true })
+    .then((pages) => { for (const page of pages) page.postMessage({ type: "deploy-changed", file: rel }); }, () => {});
+}
+
 async function fetchAndStore(cache, rel, entry) {
   // The HTTP cache's copy first, stale or not: on a first visit the page fetched most files before this
   // worker controlled it, and the sha256 check rejects a copy of another version (then the host is asked).
@@ -95,6 +104,7 @@ async function fetchAndStore(cache, rel, entry) {
     if (!response.ok) throw new Error(`${rel}: HTTP ${response.status}`);
     if (await store(cache, rel, entry, response)) return;
   }
+  deployChanged(rel);
   throw new Error(`${rel}: its content does not match ${MANIFEST}`);
 }
 
@@ -169,6 +179,7 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || request.headers.has("range")) return;
   const rel = relativePath(new URL(request.url));
   if (rel === null) return;
+  if (rel === DEPLOYED_VERSION) { event.respondWith(fetch(request, { cache: "no-store" })); return; }
   event.respondWith(respond(event, request, rel).then((response) => withResponseHeaders(request, response, rel)));
 });
 
@@ -216,6 +227,8 @@ async function respond(event, request, rel) {
   const hit = await verifiedHit(cache, rel, entry);
   if (hit) return hit;
   const response = await fetch(request);
-  if (response.status === 200) event.waitUntil(store(cache, rel, entry, response.clone()).catch(() => false));
+  if (response.status === 200) {
+    event.waitUntil(store(cache, rel, entry, response.clone()).then((stored) => stored || deployChanged(rel), () => false));
+  }
   return response;
 }

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "pysrc"), str(REPO)]
 
 from devkit import chromium  # noqa: E402 (importable once the checkout is on sys.path, just above)
+from devkit.chromium import wait_for_js  # noqa: E402 (as above)
 from devkit.server import BackgroundSite  # noqa: E402 (as above)
 
 
@@ -40,12 +41,12 @@ def main() -> int:
 
                 def boot(navigate, page=page):
                     navigate()
-                    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+                    wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
                     return (float(page.evaluate("document.documentElement.dataset.readyAt")),
                             json.loads(page.evaluate("document.documentElement.dataset.bootStages")))
 
                 results[name]["cold"].append(boot(lambda page=page, url=sites[name].url: page.goto(url))[0])
-                page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=180_000)
+                wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=180_000)
                 for _ in range(warm_reloads):
                     time.sleep(0.5)
                     ready, stages = boot(page.reload)

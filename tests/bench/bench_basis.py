@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from devkit.chromium import wait_for_js
+
 RUNS = 7
 NATIVE_RUNS = 3
 SIZE = 1024
@@ -115,7 +117,7 @@ def rows(ctx):
         for kind, body in bodies.items():
             page.route(f"**/bench-basis/{kind}.basis", _serve(body))
         page.goto(ctx.site_url)
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         for kind in bodies:
             measured[kind] = page.evaluate(MEASURE, {"url": ctx.site_url + f"bench-basis/{kind}.basis",
                                                      "formats": {n: t[0] for n, t in TARGETS.items()}, "runs": runs})

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from devkit.chromium import wait_for_js
+
 BASE_PATH = "/codeclab/"
 GOAL_FIRST_VISIT_MB = 12.0
 LYRA_FRAMES = 150
@@ -82,10 +84,10 @@ def rows(ctx):
             context = browser.new_context()  # a fresh profile: nothing cached, no service worker
             page = context.new_page()
             page.goto(plain.url)
-            page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+            wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
             page.set_input_files('[data-testid="attention-input"]', str(picture))
-            page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=180_000)
-            page.wait_for_function("(document.documentElement.dataset.offlineTools || '').includes('attention')", timeout=180_000)
+            wait_for_js(page, "document.querySelectorAll('.attention-shot').length >= 1", timeout=180_000)
+            wait_for_js(page, "(document.documentElement.dataset.offlineTools || '').includes('attention')", timeout=180_000)
             total = _quiet(plain)
             out.append(Row("hosting", "first visit, one image on Attention, bytes on the wire (plain host, sub-path)",
                            f"{total / 1e6:.2f} MB", f"every byte the host wrote, headers included; goal <= {GOAL_FIRST_VISIT_MB} MB"))
@@ -101,15 +103,15 @@ def rows(ctx):
             out.append(Row("hosting", "first visit: files sent more than once", str(len(twice)), ", ".join(sorted(twice)[:6])))
             lyra[FIRST] = [_lyra_per_frame(page)]
             page.reload()
-            page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+            wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
             # The reloaded plain host against a COOP/COEP host in the same state (one visit, one reload),
             # measured in turns so that the machine's load falls on both alike.
             isolated_context = browser.new_context()
             isolated = isolated_context.new_page()
             isolated.goto(ctx.site_url)
-            isolated.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+            wait_for_js(isolated, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
             isolated.reload()
-            isolated.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+            wait_for_js(isolated, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
             for _ in range(LYRA_TURNS):
                 lyra.setdefault(RELOADED, []).append(_lyra_per_frame(page))
                 lyra.setdefault(ISOLATED, []).append(_lyra_per_frame(isolated))

@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from devkit.chromium import wait_for_js
+
 RUNS = 5
 TARGET_BYTES = 3_000_000
 
@@ -115,7 +117,7 @@ def rows(ctx):
         page.route("**/bench-jxl/big.jxl", lambda route: route.fulfill(status=200, body=body, headers={
             "Content-Type": "image/jxl", "Cross-Origin-Resource-Policy": "same-origin"}))
         page.goto(ctx.site_url)
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         m = page.evaluate(MEASURE, {"url": ctx.site_url + "bench-jxl/big.jxl", "runs": runs})
         side = 256 if ctx.quick else 1000
         e = page.evaluate(ENCODE, {"width": side, "height": side})

@@ -11,6 +11,8 @@ import statistics
 import subprocess
 import sys
 
+from devkit.chromium import wait_for_js
+
 FRAMES = 150  # 3 s of audio per measurement
 WARMUP = 10
 BURST = 50  # frames per request in the burst rows (web/tools/lyra/codec.js BURST)
@@ -240,7 +242,7 @@ def _floor_rows(Row, ctx, browser) -> list:
     for name, (data, _) in built.items():
         page.route(f"**/__bench__/{name}.onnx", _serve_bytes(data))
     page.goto(ctx.plain_url)
-    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+    wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
     urls = {n: f"./__bench__/{n}.onnx" for n in built}
     runs = ctx.runs(300, 40)
     measured = page.evaluate(FLOOR, {"urls": urls, "runs": runs, "warmup": ctx.runs(100, 10)})
@@ -277,7 +279,7 @@ def _page_rows(Row, ctx, browser, reference) -> list:
         context = browser.new_context()
         page = context.new_page()
         page.goto((ctx.site_url if isolated else ctx.plain_url) + suffix)
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         measured = page.evaluate(MEASURE, {"frames": FRAMES, "warmup": WARMUP, "bitrate": 6000, "burst": BURST,
                                            "rounds": ctx.runs(ROUNDS), "profile": not results})
         context.close()
@@ -381,12 +383,12 @@ def _hog_rows(Row, ctx, browser) -> list:
         context = browser.new_context()
         page = context.new_page()
         page.goto(ctx.site_url + suffix + "#lyra")
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         page.click('[data-testid="tab-lyra"]')
         hog = subprocess.Popen([sys.executable, "-c", HOG])
         try:
             page.set_input_files('[data-testid="lyra-input"]', str(clip))
-            page.wait_for_function("Boolean(document.querySelector('[data-testid=lyra-result]')?.dataset.result)",
+            wait_for_js(page, "Boolean(document.querySelector('[data-testid=lyra-result]')?.dataset.result)",
                                    timeout=120_000)
             summary = json.loads(page.get_attribute('[data-testid="lyra-result"]', "data-result"))
         finally:

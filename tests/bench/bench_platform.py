@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from devkit.chromium import wait_for_js
 from devkit.precompress import is_precompressed_copy
 
 RUNS = 5
@@ -62,12 +63,12 @@ def _visit(page, site: CountingSite, picture: Path, navigate) -> dict:
     navigate()
     page.wait_for_selector('[data-testid="attention-input"]', state="attached", timeout=60_000)
     page.set_input_files('[data-testid="attention-input"]', str(picture))
-    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+    wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=180_000)
     ready = float(page.evaluate("document.documentElement.dataset.readyAt"))
     # Bodies sent before ready, in the server's clock: navigation started at `started` (taken just before it,
     # so the cut-off errs by the few ms between the two clocks' zeros).
     sent = sum(n for at, _, n in list(site.sent) if at <= started + ready / 1000)
-    page.wait_for_function("window.__firstPointAt !== undefined", timeout=180_000)
+    wait_for_js(page, "window.__firstPointAt !== undefined", timeout=180_000)
     stages = json.loads(page.evaluate("document.documentElement.dataset.bootStages"))
     return {"ready": ready, "bytes": sent, "usable": float(page.evaluate("window.__firstPointAt")),
             "python_start": stages.get("runtime", 0), "snapshot": page.evaluate("document.documentElement.dataset.pythonSnapshot")}
@@ -96,7 +97,7 @@ def rows(ctx):
                     page = context.new_page()
                     cold.append(_visit(page, site, picture, lambda p=page, url=site.url: p.goto(url)))
                     # The service worker has stored the page, Python and the Attention tool's pieces.
-                    page.wait_for_function("(document.documentElement.dataset.offlineTools || '').includes('attention')",
+                    wait_for_js(page, "(document.documentElement.dataset.offlineTools || '').includes('attention')",
                                            timeout=180_000)
                     warm.append(_visit(page, site, picture, lambda p=page: p.reload()))
                     context.close()

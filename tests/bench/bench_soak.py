@@ -16,6 +16,8 @@ import time
 import wave
 from pathlib import Path
 
+from devkit.chromium import wait_for_js
+
 LOSS_PERCENT = 20
 MEAN_BURST = 3.0
 SEED = 2026
@@ -74,7 +76,7 @@ def rows(ctx):
     page = context.new_page()
     try:
         page.goto(ctx.site_url + "#lyra")
-        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         page.click('[data-testid="tab-lyra"]')
         set_loss(page, LOSS_PERCENT, MEAN_BURST, SEED)
         with tempfile.TemporaryDirectory() as folder:

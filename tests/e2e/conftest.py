@@ -16,6 +16,7 @@ import pytest
 
 from devkit import chromium
 from devkit.build import NO_UPSTREAM_REASON, build
+from devkit.chromium import wait_for_js
 from devkit.paths import DIST, resolve_upstream
 from devkit.server import BackgroundSite
 from tests.needs import missing
@@ -113,7 +114,7 @@ def open_app(browser, site_url: str, timeout_ms: int = 120_000):
     page = context.new_page()
     watch = PageWatch(page, site_url)
     page.goto(site_url)
-    page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=timeout_ms)
+    wait_for_js(page, "['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=timeout_ms)
     state = page.evaluate("document.documentElement.dataset.state")
     assert state == "ready", f"app failed to boot: {page.inner_text('.boot-stage')}"
     return page, watch
@@ -131,7 +132,7 @@ def wait_result(page, testid: str, timeout_ms: int = 120_000) -> dict:
     import json
 
     locator = page.locator(f'[data-testid="{testid}"]')
-    page.wait_for_function(
+    wait_for_js(page,
         "id => { const n = document.querySelector(`[data-testid=\"${id}\"]`); return n && n.dataset.result; }",
         arg=testid, timeout=timeout_ms,
     )

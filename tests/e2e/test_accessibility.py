@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
 from tests.needs import missing
 
 from .conftest import PageWatch
@@ -37,7 +38,7 @@ def open_page(browser, url: str, width: int, height: int, scheme: str = "dark", 
     watch = PageWatch(page, url)
     page.goto(url)
     if wait_ready:
-        page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=BOOT_MS)
+        wait_for_js(page, "['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=BOOT_MS)
         assert page.evaluate("document.documentElement.dataset.state") == "ready", page.inner_text(".boot-stage")
     return page, watch
 
@@ -56,9 +57,9 @@ def axe_violations(page) -> list[dict]:
 
 def show_tab(page, tool: str) -> None:
     page.click(f'[data-testid="tab-{tool}"]')
-    page.wait_for_function("id => !document.getElementById(`panel-${id}`).hidden", arg=tool)
+    wait_for_js(page, "id => !document.getElementById(`panel-${id}`).hidden", arg=tool)
     # A panel is complete once its module mounted (About waits for Python, which is ready).
-    page.wait_for_function("id => document.getElementById(`panel-${id}`).querySelector('h2')", arg=tool, timeout=30_000)
+    wait_for_js(page, "id => document.getElementById(`panel-${id}`).querySelector('h2')", arg=tool, timeout=30_000)
 
 
 def photo(path: Path, size: tuple[int, int]) -> Path:
@@ -86,7 +87,7 @@ def inputs(tmp_path_factory, upstream) -> dict:
 
 
 def result_of(page, testid: str, timeout_ms: int = RESULT_MS) -> dict:
-    page.wait_for_function("id => document.querySelector(`[data-testid=\"${id}\"]`)?.dataset.result", arg=testid,
+    wait_for_js(page, "id => document.querySelector(`[data-testid=\"${id}\"]`)?.dataset.result", arg=testid,
                            timeout=timeout_ms)
     return json.loads(page.get_attribute(f'[data-testid="{testid}"]', "data-result"))
 
@@ -208,7 +209,7 @@ def test_axe_finds_no_violations_on_any_tab(browser, site, width, height, scheme
     try:
         page.wait_for_selector('[data-testid="attention-input"]', state="attached")
         found = {"while booting": axe_violations(page)}  # the boot card, over the first tab (if still booting)
-        page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=BOOT_MS)
+        wait_for_js(page, "['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=BOOT_MS)
         for tool in TABS:
             show_tab(page, tool)
             found[tool] = axe_violations(page)
@@ -260,7 +261,7 @@ def test_every_tool_by_keyboard_alone(browser, site, inputs):
         page.keyboard.press("Home")
         for _ in range(3):
             page.keyboard.press("ArrowRight")
-        page.wait_for_function("document.querySelector('[data-testid=jxl-result]').dataset.slider === '3'")
+        wait_for_js(page, "document.querySelector('[data-testid=jxl-result]').dataset.slider === '3'")
         assert page.get_attribute('[data-testid="jxl-slider"]', "aria-valuetext").endswith("Mbps")
 
         # Lyra: bitrate from the keyboard, loss moved with the arrows, a clip picked with Enter and streamed.
@@ -341,7 +342,7 @@ def test_touch_opens_the_pickers_pinches_the_texture_and_drags_the_byte_slider(b
     watch = PageWatch(page, site.url)
     choosers = FileChoosers(page)
     page.goto(site.url + "#basis")
-    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=BOOT_MS)
+    wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=BOOT_MS)
     cdp = context.new_cdp_session(page)
     try:
         # A tap on a drop zone opens the picker.
@@ -375,7 +376,7 @@ def test_touch_opens_the_pickers_pinches_the_texture_and_drags_the_byte_slider(b
         page.evaluate("scrollTo(0, 0)")
         page.wait_for_timeout(600)
         page.tap('[data-testid="tab-jxl"]')
-        page.wait_for_function("!document.getElementById('panel-jxl').hidden", timeout=5_000)
+        wait_for_js(page, "!document.getElementById('panel-jxl').hidden", timeout=5_000)
         choosers.choose(lambda: page.tap("#panel-jxl .dropzone"), inputs["photo"], "a tap on the drop zone")
         result_of(page, "jxl-result")
         slider = page.locator('[data-testid="jxl-slider"]')
@@ -387,7 +388,7 @@ def test_touch_opens_the_pickers_pinches_the_texture_and_drags_the_byte_slider(b
         for step in range(1, 11):
             touch(cdp, "touchMove", [(start + (goal - start) * step / 10, y)])
         touch(cdp, "touchEnd", [])
-        page.wait_for_function("Number(document.querySelector('[data-testid=jxl-result]').dataset.slider) < 400")
+        wait_for_js(page, "Number(document.querySelector('[data-testid=jxl-result]').dataset.slider) < 400")
         assert watch.console_errors == []
     finally:
         context.close()

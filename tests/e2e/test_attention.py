@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
 from tests.attention.helpers import blob_picture
 from tests.needs import missing
 
@@ -75,7 +76,7 @@ def drop(page, paths, predictor="auto", timeout_ms=240_000, control="attention-p
     before = page.locator(".attention-shot").count()
     page.select_option(f'[data-testid="{control}"]', predictor)
     page.set_input_files('[data-testid="attention-input"]', [str(p) for p in paths])
-    page.wait_for_function(
+    wait_for_js(page,
         "n => document.querySelectorAll('.attention-shot').length"
         " + document.querySelectorAll('[data-testid=attention-error] > div').length >= n",
         arg=before + len(paths), timeout=timeout_ms)
@@ -177,7 +178,7 @@ def test_the_watchdog_restarts_a_stuck_python_and_the_page_keeps_working(app_pag
     error = page.locator('[data-testid="attention-error"]')
     assert "took longer than" in error.inner_text()
     assert "Error" not in error.inner_text().replace("error", "")  # no exception class names
-    page.wait_for_function("document.documentElement.dataset.watchdogRestarts === '1'", timeout=10_000)
+    wait_for_js(page, "document.documentElement.dataset.watchdogRestarts === '1'", timeout=10_000)
     page.evaluate("window.codeclab.python.watchdogMs = 60000")
     info = page.evaluate("window.codeclab.python.call('platform.info')")  # the new worker answers
     assert info["numpy"]
@@ -197,7 +198,7 @@ def test_a_6000x4000_photo_is_shown_before_python_answers(app_page, images):
     # The card is there at once, with the browser's decode of the photo, while Python is still working.
     page.locator(".attention-pending").wait_for(timeout=10_000)
     assert "finding the attention center" in page.inner_text(".attention-pending")
-    page.wait_for_function("document.querySelector('.attention-shot')", timeout=240_000)
+    wait_for_js(page, "document.querySelector('.attention-shot')", timeout=240_000)
     shown = page.evaluate("""() => {
         const img = document.querySelector('.attention-shot img[data-testid=attention-preview]');
         const shot = document.querySelector('.attention-shot');
@@ -216,7 +217,7 @@ def test_attention_card_is_ready_after_the_jxl_card_loaded_the_model(app_page, i
     page, _ = app_page
     page.click('[data-testid="tab-jxl"]')
     page.set_input_files('[data-testid="jxl-input"]', str(images / "wide.png"))
-    page.wait_for_function("document.querySelector('[data-testid=jxl-result]').dataset.result", timeout=240_000)
+    wait_for_js(page, "document.querySelector('[data-testid=jxl-result]').dataset.result", timeout=240_000)
     page.click('[data-testid="tab-attention"]')
     status = page.locator('[data-testid="attention-model"]')
     assert status.inner_text().startswith("Model: Google attention-center"), status.inner_text()
@@ -233,7 +234,7 @@ def test_without_models_the_card_says_what_is_missing_and_how_to_fix_it(browser,
         for leak in ("Error", "http", "urlopen", "Traceback"):
             assert leak not in status, status
         page.click('[data-testid="tab-about"]')
-        page.wait_for_function("document.querySelector('[data-testid=about-models]').textContent !== '…'")
+        wait_for_js(page, "document.querySelector('[data-testid=about-models]').textContent !== '…'")
         about = page.inner_text('[data-testid="about-models"]')
         assert "Not installed" in about and "http" not in about and "Error" not in about
     finally:

@@ -32,6 +32,7 @@ from codeclab.basis.basisfile import HEADER_SIZE, SLICE_OFFSETS, parse_basis
 from codeclab.basis.common import crc16
 from codeclab.basis.info import describe
 from codeclab.basis.ktx2 import parse_ktx2
+from devkit.chromium import wait_for_js
 from tests.basis.cases import draw_image
 
 from .conftest import open_app, wait_result
@@ -417,7 +418,7 @@ def test_mip_selector_zoom_and_pan(basis_page, texture_dir):
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy)
     page.mouse.wheel(0, -400)
-    page.wait_for_function("window.codeclab.basis.viewState().zoom > 1.5")
+    wait_for_js(page, "window.codeclab.basis.viewState().zoom > 1.5")
     zoomed = page.evaluate("window.codeclab.basis.viewState()")
     page.mouse.down()
     page.mouse.move(cx + 40, cy + 25, steps=4)

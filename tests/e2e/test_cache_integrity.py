@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 
+from devkit.chromium import wait_for_js
 from devkit.offline import write_offline_files
 
 from .test_offline import saved_site, wait_ready
@@ -62,7 +63,7 @@ def test_a_file_changed_in_the_cache_is_refused_and_downloaded_again(browser, di
         wait_ready(page)
         assert page.evaluate("globalThis.tamperedShellRan === undefined")
         # Both were discarded and stored again from the host, as the build wrote them.
-        page.wait_for_function(f"caches.open({cache!r}).then(c => c.match({site.url + 'app.js'!r})).then(Boolean)")
+        wait_for_js(page, f"caches.open({cache!r}).then(c => c.match({site.url + 'app.js'!r})).then(Boolean)")
         assert page.evaluate(CACHED_TEXT, [cache, site.url + "app.js"]) == real
         shown_manifest = json.loads(page.evaluate(CACHED_TEXT, [cache, site.url + "offline-manifest.json"]))
         assert shown_manifest["files"]["app.js"]["sha256"] == hashlib.sha256(real.encode()).hexdigest()
@@ -101,7 +102,7 @@ def test_a_new_version_does_not_carry_over_a_changed_file(browser, dist, tmp_pat
 def test_a_changed_or_unsealed_python_snapshot_is_refused_and_python_starts_anew(browser, dist):
     with saved_site(browser, dist) as (site, context, page):
         assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
-        page.wait_for_function(f"{SNAPSHOT_KEYS}.then(k => k.length === 1)", timeout=60_000)
+        wait_for_js(page, f"{SNAPSHOT_KEYS}.then(k => k.length === 1)", timeout=60_000)
         key = page.evaluate(SNAPSHOT_KEYS)[0]
 
         # Changed bytes (one byte in the middle of the interpreter's memory), same URL, same headers.
@@ -117,7 +118,7 @@ def test_a_changed_or_unsealed_python_snapshot_is_refused_and_python_starts_anew
         assert page.evaluate("window.codeclab.python.call('attention.status', {}).then(s => s.predictor)") in ("model", "fallback")
 
         # The new snapshot (sealed anew) restores on the next boot.
-        page.wait_for_function(f"{SNAPSHOT_KEYS}.then(k => k.length === 1)", timeout=60_000)
+        wait_for_js(page, f"{SNAPSHOT_KEYS}.then(k => k.length === 1)", timeout=60_000)
         page.wait_for_timeout(500)  # the seal and the bytes are written one after the other
         assert reboot(page) == "restored"
         assert page.evaluate("window.codeclab.runtime.snapshotRefused") is None
@@ -138,7 +139,7 @@ def test_a_tool_group_with_no_room_is_not_started_and_the_page_says_so(browser, 
         # A tool is saved once it is used, not when its tab opens: a changed setting is a use.
         page.select_option('[data-testid="basis-mode"]', "uastc")
         status = page.locator('[data-testid="offline-status"]')
-        page.wait_for_function("document.documentElement.dataset.offline === 'no-room'", timeout=60_000)
+        wait_for_js(page, "document.documentElement.dataset.offline === 'no-room'", timeout=60_000)
         assert status.inner_text() == "No room to save for offline"
         assert "no room to save basis for offline use" in status.get_attribute("title")
         # The group was not stored (only what the page itself loaded for the tab may be kept, as any fetch is).

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from devkit import csp
+from devkit.chromium import wait_for_js
 
 from .conftest import wait_result
 
@@ -62,7 +63,7 @@ def watched_page(browser, site):
     page = context.new_page()
     watch = PolicyWatch(page)
     page.goto(site.url)
-    page.wait_for_function("() => ['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=180_000)
+    wait_for_js(page, "() => ['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=180_000)
     assert page.evaluate("() => document.documentElement.dataset.state") == "ready"
     yield page, watch
     context.close()
@@ -124,7 +125,7 @@ def test_eval_and_injected_inline_code_are_refused(watched_page):
         resolve(tried);
     }))""")
     assert outcome == {"eval": "EvalError", "function": "EvalError", "inline": "refused", "style": "refused"}
-    page.wait_for_function("() => globalThis.cspViolations.length >= 4", timeout=10_000)
+    wait_for_js(page, "() => globalThis.cspViolations.length >= 4", timeout=10_000)
     directives = {v.split(" ")[0] for v in page.evaluate("() => globalThis.cspViolations")}
     assert directives == {"script-src", "script-src-elem", "style-src-attr"}, directives
     # A worker made from a blob inherits the page's policy: no eval there either.

@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
+
 from .conftest import open_app, wait_result
 
 pytestmark = pytest.mark.e2e
@@ -204,7 +206,7 @@ def test_avif_listed_in_the_attention_hint_is_read_through_the_browser(page, mad
     assert "AVIF" in page.inner_text("#attention-card .dropzone-hint")
     page.select_option('[data-testid="attention-predictor"]', "fallback")
     page.set_input_files('[data-testid="attention-input"]', [str(made["photo.avif"]), str(made["photo.jpg"])])
-    page.wait_for_function("document.querySelectorAll('.attention-shot').length === 2", timeout=120_000)
+    wait_for_js(page, "document.querySelectorAll('.attention-shot').length === 2", timeout=120_000)
     assert page.inner_text('[data-testid="attention-error"]').strip() == ""
     shots = page.locator(".attention-shot")
     avif = shots.nth(0)
@@ -268,7 +270,7 @@ def test_attention_menus_combine_as_labelled_rerun_the_shown_images_and_exports_
     page.select_option('[data-testid="attention-predictor"]', "auto")
     page.select_option('[data-testid="attention-models"]', "both")
     page.set_input_files('[data-testid="attention-input"]', [str(made["wide.png"]), str(made["other.png"])])
-    page.wait_for_function("document.querySelectorAll('.attention-shot').length === 2", timeout=240_000)
+    wait_for_js(page, "document.querySelectorAll('.attention-shot').length === 2", timeout=240_000)
     full = _cards(page)
     assert [c["predictor"] for c in full] == ["model", "model"]
     assert all("px from the full model's centre" in c["text"] for c in full)
@@ -276,7 +278,7 @@ def test_attention_menus_combine_as_labelled_rerun_the_shown_images_and_exports_
     # the fallback fills the full place: the shown images run again, and the lite line names the fallback
     page.select_option('[data-testid="attention-predictor"]', "fallback")
     assert page.eval_on_selector('[data-testid="attention-models"]', "n => n.selectedOptions[0].textContent").startswith("fallback + ")
-    page.wait_for_function("""() => { const s = [...document.querySelectorAll('.attention-shot')];
+    wait_for_js(page, """() => { const s = [...document.querySelectorAll('.attention-shot')];
         return s.length === 2 && s.every(n => n.dataset.predictor === 'fallback'); }""", timeout=240_000)
     fallback = _cards(page)
     assert [c["name"] for c in fallback] == ["wide.png", "other.png"]
@@ -306,7 +308,7 @@ def test_attention_menus_combine_as_labelled_rerun_the_shown_images_and_exports_
     page.select_option('[data-testid="attention-models"]', "lite")
     assert page.is_disabled('[data-testid="attention-predictor"]')
     assert "not used" in page.inner_text('[data-testid="attention-predictor-note"]')
-    page.wait_for_function("""() => { const s = [...document.querySelectorAll('.attention-shot')];
+    wait_for_js(page, """() => { const s = [...document.querySelectorAll('.attention-shot')];
         return s.length === 2 && s.every(n => n.dataset.predictor === 'lite'); }""", timeout=240_000)
     assert page.inner_text('[data-testid="attention-error"]').strip() == ""
 
@@ -342,13 +344,13 @@ def test_a_long_uastc_encode_shows_progress_and_can_be_cancelled_keeping_the_tex
     page.select_option('[data-testid="basis-uastc-level"]', "4")
     started = time.monotonic()
     page.set_input_files('[data-testid="basis-input"]', str(textures["big.png"]))
-    page.wait_for_function("document.querySelector('[data-testid=basis-progress]').dataset.stage"
+    wait_for_js(page, "document.querySelector('[data-testid=basis-progress]').dataset.stage"
                            "?.startsWith('Encoding 1024×1024 to UASTC level 4')", timeout=60_000)
     page.wait_for_timeout(1500)
     progress = page.inner_text('[data-testid="basis-progress"]')
     assert "UASTC level 4" in progress and " s" in progress  # the time spent so far is shown
     page.click('[data-testid="basis-cancel"]')
-    page.wait_for_function("!document.querySelector('[data-testid=basis-notice]').hidden", timeout=10_000)
+    wait_for_js(page, "!document.querySelector('[data-testid=basis-notice]').hidden", timeout=10_000)
     cancelled_after = time.monotonic() - started
     assert page.inner_text('[data-testid="basis-notice"]') == "Encoding big.png cancelled. Still showing flat.basis."
     assert page.locator('[data-testid="basis-progress"]').is_hidden()
@@ -375,7 +377,7 @@ def test_a_file_dropped_while_python_starts_is_acknowledged(browser, site, made)
         if page.evaluate("document.documentElement.dataset.state") == "booting":
             assert "queued, Python is starting" in page.inner_text(".attention-pending")
         assert booting == "booting", "Python was ready before the drop: the acknowledgement was not exercised"
-        page.wait_for_function("document.querySelectorAll('.attention-shot').length === 1", timeout=240_000)
+        wait_for_js(page, "document.querySelectorAll('.attention-shot').length === 1", timeout=240_000)
         page.click('[data-testid="tab-jxl"]')
         assert wait_result(page, "jxl-result", 240_000)["groups"] == 4
     finally:

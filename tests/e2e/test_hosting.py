@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
 from devkit.server import BackgroundSite
 
 from .conftest import wait_result
@@ -77,10 +78,10 @@ def test_plain_host_under_a_sub_path(browser, dist: Path, tmp_path):
         wait_ready(page)
         assert page.evaluate("crossOriginIsolated") is False  # the host sent no COOP/COEP
         page.set_input_files('[data-testid="attention-input"]', str(picture))
-        page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
+        wait_for_js(page, "document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
         assert page.evaluate("document.querySelector('.attention-shot').dataset.predictor") == "model"
         # What the Attention tool used is saved for offline use once it has been used ...
-        page.wait_for_function("(document.documentElement.dataset.offlineTools || '').split(' ').includes('attention')",
+        wait_for_js(page, "(document.documentElement.dataset.offlineTools || '').split(' ').includes('attention')",
                                timeout=180_000)
         first_visit = wait_for_quiet_wire(site)
         # ... and nothing of the tools that were not used was downloaded.

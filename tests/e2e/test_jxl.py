@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
+
 from .conftest import wait_result
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +104,7 @@ def _set_slider(page, bytes_wanted: int, total: int) -> None:
     value = min(1000, -(-bytes_wanted * 1000 // total))  # round up: at least that many bytes
     page.locator('[data-testid="jxl-slider"]').evaluate(
         "(n, v) => { n.value = String(v); n.dispatchEvent(new Event('input')); }", value)
-    page.wait_for_function("v => document.querySelector('[data-testid=jxl-result]').dataset.slider === String(v)", arg=value)
+    wait_for_js(page, "v => document.querySelector('[data-testid=jxl-result]').dataset.slider === String(v)", arg=value)
 
 
 def _native_drawn(page, key: str) -> bool:
@@ -112,7 +114,7 @@ def _native_drawn(page, key: str) -> bool:
       const img = document.querySelector(`[data-testid=jxl-native-${key}]`);
       return img.dataset.bytes === view.dataset.bytes && img.dataset.drawn;
     }"""
-    return page.wait_for_function(script, arg=key, timeout=10_000).json_value() == "true"
+    return wait_for_js(page, script, arg=key, timeout=10_000).json_value() == "true"
 
 
 # ---------------------------------------------------------------- tests
@@ -543,7 +545,7 @@ def test_a_truncated_file_is_shown_for_what_its_bytes_hold(app_page, service, as
     assert f"truncated: {cut / 1000:.1f} of {len(data) / 1000:.1f} KB" in head
     assert page.locator('[data-testid="jxl-error"]').is_hidden()
     # Chromium's own decoder draws the bytes there are
-    page.wait_for_function("() => { const i = document.querySelector('[data-testid=jxl-truncated-native]');"
+    wait_for_js(page, "() => { const i = document.querySelector('[data-testid=jxl-truncated-native]');"
                            " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
     assert page.evaluate("document.querySelector('[data-testid=jxl-truncated-native]').naturalWidth") == 900
     # and a whole file afterwards gets the full tool
@@ -587,7 +589,7 @@ def test_chromium_pane_says_decoding_until_it_shows_the_slider_bytes(app_page, a
         page.locator('[data-testid="jxl-slider"]').evaluate(
             "(n, v) => { n.value = String(v); n.dispatchEvent(new Event('input')); }", round(share * 1000))
         page.wait_for_timeout(40)
-    page.wait_for_function("""() => ['original', 'first'].every(key => {
+    wait_for_js(page, """() => ['original', 'first'].every(key => {
         const view = document.querySelector(`[data-testid=jxl-view-${key}]`);
         const img = document.querySelector(`[data-testid=jxl-native-${key}]`);
         return img.dataset.bytes === view.dataset.bytes

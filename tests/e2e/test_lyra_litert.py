@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devkit.chromium import wait_for_js
 from tests.needs import missing
 
 from .conftest import open_app, wait_result
@@ -111,7 +112,7 @@ def test_runtime_is_litert_and_shown(page):
     assert info["threaded_build"] is True, "a cross-origin isolated page loads the threaded build"
     page.click('[data-testid="tab-lyra"]')
     page.click('[data-testid="lyra-runtime-details"] summary')
-    page.wait_for_function("document.querySelector('[data-testid=lyra-runtime-details]').dataset.active === 'litert'")
+    wait_for_js(page, "document.querySelector('[data-testid=lyra-runtime-details]').dataset.active === 'litert'")
     assert page.inner_text('[data-testid="lyra-runtime"]').startswith("LiteRT.js 2.")
     assert page.input_value('[data-testid="lyra-runtime-select"]') == "litert"
 
@@ -186,7 +187,7 @@ def test_onnx_runtime_stays_available(browser, site, litert_dist, upstream, tfli
         assert info["requested"] == "onnx" and info["active"] == "onnx", info
         page.click('[data-testid="tab-lyra"]')
         page.click('[data-testid="lyra-runtime-details"] summary')
-        page.wait_for_function("document.querySelector('[data-testid=lyra-runtime-details]').dataset.active === 'onnx'")
+        wait_for_js(page, "document.querySelector('[data-testid=lyra-runtime-details]').dataset.active === 'onnx'")
         assert page.inner_text('[data-testid="lyra-runtime"]').startswith("onnxruntime-web")
         assert page.input_value('[data-testid="lyra-runtime-select"]') == "onnx"
         pcm, rate = read_wav(upstream / "lyra" / "testdata" / "sample1_16kHz.wav")
@@ -198,7 +199,7 @@ def test_onnx_runtime_stays_available(browser, site, litert_dist, upstream, tfli
         assert watch.foreign_requests() == [] and watch.console_errors == []
         # The control switches back (the page reloads without the parameter).
         page.select_option('[data-testid="lyra-runtime-select"]', "litert")
-        page.wait_for_function("document.documentElement.dataset.state === 'ready' && !location.search.includes('lyra-runtime')",
+        wait_for_js(page, "document.documentElement.dataset.state === 'ready' && !location.search.includes('lyra-runtime')",
                                timeout=120_000)
         assert page.evaluate("window.codeclab.python.call('worker.lyra_runtime', {})")["active"] == "litert"
     finally:

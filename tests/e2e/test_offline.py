@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
 from devkit.offline import write_offline_files
 from devkit.server import BackgroundSite, QuietServer, SiteHandler, make_server
 
@@ -58,7 +59,7 @@ class Traffic:
 
 
 def wait_ready(page) -> None:
-    page.wait_for_function("['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=180_000)
+    wait_for_js(page, "['ready', 'error'].includes(document.documentElement.dataset.state)", timeout=180_000)
     assert page.evaluate("document.documentElement.dataset.state") == "ready", page.inner_text(".boot-stage")
 
 
@@ -72,7 +73,7 @@ def saved_site(browser, root: Path):
         page = context.new_page()
         page.goto(site.url)
         wait_ready(page)
-        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=120_000)
         yield site, context, page
     finally:
         context.close()
@@ -94,7 +95,7 @@ def use_every_tool(page, inputs: dict[str, Path], lyra_stream: bool = True) -> d
     shown = {}
     page.click('[data-testid="tab-attention"]')
     page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
-    page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
+    wait_for_js(page, "document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
     shown["attention"] = page.evaluate("(() => { const s = document.querySelector('.attention-shot');"
                                        " return {x: Number(s.dataset.x), y: Number(s.dataset.y), predictor: s.dataset.predictor}; })()")
 
@@ -129,7 +130,7 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
         assert page.evaluate("document.documentElement.dataset.pythonSnapshot") == "made"
         online = use_every_tool(page, inputs)
         # Each tool's pieces are saved the first time it is opened; wait until all are.
-        page.wait_for_function(
+        wait_for_js(page,
             "tools => tools.every(t => (document.documentElement.dataset.offlineTools || '').split(' ').includes(t))",
             arg=list(TOOLS), timeout=180_000)
         assert page.evaluate("document.documentElement.dataset.offline") == "ready"
@@ -235,7 +236,7 @@ def test_boot_shows_the_bytes_and_the_tabs_work_while_python_starts(browser, dis
         page = context.new_page()
         page.goto(site.url)
         stage = page.locator('[data-testid="boot-stage"]')
-        page.wait_for_function("/MB of [0-9.]+ MB/.test(document.querySelector('[data-testid=boot-stage]').textContent)"
+        wait_for_js(page, "/MB of [0-9.]+ MB/.test(document.querySelector('[data-testid=boot-stage]').textContent)"
                                " && Number(document.querySelector('[data-testid=boot-progress]').getAttribute('aria-valuenow')) > 40",
                                timeout=120_000)
         text = stage.inner_text()
@@ -269,10 +270,10 @@ def test_about_shows_what_is_saved_and_clears_it_and_the_app_is_installable(brow
         page = context.new_page()
         page.goto(site.url + "#about")
         wait_ready(page)
-        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=120_000)
+        wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=120_000)
         manifest = json.loads((dist / "offline-manifest.json").read_text())
         rows = page.locator('[data-testid="about-offline"] tr')
-        page.wait_for_function("document.querySelectorAll('[data-testid=about-offline] tr').length > 0")
+        wait_for_js(page, "document.querySelectorAll('[data-testid=about-offline] tr').length > 0")
         shown = {rows.nth(i).get_attribute("data-group"): rows.nth(i).inner_text() for i in range(rows.count())}
         assert set(shown) == {entry["group"] for entry in manifest["files"].values()}
         python_mb = sum(e["size"] for e in manifest["files"].values() if e["group"] == "python") / 1e6
@@ -281,7 +282,7 @@ def test_about_shows_what_is_saved_and_clears_it_and_the_app_is_installable(brow
         assert "saved in this browser" in page.inner_text('[data-testid="about-offline-summary"]')
 
         page.click('[data-testid="about-offline-clear"]')
-        page.wait_for_function("document.querySelector('[data-testid=about-offline-summary]').textContent.startsWith('Cleared')")
+        wait_for_js(page, "document.querySelector('[data-testid=about-offline-summary]').textContent.startsWith('Cleared')")
         assert _cache_names(page) == []  # the version and the Python snapshot
         assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
         assert page.inner_text('[data-testid="offline-status"]') == "Not saved for offline"
@@ -340,12 +341,12 @@ def go_offline(page, context, site) -> None:
 def error_of(page, tool: str, timeout: int = 120_000) -> str:
     area = page.locator(f'[data-testid="{tool}-error"]')
     area.wait_for(state="visible", timeout=timeout)
-    page.wait_for_function("area => area.textContent.trim().length > 0", arg=area.element_handle(), timeout=timeout)
+    wait_for_js(page, "area => area.textContent.trim().length > 0", arg=area.element_handle(), timeout=timeout)
     return area.inner_text()
 
 
 def first_centre(page) -> list[float]:
-    page.wait_for_function("document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
+    wait_for_js(page, "document.querySelectorAll('.attention-shot').length >= 1", timeout=120_000)
     return page.evaluate("(() => { const s = document.querySelector('.attention-shot');"
                          " return [Number(s.dataset.x), Number(s.dataset.y)]; })()")
 
@@ -361,11 +362,11 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         # A first visit that uses one tool: only that tool is saved (fetching only what is used is the default).
         page.set_input_files('[data-testid="attention-input"]', str(inputs["png"]))
         online = first_centre(page)
-        page.wait_for_function("(document.documentElement.dataset.offlineTools || '').split(' ').includes('attention')", timeout=180_000)
+        wait_for_js(page, "(document.documentElement.dataset.offlineTools || '').split(' ').includes('attention')", timeout=180_000)
 
         go_offline(page, context, site)
         status = page.locator('[data-testid="offline-status"]')
-        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=60_000)
+        wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=60_000)
         assert status.inner_text() == "Offline: 1 of 4 tools"
         assert status.get_attribute("data-tools") == "some"
         assert "Not saved: JPEG XL, Speech (Lyra), Textures (Basis)" in status.get_attribute("title")
@@ -388,7 +389,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
 
         # Asked to save everything with no connection, the list says to connect first (and nothing changes).
         page.click('[data-testid="offline-save-all"]')
-        page.wait_for_function("document.querySelector('[data-testid=offline-note]').textContent.includes('no connection')")
+        wait_for_js(page, "document.querySelector('[data-testid=offline-note]').textContent.includes('no connection')")
         assert page.locator('[data-testid="offline-save-all"]').is_enabled()
         assert offline_list(page) == {"attention": True, "jxl": False, "lyra": False, "basis": False}
 
@@ -397,7 +398,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         context.set_offline(False)
         page.reload()
         wait_ready(page)
-        page.wait_for_function("document.documentElement.dataset.offline === 'ready'", timeout=60_000)
+        wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=60_000)
         page.click('[data-testid="offline-details"] summary')
         button = page.locator('[data-testid="offline-save-all"]')
         manifest = json.loads((dist / "offline-manifest.json").read_text())
@@ -408,7 +409,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         unsaved = sum(e["size"] for e in manifest["files"].values() if e["group"] in ("jxl", "lyra", "basis"))
         assert missing >= unsaved  # at least the three tools' own files
         button.click()
-        page.wait_for_function("document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'",
+        wait_for_js(page, "document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'",
                                timeout=300_000)
         assert offline_list(page) == {tool: True for tool in TOOLS}
         assert button.is_hidden()

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from devkit.chromium import wait_for_js
+
 from .conftest import open_app
 
 pytestmark = pytest.mark.e2e
@@ -96,7 +98,7 @@ def test_serves_wasm_with_correct_mime_and_isolation_headers(site):
 def test_about_lists_bundled_versions(app_page, dist):
     page, _ = app_page
     page.click('[data-testid="tab-about"]')
-    page.wait_for_function("document.querySelector('[data-testid=about-runtime]').children.length > 0")
+    wait_for_js(page, "document.querySelector('[data-testid=about-runtime]').children.length > 0")
     text = page.inner_text("#panel-about")
     info = json.loads((dist / "build-info.json").read_text())
     for entry in info["vendor"]:
@@ -118,10 +120,10 @@ def test_tabs_are_named_after_their_tools_and_old_links_still_work(browser, site
     try:
         tabs = page.eval_on_selector_all('[role="tab"]', "tabs => tabs.map(t => t.dataset.testid)")
         assert tabs == ["tab-attention", "tab-jxl", "tab-lyra", "tab-basis", "tab-about"]
-        page.wait_for_function("document.getElementById('tab-lyra').getAttribute('aria-selected') === 'true'")
+        wait_for_js(page, "document.getElementById('tab-lyra').getAttribute('aria-selected') === 'true'")
         assert page.is_visible("#panel-lyra") and page.is_hidden("#panel-attention")
         for old, tool in (("image", "attention"), ("textures", "basis")):
             page.evaluate("h => { location.hash = h; }", old)
-            page.wait_for_function(f"document.getElementById('tab-{tool}').getAttribute('aria-selected') === 'true'")
+            wait_for_js(page, f"document.getElementById('tab-{tool}').getAttribute('aria-selected') === 'true'")
     finally:
         page.context.close()

@@ -137,7 +137,7 @@ export async function mount(panel, app) {
     if (destination) {
       ui.status.textContent = "Calling the listening tab…";
       remoteLink = await call(destination, {
-        confirm: (code) => ui.askPairing("Check that the other tab shows this code, then confirm to start the call.", code),
+        confirm: (code, signal) => ui.askPairing("Check that the other tab shows this code, then confirm to start the call.", code, signal),
       });
     } else ui.status.textContent = receiverCodec ? "Connecting the peers…" : "Starting the receiving peer's Python worker…";
     const s = await openSession({
@@ -145,6 +145,7 @@ export async function mount(panel, app) {
       sourceRate: SOURCE_RATE, bitrate: ui.bitrate(), lossRate, meanBurst, seed, remoteLink,
     });
     session = s;
+    s.releaseUpdate = app.updates?.hold(); // a required update waits until the stream ended (lib/update.js)
     s.loss?.configure(ui.lossSettings()); // a change made while the peers were starting counts too
     s.source = null;
     s.receiverSeparate = Boolean(receiverCodec?.separate) && !remoteLink;
@@ -192,6 +193,7 @@ export async function mount(panel, app) {
       const player = await audio.player();
       const s = await openListenerSession({ codec, link, audioContext: player.context, playerNode: player.node });
       session = s;
+      s.releaseUpdate = app.updates?.hold();
       s.meta = { kind: "call", name: "a call from another tab", started: performance.now(), original: null, captured: [] };
       s.receiver.onOtherControl = (message) => { if (message.type === "sender-stats") s.remoteSender = message.stats; };
       s.ended = new Promise((resolve) => { s.receiver.onDrained = resolve; });
@@ -211,7 +213,7 @@ export async function mount(panel, app) {
   ui.onListen = (on) => {
     if (!on) { listening?.close(); listening = null; return; }
     listening = listen({
-      confirm: (code) => ui.askPairing("Another tab of this site is calling. Answer only if it shows this code.", code),
+      confirm: (code, signal) => ui.askPairing("Another tab of this site is calling. Answer only if it shows this code.", code, signal),
       onCall: (link) => receiveCall(link),
       onError: (err) => showLyraError(err),
     });
@@ -249,6 +251,7 @@ export async function mount(panel, app) {
   }
 
   async function teardown(s) {
+    s.releaseUpdate?.();
     clearInterval(s.ticker);
     s.receiver?.halt();
     if (session === s) session = null;

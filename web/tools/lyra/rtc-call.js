@@ -3,14 +3,17 @@
 //
 // Every page of this origin can read and write that channel (on a shared host, other sites too), so
 // nothing on it is trusted:
-// - Consent and pairing: the listener is asked before it answers, and both tabs show a code made from
-//   both peers' DTLS fingerprints. DTLS proves the connection is with whoever holds the fingerprint
-//   in the answer, so equal codes on both tabs mean the caller is connected to that listener; the
-//   caller sends nothing until its user confirmed the code. An answer from any other id is ignored,
-//   and two answers for one call (one of them forged) drop the call.
-// - Only this machine: ICE candidates (in the descriptions and trickled) are accepted only when they
-//   are host candidates with an mDNS name, a loopback address or one of this tab's own addresses;
-//   before audio flows, the selected candidate pair is checked again, else the call is dropped.
+// - Pairing before anything else: the caller sends a fresh ECDH public key ("hello"), the listener
+//   answers with its own ("accept"), and both tabs show a six-digit code made from both keys and ids.
+//   Only once the user confirmed the code on a tab does that tab send its description, and then only
+//   sealed (AES-GCM under a key both derive from ECDH): a third page never sees the ICE credentials or
+//   the DTLS fingerprint, so it can neither take part in ICE nor pose as the peer in DTLS, and a
+//   description it forges does not unseal. A key exchange "from" the same tab twice (someone answering
+//   or calling in another's name) drops the call; messages from any other id are ignored.
+// - Only this machine: ICE candidates in the descriptions are accepted only when they are host
+//   candidates with an mDNS name, a loopback address or one of this tab's own addresses; before audio
+//   flows, the selected candidate pair is checked again, else the call is dropped.
+// - A connection whose ICE or DTLS fails is dropped and tried once more with a fresh one.
 import { opened } from "./rtc-link.js";
 
 const CHANNEL = "codeclab-lyra-calls";
@@ -65,14 +68,71 @@ function ownAddresses(pc) {
   return own;
 }
 
-/** Six digits from both peers' DTLS fingerprints: equal on both tabs only if they hold each other's. */
-export async function pairingCode(offerSdp, answerSdp) {
-  const fingerprints = (sdp) => sdp.split("\r\n").filter((l) => l.startsWith("a=fingerprint:")).sort().join("\n");
-  const text = `${fingerprints(offerSdp)}\n--\n${fingerprints(answerSdp)}`;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+// ---------------------------------------------------------------- pairing (WebCrypto)
+
+const toBytes = (value) => new Uint8Array(value instanceof ArrayBuffer ? value : value?.buffer ?? []);
+const concat = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) { out.set(part, at); at += part.byteLength; }
+  return out;
+};
+const utf8 = (text) => new TextEncoder().encode(text);
+
+/** A fresh ECDH key pair for one call; `publicKey` is its raw P-256 point (sent in the clear). */
+export async function pairingKeys() {
+  const keys = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+  return { privateKey: keys.privateKey, publicKey: new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey)) };
+}
+
+/** What both tabs agree on: the call's ids and both public keys, in the caller's order. */
+function transcript(callerId, listenerId, callerKey, listenerKey) {
+  return concat(utf8(`codeclab lyra call\0${callerId}\0${listenerId}\0`), toBytes(callerKey), toBytes(listenerKey));
+}
+
+/**
+ * Six digits from the call's ids and both public keys. A tab that put its own key in between shows
+ * another code than the tab it impersonates (one chance in a million to match), so equal codes on
+ * both tabs, confirmed by the user, mean each holds the other's key.
+ */
+export async function pairingCode(callerId, listenerId, callerKey, listenerKey) {
+  const bytes = concat(utf8("code\0"), transcript(callerId, listenerId, callerKey, listenerKey));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const value = ((digest[0] << 16) | (digest[1] << 8) | digest[2]) % 1_000_000;
   const digits = String(value).padStart(6, "0");
   return `${digits.slice(0, 3)} ${digits.slice(3)}`;
+}
+
+/**
+ * The AES-GCM key both tabs derive (ECDH, then HKDF over the transcript): only the two paired tabs
+ * hold it, so only they can read or write the sealed descriptions.
+ */
+export async function sessionKey(privateKey, peerKey, callerId, listenerId, callerKey, listenerKey) {
+  const peer = await crypto.subtle.importKey("raw", toBytes(peerKey), { name: "ECDH", namedCurve: "P-256" }, false, []);
+  const shared = await crypto.subtle.deriveBits({ name: "ECDH", public: peer }, privateKey, 256);
+  const hkdfKey = await crypto.subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: transcript(callerId, listenerId, callerKey, listenerKey), info: utf8("sealed descriptions") },
+    hkdfKey, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+/** A description sealed for the paired tab; its kind, sender and receiver are bound in as well. */
+export async function seal(key, kind, from, to, description) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8(`${kind}\0${from}\0${to}`) },
+    key, utf8(JSON.stringify(description)));
+  return { type: "sealed", kind, from, to, iv, data };
+}
+
+/** The description in a sealed message, or null when it was not sealed with `key` for this kind and pair. */
+export async function unseal(key, message) {
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: toBytes(message.iv), additionalData: utf8(`${message.kind}\0${message.from}\0${message.to}`) },
+      key, toBytes(message.data));
+    const description = JSON.parse(new TextDecoder().decode(plain));
+    return typeof description?.sdp === "string" ? description : null;
+  } catch { return null; }
 }
 
 /** The local description once ICE gathering ended (all candidates in it: nothing is trickled). */
@@ -121,24 +181,63 @@ async function requireLocalPair(pc) {
   return pair;
 }
 
-/** Add remote candidates that pass the policy, once the remote description is set; count the rest. */
-function candidateSink(pc, refused) {
-  const pending = [];
-  const add = (candidate) => {
-    if (!acceptCandidate(candidate?.candidate ?? "", ownAddresses(pc))) { refused.count += 1; return; }
-    pc.addIceCandidate(candidate).catch(() => {});
-  };
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new CallRefusedError(message)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A promise that only ever rejects (with what `drop` is given), and `drop`. */
+function dropper() {
+  let drop;
+  const dropped = new Promise((_, reject) => { drop = reject; });
+  dropped.catch(() => {});
+  return { dropped, drop };
+}
+
+/** Messages from the other tab, held until asked for (at most MAILBOX_MAX: the rest of the origin can write too). */
+const MAILBOX_MAX = 64;
+function mailbox() {
+  const held = [];
+  const waiting = [];
   return {
-    add(candidate) { if (pc.remoteDescription) add(candidate); else pending.push(candidate); },
-    flush() { for (const c of pending.splice(0)) add(c); },
+    push(message) {
+      const i = waiting.findIndex((w) => w.accept(message));
+      if (i >= 0) { waiting.splice(i, 1)[0].resolve(message); return; }
+      held.push(message);
+      if (held.length > MAILBOX_MAX) held.shift();
+    },
+    next(accept) {
+      const i = held.findIndex(accept);
+      if (i >= 0) return Promise.resolve(held.splice(i, 1)[0]);
+      return new Promise((resolve) => waiting.push({ accept, resolve }));
+    },
+    /** The next description of `kind` sealed with `key`; anything else of that kind (forged) is skipped. */
+    async sealed(key, kind) {
+      for (;;) {
+        const description = await unseal(key, await this.next((m) => m.type === "sealed" && m.kind === kind));
+        if (description) return description;
+      }
+    },
   };
 }
 
-function withTimeout(promise, ms, message) {
-  let timer;
-  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** Resolves "failed" once ICE or DTLS failed on `pc`. */
+function failure(pc) {
+  return new Promise((resolve) => {
+    const check = () => { if (pc.connectionState === "failed" || pc.connectionState === "closed") resolve("failed"); };
+    pc.addEventListener("connectionstatechange", check);
+    check();
+  });
 }
+
+/** Resolves "open" once every channel is open, or "failed" if the connection fails first. */
+const connected = (pc, channels) => Promise.race([Promise.all(channels.map(opened)).then(() => "open"), failure(pc)]);
+
+const sameBytes = (a, b) => {
+  const x = toBytes(a), y = toBytes(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+};
 
 /** Tabs that are listening for calls: calls onChange(list of ids) whenever that changes. */
 export function watchListeners(onChange) {
@@ -155,54 +254,87 @@ export function watchListeners(onChange) {
 }
 
 /**
- * Make this tab a receiver. For each incoming call, `confirm(code)` asks the user (resolves true to
- * answer); then onCall(link) once both channels are open and the connection stays on this machine.
- * One call at a time.
+ * Make this tab a receiver. For each incoming call, `confirm(code, signal)` asks the user (resolves true
+ * to answer; `signal` aborts when the call ended meanwhile); then onCall(link) once both channels are open and the connection stays on this machine.
+ * One call at a time: a new one replaces one still being paired.
  */
 export function listen({ confirm, onCall, onError }) {
   const id = newId();
   const bc = new BroadcastChannel(CHANNEL);
-  let pc = null;
   const refused = { count: 0 };
+  let pairing = null; // the call being paired or connected: { caller, callerKey, inbox, stop(err) }
   const announce = () => bc.postMessage({ type: "listening", from: id });
-  bc.onmessage = async ({ data }) => {
-    if (data.type === "who-listens") { announce(); return; }
-    if (data.to !== id || data.type !== "offer") return; // nothing is trickled: candidates come in the descriptions
-    const caller = data.from;
-    try {
-      pc?.close();
-      const thisPc = pc = new RTCPeerConnection();
-      const channels = new Map();
-      const both = new Promise((resolve) => {
-        thisPc.ondatachannel = (event) => {
-          event.channel.binaryType = "arraybuffer";
-          channels.set(event.channel.label, event.channel);
-          if (channels.has("media") && channels.has("control")) resolve();
-        };
-      });
-      // Our own addresses are known only once gathered, so the offer is filtered after our answer is made.
-      await thisPc.setRemoteDescription({ type: "offer", sdp: data.description.sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:")).join("\r\n") });
-      const answer = await gatheredDescription(thisPc);
-      const offered = filterDescription(data.description, ownAddresses(thisPc), refused);
-      for (const line of offered.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"))) {
-        await thisPc.addIceCandidate({ candidate: line.slice(2), sdpMLineIndex: 0 }).catch(() => {});
+  bc.onmessage = ({ data }) => {
+    if (data?.type === "who-listens") { announce(); return; }
+    if (data?.to !== id) return;
+    if (data.type === "hello") {
+      if (pairing?.caller === data.from) {
+        // Two keys "from" one caller: someone else on this origin calls in its name.
+        if (!sameBytes(pairing.callerKey, data.key)) pairing.stop(new CallRefusedError("the call was dropped: two tabs called as the same caller"));
+        return;
       }
-      const code = await pairingCode(data.description.sdp, answer.sdp);
-      if (!(await confirm(code))) {
-        thisPc.close();
+      pairing?.stop(null);
+      pairing = answer(data);
+    } else if (pairing?.caller === data.from) pairing.inbox.push(data);
+  };
+
+  function answer(hello) {
+    const caller = hello.from;
+    const { dropped, drop } = dropper();
+    let pc = null;
+    const current = { caller, callerKey: toBytes(hello.key), inbox: mailbox(), stop: (err) => { pc?.close(); drop(err); } };
+    const hungUp = current.inbox.next((m) => m.type === "hangup")
+      .then(() => { throw new CallRefusedError("the calling tab ended the call before it connected"); });
+    hungUp.catch(() => {});
+    const until = (promise) => Promise.race([promise, dropped, hungUp]);
+    const asking = new AbortController(); // closes the question when the call ends first
+    until(new Promise(() => {})).catch(() => asking.abort());
+    (async () => {
+      const keys = await pairingKeys();
+      const callerKey = toBytes(hello.key);
+      const code = await pairingCode(caller, id, callerKey, keys.publicKey);
+      const key = await sessionKey(keys.privateKey, callerKey, caller, id, callerKey, keys.publicKey);
+      bc.postMessage({ type: "accept", from: id, to: caller, key: keys.publicKey });
+      if (!(await until(confirm(code, asking.signal)))) {
         bc.postMessage({ type: "declined", from: id, to: caller });
         return;
       }
-      bc.postMessage({ type: "answer", from: id, to: caller, description: answer });
-      await both;
-      const media = channels.get("media"), control = channels.get("control");
-      await Promise.all([opened(media), opened(control)]);
-      await requireLocalPair(thisPc);
-      onCall(receiverLink(thisPc, media, control, refused));
-    } catch (err) { onError?.(err); }
-  };
+      // Each sealed offer gets a fresh connection (the caller sends a new one when ICE or DTLS failed).
+      for (let attempt = 1; ; attempt++) {
+        const offer = await until(current.inbox.sealed(key, `offer ${attempt}`));
+        pc?.close();
+        const thisPc = pc = new RTCPeerConnection();
+        const channels = new Map();
+        const both = new Promise((resolve) => {
+          thisPc.ondatachannel = (event) => {
+            event.channel.binaryType = "arraybuffer";
+            channels.set(event.channel.label, event.channel);
+            if (channels.has("media") && channels.has("control")) resolve();
+          };
+        });
+        // Our own addresses are known only once gathered, so the offer is filtered after our answer is made.
+        await thisPc.setRemoteDescription({ type: "offer", sdp: offer.sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:")).join("\r\n") });
+        const description = await gatheredDescription(thisPc);
+        const offered = filterDescription(offer, ownAddresses(thisPc), refused);
+        for (const line of offered.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"))) {
+          await thisPc.addIceCandidate({ candidate: line.slice(2), sdpMLineIndex: 0 }).catch(() => {});
+        }
+        bc.postMessage(await seal(key, `answer ${attempt}`, id, caller, description));
+        const state = await until(Promise.race([
+          both.then(() => connected(thisPc, [channels.get("media"), channels.get("control")])), failure(thisPc)]));
+        if (state === "failed") continue;
+        const media = channels.get("media"), control = channels.get("control");
+        await requireLocalPair(thisPc);
+        if (pairing === current) pairing = null; // the link owns the connection from here
+        onCall(receiverLink(thisPc, media, control, refused));
+        return;
+      }
+    })().catch((err) => { pc?.close(); if (pairing === current) pairing = null; if (err) onError?.(err); });
+    return current;
+  }
+
   announce();
-  return { id, refused, close() { bc.postMessage({ type: "gone", from: id }); bc.close(); pc?.close(); } };
+  return { id, refused, close() { bc.postMessage({ type: "gone", from: id }); bc.close(); pairing?.stop(null); } };
 }
 
 /** The receiving end of a call: packets and control messages in, reports out. */
@@ -235,50 +367,62 @@ function receiverLink(pc, media, control, refused) {
 }
 
 /**
- * Call the listening tab `listenerId`. Once it answered, `confirm(code)` asks this tab's user to check
- * that the other tab shows the same code (resolves true to go on). Resolves with the sending end once
- * both channels are open and the connection stays on this machine.
+ * Call the listening tab `listenerId`. Once it answered, `confirm(code, signal)` asks this tab's user to check
+ * that the other tab shows the same code (resolves true to go on). Only then is this tab's description
+ * sent, sealed for the paired tab. Resolves with the sending end once both channels are open and the
+ * connection stays on this machine; a connection whose ICE or DTLS fails is dropped and tried once more.
  */
-export async function call(listenerId, { confirm, timeoutMs = 30000 } = {}) {
+export async function call(listenerId, { confirm, timeoutMs = 30000, answerMs = 120000, attempts = 2 } = {}) {
   const id = newId();
   const bc = new BroadcastChannel(CHANNEL);
-  const pc = new RTCPeerConnection();
+  const inbox = mailbox();
   const refused = { count: 0 };
-  const sink = candidateSink(pc, refused);
-  const media = pc.createDataChannel("media", { ordered: false, maxRetransmits: 0 });
-  const control = pc.createDataChannel("control", { ordered: true });
-  media.binaryType = "arraybuffer";
-  const hangUp = () => { bc.close(); pc.close(); };
+  const { dropped, drop } = dropper();
+  let pc = null;
+  let accepts = 0;
+  bc.onmessage = ({ data }) => {
+    if (data?.to !== id || data.from !== listenerId) return; // only the tab this call was placed to
+    if (data.type === "declined") drop(new CallRefusedError("the other tab declined the call"));
+    // Two keys "from" one listener: someone else on this origin answers in its name.
+    else if (data.type === "accept" && ++accepts > 1) drop(new CallRefusedError("the call was dropped: two tabs answered as the listening tab"));
+    else inbox.push(data);
+  };
+  const until = (promise, ms, message) => withTimeout(Promise.race([promise, dropped]), ms, message);
+  let media, control;
   try {
-    const offer = await gatheredDescription(pc);
-    let forged;
-    const forgery = new Promise((_, reject) => { forged = reject; });
-    forgery.catch(() => {});
-    const answered = new Promise((resolve, reject) => {
-      let answers = 0;
-      bc.onmessage = ({ data }) => {
-        if (data.to !== id || data.from !== listenerId) return; // only the tab this call was placed to
-        if (data.type === "declined") reject(new CallRefusedError("the other tab declined the call"));
-        else if (data.type === "answer") {
-          // Two answers "from" one listener: someone else on this origin answers in its name.
-          if (++answers > 1) forged(new CallRefusedError("the call was dropped: two tabs answered as the listening tab"));
-          else resolve(data.description);
-        } else if (data.type === "candidate") sink.add(data.candidate);
-      };
-    });
-    bc.postMessage({ type: "offer", from: id, to: listenerId, description: offer });
-    const answer = await withTimeout(answered, timeoutMs, "the other tab did not answer the call (is it still listening?)");
-    await pc.setRemoteDescription(filterDescription(answer, ownAddresses(pc), refused));
-    sink.flush();
-    const code = await pairingCode(offer.sdp, answer.sdp);
-    const channelsOpen = withTimeout(Promise.all([opened(media), opened(control)]), timeoutMs, "the call did not connect");
-    channelsOpen.catch(() => {});
+    const keys = await pairingKeys();
+    bc.postMessage({ type: "hello", from: id, to: listenerId, key: keys.publicKey });
+    const accepted = await until(inbox.next((m) => m.type === "accept"), timeoutMs,
+      "the other tab did not answer the call (is it still listening?)");
+    const listenerKey = toBytes(accepted.key);
+    const code = await pairingCode(id, listenerId, keys.publicKey, listenerKey);
+    const key = await sessionKey(keys.privateKey, listenerKey, id, listenerId, keys.publicKey, listenerKey);
     // A second (forged) answer arriving while the user compares the codes drops the call.
-    const agreed = await Promise.race([confirm(code), forgery]);
-    if (!agreed) throw new CallRefusedError("the call was cancelled: the codes were not confirmed");
-    await channelsOpen;
+    const asking = new AbortController();
+    dropped.catch(() => asking.abort());
+    if (!(await Promise.race([dropped, confirm(code, asking.signal)]))) throw new CallRefusedError("the call was cancelled: the codes were not confirmed");
+    for (let attempt = 1; ; attempt++) {
+      pc = new RTCPeerConnection();
+      media = pc.createDataChannel("media", { ordered: false, maxRetransmits: 0 });
+      control = pc.createDataChannel("control", { ordered: true });
+      media.binaryType = "arraybuffer";
+      const offer = await gatheredDescription(pc);
+      bc.postMessage(await seal(key, `offer ${attempt}`, id, listenerId, offer));
+      const answer = await until(inbox.sealed(key, `answer ${attempt}`), attempt === 1 ? answerMs : timeoutMs,
+        "the other tab did not confirm the call");
+      await pc.setRemoteDescription(filterDescription(answer, ownAddresses(pc), refused));
+      if (await until(connected(pc, [media, control]), timeoutMs, "the call did not connect") === "open") break;
+      pc.close();
+      if (attempt >= attempts) throw new CallRefusedError("the call did not connect: the connection between the tabs failed");
+    }
     await requireLocalPair(pc);
-  } catch (err) { hangUp(); throw err; }
+  } catch (err) {
+    bc.postMessage({ type: "hangup", from: id, to: listenerId });
+    bc.close();
+    pc?.close();
+    throw err;
+  }
+  const hangUp = () => { bc.close(); pc.close(); };
   const link = {
     mediaConfig: { ordered: media.ordered, maxRetransmits: media.maxRetransmits, protocol: media.protocol },
     remote: true,

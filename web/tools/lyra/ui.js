@@ -227,8 +227,15 @@ export function buildUi(panel) {
   // Pairing a call: both tabs show the same code; the user confirms it on each (rtc-call.js).
   const pairing = el("div", { class: "card lyra-pairing", "data-testid": "lyra-pair", role: "alertdialog", hidden: true });
   ui.error.before(pairing);
-  ui.askPairing = (message, code) => new Promise((resolve) => {
-    const answer = (agreed) => { pairing.hidden = true; pairing.replaceChildren(); resolve(agreed); };
+  let question = null; // the one on screen: a question that ended late does not close a newer one
+  ui.askPairing = (message, code, signal) => new Promise((resolve) => {
+    if (signal?.aborted) { resolve(false); return; }
+    const asked = question = {};
+    const answer = (agreed) => {
+      if (question === asked) { pairing.hidden = true; pairing.replaceChildren(); question = null; }
+      resolve(agreed);
+    };
+    signal?.addEventListener("abort", () => answer(false), { once: true }); // the call ended before an answer
     pairing.replaceChildren(
       el("p", { text: message }),
       el("strong", { class: "lyra-pair-code", "data-testid": "lyra-pair-code", text: code }),
