@@ -2,8 +2,8 @@
 
 It converts JS values to Python and back (the conversions themselves are in
 :mod:`codeclab.browser.convert`, testable in CPython), calls the tools through
-:mod:`codeclab.browser.rpc`, and runs models through onnxruntime-web via a bridge
-object the worker installs.
+:mod:`codeclab.browser.rpc`, and runs models through a bridge object the worker installs
+(the worker chooses the runtime: onnxruntime-web, or LiteRT.js for streams that run on it).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _model_bridge: Any = None
 
 
 def install(model_bridge: Any) -> None:
-    """Called once by the worker with the JS object that runs onnxruntime-web sessions."""
+    """Called once by the worker with the JS object that runs the models (``run``, ``runStream``)."""
     global _model_bridge
     _model_bridge = model_bridge
 
@@ -39,7 +39,9 @@ def to_javascript(value: Any) -> Any:
 
 
 class BrowserRunner:
-    """ModelRunner on onnxruntime-web: sessions live in the worker's JS bridge."""
+    """ModelRunner on the worker's JS model bridge, where the model sessions and the streams' state
+    live, on the runtime the worker chose for each model: LiteRT.js for the streaming models shipped
+    as .tflite (where it runs), onnxruntime-web otherwise."""
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge
