@@ -67,7 +67,7 @@ def _lyra_per_frame(page) -> dict:
     from tests.bench.bench_lyra import BURST, MEASURE, ROUNDS, WARMUP
 
     return page.evaluate(MEASURE, {"frames": LYRA_FRAMES, "warmup": WARMUP, "bitrate": 6000, "burst": BURST,
-                                   "rounds": ROUNDS, "profile": False})
+                                   "rounds": ROUNDS})
 
 
 def rows(ctx):

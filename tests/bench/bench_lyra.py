@@ -7,9 +7,11 @@ a live stream with one core kept busy by another process (real-time factor, unde
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from devkit.chromium import wait_for_js
 
@@ -19,7 +21,7 @@ BURST = 50  # frames per request in the burst rows (web/tools/lyra/codec.js BURS
 ROUNDS = 5  # of FRAMES frames in bursts, the first burst a warm-up
 
 MEASURE = """
-async ({frames, warmup, bitrate, burst, rounds, profile}) => {
+async ({frames, warmup, bitrate, burst, rounds}) => {
   const { makeCodec } = await import('./tools/lyra/codec.js');
   const app = window.codeclab;
   await app.ready;
@@ -59,16 +61,15 @@ async ({frames, warmup, bitrate, burst, rounds, profile}) => {
     await e2.close(); await d2.close();
   }
   const burstModels = await app.python.call('worker.model_timings');
-  const steps = profile ? await app.python.call('lyra.profile_steps', { frames, sample_rate: rate, bitrate, burst }) : null;
-  // The floor under every per-frame figure: a worker round trip that does no work.
+  // The floor under every per-frame figure: a worker round trip that does (almost) no work.
   const rpc = [];
   for (let k = 0; k < 50; k++) {
     const t = performance.now();
-    await app.python.call('lyra.packet_info', { packet: new Uint8Array(15) });
+    await app.python.call('lyra.close', { session_id: 0 });
     rpc.push(performance.now() - t);
   }
   const runtime = await app.python.call('worker.lyra_runtime', {});
-  return { enc, dec, encBurst, decBurst, rpc, models, burstModels, steps, runtime, isolated: app.runtime.crossOriginIsolated };
+  return { enc, dec, encBurst, decBurst, rpc, models, burstModels, runtime, isolated: app.runtime.crossOriginIsolated };
 }
 """
 
@@ -281,7 +282,7 @@ def _page_rows(Row, ctx, browser, reference) -> list:
         page.goto((ctx.site_url if isolated else ctx.plain_url) + suffix)
         wait_for_js(page, "document.documentElement.dataset.state === 'ready'", timeout=120_000)
         measured = page.evaluate(MEASURE, {"frames": FRAMES, "warmup": WARMUP, "bitrate": 6000, "burst": BURST,
-                                           "rounds": ctx.runs(ROUNDS), "profile": not results})
+                                           "rounds": ctx.runs(ROUNDS)})
         context.close()
         active = {"litert": "LiteRT.js", "onnx": "onnxruntime-web"}[measured["runtime"]["active"]]
         if active != runtime:
@@ -305,7 +306,8 @@ def _page_rows(Row, ctx, browser, reference) -> list:
                 results.append(Row("lyra", f"page {what} model alone, per frame ({label})", f"{_median(runs):.3f} ms",
                                    f"{runtime} run in the worker, median of {len(runs)} frames (part of the rows above)"))
         results.append(Row("lyra", f"page worker round trip, no work ({label})", f"{_median(measured['rpc']):.2f} ms",
-                           "median of 50 calls of lyra.packet_info (a plain function): the messaging floor under the rows above"))
+                           "median of 50 calls of lyra.close on no stream (a plain function): the messaging floor under "
+                           "the rows above"))
         results += _breakdown_rows(Row, label, measured["models"], {"encode": enc, "decode": dec}, 1,
                                    "one frame per request")
         encb, decb = measured["encBurst"], measured["decBurst"]
@@ -323,8 +325,6 @@ def _page_rows(Row, ctx, browser, reference) -> list:
                                    f"median CPython codeclab.lyra {what} per frame on ai-edge-litert ({ref:.3f} ms); goal ≤ 2.0"))
         results += _breakdown_rows(Row, label, measured["burstModels"], {"encode": encb, "decode": decb}, BURST,
                                    f"bursts of {BURST}")
-        if measured["steps"]:
-            results += _step_rows(Row, label, measured["steps"])
         rtf = (_median(enc) + _median(dec)) / 20.0
         results.append(Row("lyra", f"page real-time factor, encode + decode ({label})", f"{rtf:.3f}",
                            "(encode + decode) / 20 ms, one after the other in one worker; < 1 is faster than real time "
@@ -362,14 +362,19 @@ def _breakdown_rows(Row, label: str, timings: dict, per_frame: dict, frames: int
     return rows
 
 
-def _step_rows(Row, label: str, steps: dict) -> list:
-    """The model-free Python steps of a frame, timed inside the worker's Pyodide (lyra.profile_steps)."""
-    rows = []
-    for name, ms in steps.items():
-        rows.append(Row("lyra", f"Pyodide step per frame: {name} ({label})", f"{ms:.3f} ms",
-                        f"lyra.profile_steps in the worker: models stood in for, {FRAMES} frames at 48 kHz in, 16 kHz out, "
-                        "6 kbps, median per call (÷ frames for a burst); no JS <-> Python conversion"))
-    return rows
+def _step_rows(Row, ctx) -> list:
+    """The model-free Python steps of a frame and the page's service calls, timed inside Pyodide
+    (the page's interpreter, run in Node: lyra_pyodide.mjs, codeclab.lyra.bench)."""
+    runtime = Path(__file__).resolve().parents[2] / "node_modules" / "pyodide"
+    if shutil.which("node") is None or not (runtime / "pyodide.mjs").exists():
+        return [Row("lyra", "Pyodide step per frame", "–", "needs node and node_modules/pyodide")]
+    command = ["node", str(Path(__file__).with_name("lyra_pyodide.mjs")), str(runtime), str(ctx.dist),
+               str(ctx.runs(FRAMES, BURST)), "48000", "6000", str(BURST)]
+    steps = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    return [Row("lyra", f"Pyodide step per frame: {name}", f"{ms:.3f} ms",
+                f"codeclab.lyra.bench in Pyodide (Node): models stood in for, {ctx.runs(FRAMES, BURST)} frames at 48 kHz "
+                "in, 16 kHz out, 6 kbps, median per call (÷ frames for a burst); no JS <-> Python conversion")
+            for name, ms in steps.items()]
 
 
 def _hog_rows(Row, ctx, browser) -> list:
@@ -416,6 +421,7 @@ def rows(ctx):
         return reference_rows + [Row("lyra", "page encode/decode per frame", "–", "Lyra models are not in dist/ (build with --upstream)")]
     browser = ctx.browser()
     results = _page_rows(Row, ctx, browser, reference)
+    results += _step_rows(Row, ctx)
     results += _hog_rows(Row, ctx, browser)
     results += _floor_rows(Row, ctx, browser)
     return reference_rows + results

@@ -1,18 +1,26 @@
-"""The page's functions, driven as the browser adapter will (async runner)."""
+"""The page's functions (codeclab.lyra.service), driven as the browser adapter drives them (async
+runner): the tests use the API the page uses, nothing else."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from codeclab.browser import rpc
 from codeclab.lyra import service
 from codeclab.lyra.decoder import LyraDecoder
 from codeclab.lyra.encoder import LyraEncoder
 from codeclab.lyra.errors import LyraError
+from codeclab.lyra.gilbert import GilbertModel
 from codeclab.lyra.models import TfliteRunner
+
+CODEC_JS = Path(__file__).resolve().parents[2] / "web" / "tools" / "lyra" / "codec.js"
 
 
 @pytest.fixture()
@@ -22,21 +30,25 @@ def assets(codebooks):
     return service.set_assets(buffer.getvalue())
 
 
-def test_quantize_dequantize(assets, real_features, codebooks):
-    packet = service.quantize(real_features[10], 6000)
-    assert len(packet) == 15
-    assert service.packet_info(packet)["bitrate"] == 6000
-    features = service.dequantize(packet)
-    assert features.shape == (64,)
-    assert np.sum((features - real_features[10]) ** 2) < np.sum(real_features[10] ** 2)
-    with pytest.raises(LyraError):
-        service.dequantize(b"\0" * 9)
+def test_the_service_is_what_the_page_calls():
+    """One way to drive the codec: every function the RPC router would route to is one the page's
+    codec.js calls, and every one it calls exists."""
+    called = set(re.findall(r'\bcall\("([a-z_]+)"', CODEC_JS.read_text()))
+    routable = set()
+    for name, _ in inspect.getmembers(service, callable):
+        try:
+            rpc.resolve(f"lyra.{name}")
+        except rpc.UnknownMethodError:
+            continue
+        routable.add(name)
+    assert called == routable
+    assert {"encoder_encode", "decoder_receive", "encoder_encode_many", "decoder_receive_many"} <= called
 
 
 def reference_stream(tflite_models, x, bitrate: int, out_rate: int, loss: float, seed: int):
     """What the synchronous codec makes of ``x``: packets, a Gilbert loss pattern, the decoded audio."""
     packets = LyraEncoder(16000, bitrate, tflite_models.fresh()).encode_all(x)
-    pattern = service.loss_pattern(len(packets), loss, 2.0, seed=seed)
+    pattern = GilbertModel(loss, 2.0, seed=seed).pattern(len(packets)).tolist()
     audio = LyraDecoder(out_rate, tflite_models.fresh(), seed=0).decode_packets(packets, pattern)
     return packets, pattern, audio
 
@@ -53,10 +65,11 @@ def test_sessions_match_sync_codec(assets, speech16k, lyra_dir, tflite_models):
         for i in range(50):
             packet = await service.encoder_encode(enc, x[i * 320:(i + 1) * 320], runner=enc_runner)
             packets.append(packet)
-            if pattern[i]:
-                assert service.decoder_set_packet(dec, packet)["ok"]
-            audio.append(await service.decoder_decode(dec, 960, runner=dec_runner, as_float=False))
-        state = service.decoder_state(dec)
+            reply = await service.decoder_receive(dec, 960, runner=dec_runner, packet=packet if pattern[i] else None,
+                                                  as_float=False)
+            assert reply["rejected"] is None
+            audio.append(reply["samples"])
+        state = service.streams.decoder(dec).codec.state
         service.close(enc)
         service.close(dec)
         return packets, np.concatenate(audio), state
@@ -66,17 +79,34 @@ def test_sessions_match_sync_codec(assets, speech16k, lyra_dir, tflite_models):
     np.testing.assert_array_equal(audio, expected_audio)
     assert state["concealed_samples"] == (len(pattern) - sum(pattern)) * 320
     with pytest.raises(LyraError, match="no Lyra decoder session"):
-        service.decoder_state(999999)
+        asyncio.run(service.decoder_receive(999999, 320, runner=TfliteRunner(lyra_dir)))
+    assert service.close(999999) == {"closed": False}
 
 
-def test_split_encoder_steps(assets, speech16k, lyra_dir):
-    sid = service.encoder_open(16000, 9200)["id"]
-    model_input = service.encoder_prepare(sid, speech16k[:320])
-    assert model_input.shape == (1, 320) and model_input.dtype == np.float32
-    features = TfliteRunner(lyra_dir).run_sync("soundstream_encoder", {"audio": model_input})["features"]
-    assert len(service.encoder_finish(sid, features)) == 23
-    service.encoder_set_bitrate(sid, 3200)
-    assert len(service.encoder_finish(sid, features)) == 8
+def test_bitrate_change_takes_effect_at_the_next_packet(assets, speech16k, lyra_dir, tflite_models):
+    """encoder_set_bitrate: the packets before it at the old bitrate, after it at the new one, and
+    the stream (model state, resampler) goes on as one: the same packets as the CPython codec."""
+    x = speech16k[: 6 * 320]
+    reference = LyraEncoder(16000, 9200, tflite_models.fresh())
+    expected = []
+    for i in range(6):
+        if i == 3:
+            reference.set_bitrate(3200)
+        expected.append(reference.encode(x[i * 320:(i + 1) * 320]))
+
+    async def page():
+        sid = service.encoder_open(16000, 9200)["id"]
+        runner, packets = TfliteRunner(lyra_dir), []
+        for i in range(6):
+            if i == 3:
+                assert service.encoder_set_bitrate(sid, 3200) == {"bitrate": 3200}
+            packets.append(await service.encoder_encode(sid, x[i * 320:(i + 1) * 320], runner=runner))
+        service.close(sid)
+        return packets
+
+    packets = asyncio.run(page())
+    assert [len(p) for p in packets] == [23, 23, 23, 8, 8, 8]
+    assert packets == expected
 
 
 def test_helpers(assets, speech16k):
@@ -86,7 +116,9 @@ def test_helpers(assets, speech16k):
     assert result["stoi"] > 0.999
     data = service.lyra_file([bytes(8)] * 3)
     assert service.read_lyra_file(data)["bitrate"] == 3200
-    assert service.wav_file(np.zeros(10, np.int16), 16000)[:4] == b"RIFF"
+    assert service.lyra_file(bytes(range(16)), np.array([8, 8], np.int32)) == bytes(range(16))
+    with pytest.raises(LyraError, match="do not match"):
+        service.lyra_file(bytes(16), [8, 7])
 
 
 class YieldingRunner(TfliteRunner):
@@ -113,27 +145,20 @@ def test_overlapping_calls_do_not_interleave(assets, speech16k, lyra_dir, tflite
         enc_runner, dec_runner = YieldingRunner(lyra_dir), YieldingRunner(lyra_dir)
         packets = await asyncio.gather(*[service.encoder_encode(enc, x[i * 320:(i + 1) * 320], runner=enc_runner)
                                          for i in range(20)])
-        audio, queued = [], 0
-        for packet in packets:
-            # the page sends the next packet while the previous hop's decode is still running
-            decoding = asyncio.ensure_future(service.decoder_decode(dec, 320, runner=dec_runner, as_float=False))
-            await asyncio.sleep(0)
-            reply = service.decoder_set_packet(dec, packet)
-            assert reply["ok"]
-            queued += bool(reply.get("queued"))
-            audio.append(await decoding)
-        audio.append(await service.decoder_decode(dec, 320, runner=dec_runner, as_float=False))
-        return list(packets), np.concatenate(audio), queued
+        # every hop's request started before the previous one's model run has answered
+        replies = await asyncio.gather(*[service.decoder_receive(dec, 320, runner=dec_runner, packet=packet,
+                                                                 as_float=False) for packet in [None, *packets]])
+        return list(packets), np.concatenate([reply["samples"] for reply in replies])
 
-    packets, audio, queued = asyncio.run(page())
+    packets, audio = asyncio.run(page())
     assert packets == expected
-    assert queued == 20
     np.testing.assert_array_equal(audio, np.concatenate(expected_audio))
 
 
-def test_receive_is_set_packet_then_decode(assets, speech16k, lyra_dir, tflite_models):
-    """decoder_receive (one round trip per hop) decodes exactly as decoder_set_packet + decoder_decode,
-    lost hops included, and reports a packet it cannot use instead of decoding it."""
+def test_receive_decodes_as_the_sync_codec(assets, speech16k, lyra_dir, tflite_models):
+    """decoder_receive (one round trip per hop) decodes exactly as the CPython codec's
+    set_encoded_packet + decode_samples, lost hops included, and reports a packet it cannot use
+    instead of decoding it."""
     packets, pattern, expected = reference_stream(tflite_models, speech16k[: 30 * 320], 9200, 16000, 0.25, seed=3)
 
     async def page():
@@ -146,7 +171,7 @@ def test_receive_is_set_packet_then_decode(assets, speech16k, lyra_dir, tflite_m
             assert reply["rejected"] is None
             audio.append(reply["samples"])
         bad = await service.decoder_receive(dec, 320, runner=runner, packet=b"\x01" * 9)
-        state = service.decoder_state(dec)
+        state = service.streams.decoder(dec).codec.state
         service.close(dec)
         return np.concatenate(audio), bad, state
 
@@ -236,7 +261,7 @@ def test_bursts_equal_hop_by_hop(stream_assets, speech16k, lyra_dir, tflite_mode
     x16 = speech16k[: 90 * 320]
     x = service.resample(x16.astype(np.float64) / 32768.0, 16000, in_rate) if in_rate != 16000 else x16
     hop_in, hop_out = in_rate // 50, out_rate // 50
-    pattern = service.loss_pattern(90, 0.3, 8.0, seed=3)
+    pattern = GilbertModel(0.3, 8.0, seed=3).pattern(90).tolist()
 
     async def page(burst: int):
         enc = service.encoder_open(in_rate, bitrate)["id"]
@@ -264,7 +289,7 @@ def test_bursts_equal_hop_by_hop(stream_assets, speech16k, lyra_dir, tflite_mode
                                                            runner=dec_runner, as_float=False)
                 audio.append(reply["samples"])
                 rejected += reply["rejected"]
-        state = service.decoder_state(dec)
+        state = service.streams.decoder(dec).codec.state
         service.close(enc)
         service.close(dec)
         return packets, np.concatenate(audio), rejected, state, enc_runner.requests, dec_runner.requests

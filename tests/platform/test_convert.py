@@ -1,6 +1,8 @@
 """codeclab.browser.convert in CPython: JS values are played by small stand-ins for Pyodide's
 JsProxy / JsBuffer / JsArray (the shape of the real ones: ``constructor.name``, ``to_bytes()``,
-``typeof``, iteration, attribute access, ``to_py()``), as Pyodide's own tests do."""
+``typeof``, iteration, attribute access, and ``to_py()`` converting as Pyodide's does: objects to
+dicts, arrays to lists, buffers to memoryviews of a copy in their element format), as Pyodide's
+own tests do."""
 
 from __future__ import annotations
 
@@ -15,18 +17,34 @@ from hypothesis.extra import numpy as hnp
 from codeclab.browser import convert
 
 
-class FakeJsProxy:
-    """A JS object: attributes are its properties; ``typeof`` as JavaScript says it."""
+def _to_py(value):
+    return value.to_py() if isinstance(value, FakeJsProxy) else value
 
-    def __init__(self, typeof: str = "object", py: object = None, **properties):
+
+class FakeJsProxy:
+    """A JS object: attributes are its properties; ``typeof`` as JavaScript says it.  ``plain``:
+    a plain object, which ``to_py`` converts; an instance of a JS class it leaves as it is."""
+
+    def __init__(self, typeof: str = "object", py: object = None, plain: bool = True, **properties):
         self.typeof = typeof
         self._py = py
+        self._plain = plain
         self._keys = list(properties)
         for key, value in properties.items():
             setattr(self, key, value)
 
     def to_py(self):
-        return self._py
+        if self.typeof != "object":
+            return self._py
+        if not self._plain:
+            return self
+        return {key: _to_py(getattr(self, key)) for key in self._keys}
+
+
+# The element format of the memoryview Pyodide's to_py gives for each kind of buffer.
+VIEW_FORMATS = {"Int8Array": "b", "Int16Array": "h", "Int32Array": "i", "Uint16Array": "H", "Uint32Array": "I",
+                "Float32Array": "f", "Float64Array": "d", "BigInt64Array": "q", "BigUint64Array": "Q",
+                **dict.fromkeys(convert.BYTE_BUFFERS, "B")}
 
 
 class FakeJsBuffer(FakeJsProxy):
@@ -40,6 +58,9 @@ class FakeJsBuffer(FakeJsProxy):
     def to_bytes(self) -> bytes:
         return self._data
 
+    def to_py(self):
+        return memoryview(bytearray(self._data)).cast(VIEW_FORMATS[self.constructor.name])
+
 
 class FakeJsArray(FakeJsProxy):
     def __init__(self, items: list):
@@ -48,6 +69,9 @@ class FakeJsArray(FakeJsProxy):
 
     def __iter__(self):
         return iter(self._items)
+
+    def to_py(self):
+        return [_to_py(item) for item in self._items]
 
 
 FAKE = convert.JsTypes(proxy=FakeJsProxy, buffer=FakeJsBuffer, array=FakeJsArray,
@@ -74,7 +98,20 @@ def test_byte_buffers_become_bytes(kind, payload):
 
 def test_an_unknown_typed_array_is_refused():
     with pytest.raises(KeyError):
-        convert.to_python(FakeJsBuffer("Float16Array", b"\0\0"), FAKE)
+        convert.buffer_to_python("Float16Array", b"\0\0")
+
+
+@given(kind=typed_kinds, data=st.data())
+def test_what_to_py_leaves_as_a_proxy_is_walked(kind, data):
+    """An instance of a JS class (``to_py`` leaves it a proxy) holding a typed array and an object:
+    converted property by property, to the same values as a plain object's."""
+    dtype = np.dtype(convert.TYPED_ARRAY_DTYPES[kind])
+    values = data.draw(hnp.arrays(dtype, st.integers(0, 8)))
+    inner = FakeJsProxy(plain=False, samples=FakeJsBuffer(kind, values.tobytes()), rate=16000)
+    converted = convert.to_python(FakeJsProxy(args=inner, packet=FakeJsBuffer("Uint8Array", b"\1\2")), FAKE)
+    assert converted["packet"] == b"\1\2" and converted["args"]["rate"] == 16000
+    samples = converted["args"]["samples"]
+    assert samples.dtype == dtype and samples.tobytes() == values.tobytes() and samples.flags.writeable
 
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))

@@ -81,7 +81,7 @@ def test_plain_functions_are_answered_at_once():
     assert rpc.is_coroutine("platform.run_model")
     assert rpc.is_coroutine("lyra.decoder_receive")
     assert not rpc.is_coroutine("platform.info")
-    assert not rpc.is_coroutine("lyra.packet_info")
+    assert not rpc.is_coroutine("lyra.close")
     assert not rpc.is_coroutine("no.such")  # answered at once, with the error
     assert rpc.call_now("platform.info", {})["implementation"] == "cpython"
     with pytest.raises(rpc.UnknownMethodError):

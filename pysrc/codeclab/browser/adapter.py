@@ -2,8 +2,8 @@
 
 It converts JS values to Python and back (the conversions themselves are in
 :mod:`codeclab.browser.convert`, testable in CPython), calls the tools through
-:mod:`codeclab.browser.rpc`, and runs models through onnxruntime-web via a bridge
-object the worker installs.
+:mod:`codeclab.browser.rpc`, and runs models through a bridge object the worker installs
+(the worker chooses the runtime: onnxruntime-web, or LiteRT.js for streams that run on it).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from codeclab.browser import convert, rpc
 
 JS_TYPES = convert.JsTypes(proxy=JsProxy, buffer=JsBuffer, array=JsArray, object_keys=js.Object.keys)
 
-_model_bridge: Any = None
+_browser_runner: BrowserRunner | None = None
 
 
 def install(model_bridge: Any) -> None:
-    """Called once by the worker with the JS object that runs onnxruntime-web sessions."""
-    global _model_bridge
-    _model_bridge = model_bridge
+    """Called once by the worker with the JS object that runs the models (``run``, ``runStream``)."""
+    global _browser_runner
+    _browser_runner = BrowserRunner(model_bridge)
 
 
 def to_python(value: Any) -> Any:
@@ -39,10 +39,13 @@ def to_javascript(value: Any) -> Any:
 
 
 class BrowserRunner:
-    """ModelRunner on onnxruntime-web: sessions live in the worker's JS bridge."""
+    """ModelRunner on the worker's JS model bridge, where the model sessions and the streams' state
+    live, on the runtime the worker chose for each model: LiteRT.js for the streaming models shipped
+    as .tflite (where it runs), onnxruntime-web otherwise."""
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge
+        self._steps: dict[tuple[str, int], _StreamStep] = {}
 
     def available(self, name: str) -> bool:
         return bool(self._bridge.available(name))
@@ -59,19 +62,66 @@ class BrowserRunner:
         """One step of a streaming model whose state the JS bridge keeps (``state_in_k`` <- ``state_out_k``);
         ``state_init`` restarts the stream.  With ``frames``, that many steps in a row: each feed is
         ``frames`` inputs stacked on a leading axis, and so is each output."""
-        # Python values, converted to JS once with the step that carries them (``_step``).
-        init = convert.tensor_feeds(state_init) if state_init is not None else None
-        if frames is None:
-            request = {"name": name, "stream": stream, "feeds": convert.tensor_feeds(feeds), "init": init}
-        else:
-            request = {"name": name, "stream": stream, "feeds": convert.tensor_feeds(feeds, per_frame=True),
-                       "init": init, "frames": int(frames)}
-        outputs = await rpc.ModelRequest(request)
+        outputs = await rpc.ModelRequest(self._stream_step(name, stream, feeds, state_init, frames))
         if isinstance(outputs, dict):  # the stream's one output, already taken over by ``resume``
             return outputs if frames is None else {k: v.reshape(int(frames), -1) for k, v in outputs.items()}
         return _from_js_outputs(outputs)
 
+    def _stream_step(self, name: str, stream: int, feeds: dict[str, np.ndarray],
+                     state_init: dict[str, np.ndarray] | None, frames: int | None) -> _StreamStep:
+        """The stream's step object, with this frame's data: made when the stream starts (or its
+        feeds change shape), else the last one reused."""
+        key = (name, stream)
+        step = self._steps.pop(key, None)  # re-inserted below: the dict's order is least recently used first
+        layout = _StreamStep.layout(feeds, frames)
+        if step is None or state_init is not None or step.shape != layout:
+            step = _StreamStep(name, stream, feeds, state_init, frames, layout)
+        else:
+            step.set_frame(feeds)
+        self._steps[key] = step
+        while len(self._steps) > MAX_STREAM_STEPS:
+            del self._steps[next(iter(self._steps))]
+        return step
 
+
+#: Streams whose step object is kept (the worker keeps the state of as many).
+MAX_STREAM_STEPS = 64
+
+
+class _StreamStep:
+    """A stream's model step as the worker takes it, ``{task, model: {name, stream, feeds, init,
+    frames}}``, built as a JS object once per stream and reused frame after frame: only the
+    feeds' data (and the task number) change.  Converting the whole nested request for every
+    frame, and the worker turning its Maps into objects, cost several times as much.  Safe to
+    reuse: the worker drives one call at a time and reads a step before Python runs again."""
+
+    def __init__(self, name: str, stream: int, feeds: dict[str, np.ndarray],
+                 state_init: dict[str, np.ndarray] | None, frames: int | None, layout: tuple) -> None:
+        per_frame = frames is not None
+        request = {"name": name, "stream": stream, "feeds": convert.tensor_feeds(feeds, per_frame=per_frame),
+                   "init": convert.tensor_feeds(state_init) if state_init is not None else None}
+        if per_frame:
+            request["frames"] = int(frames)
+        self.js = to_js({"task": 0, "model": request}, create_pyproxies=False, dict_converter=js.Object.fromEntries)
+        self.shape = layout
+        self._model = self.js.model
+        self._feeds = {key: getattr(self._model.feeds, key) for key in feeds}
+        self._init_sent = state_init is not None
+
+    @staticmethod
+    def layout(feeds: dict[str, np.ndarray], frames: int | None) -> tuple:
+        return frames, tuple((key, array.shape, array.dtype) for key, array in feeds.items())
+
+    def set_frame(self, feeds: dict[str, np.ndarray]) -> None:
+        for key, array in feeds.items():
+            self._feeds[key].data = to_js(memoryview(np.ascontiguousarray(array).reshape(-1)), create_pyproxies=False)
+        if self._init_sent:  # the initial state goes with the stream's first step only
+            self._model.init = None
+            self._init_sent = False
+
+    def for_task(self, task: int) -> Any:
+        self.js.task = task
+        return self.js
 def _from_js_outputs(outputs: Any) -> dict[str, np.ndarray]:
     result = {}
     for key in js.Object.keys(outputs):
@@ -89,7 +139,7 @@ def _failure(exc: BaseException) -> Any:
 
 
 def _runner() -> BrowserRunner | None:
-    return BrowserRunner(_model_bridge) if _model_bridge is not None else None
+    return _browser_runner
 
 
 _driver = rpc.Driver()
@@ -110,6 +160,8 @@ def dispatch_now(method: str, js_args: Any) -> Any:
 
 def _step(step: rpc.Step) -> Any:
     if not step.done:
+        if isinstance(step.request.call, _StreamStep):
+            return step.request.call.for_task(step.task)
         # One conversion for the step and its request (the request's tensors are memoryviews).
         return to_js({"task": step.task, "model": step.request.call}, create_pyproxies=False)
     return _failure(step.error) if step.error is not None else _reply(step.result)

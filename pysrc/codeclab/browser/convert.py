@@ -40,9 +40,36 @@ class JsTypes:
 
 
 def to_python(value: Any, js: JsTypes) -> Any:
-    """A request's arguments as Python values (see the module docstring)."""
-    if not isinstance(value, js.proxy):
+    """A request's arguments as Python values (see the module docstring).
+
+    Pyodide converts the whole tree in one call (``to_py``: objects to dicts, arrays to lists, each
+    buffer to a memoryview of a copy of its bytes); walking it proxy by proxy from Python (a
+    crossing into JS for every key, property and type check) cost several times as much per
+    request.  The memoryviews then become ``bytes`` or numpy arrays by their element format."""
+    to_py = getattr(value, "to_py", None)
+    if to_py is None:
+        return value  # a Python primitive already
+    return _from_converted(to_py(), js)
+
+
+def _from_converted(value: Any, js: JsTypes) -> Any:
+    """``to_py``'s tree with each buffer as ``bytes`` / numpy, and anything it left as a proxy walked."""
+    kind = type(value)
+    if kind is memoryview:
+        return view_to_python(value)
+    if kind is dict:
+        return {key: _from_converted(item, js) for key, item in value.items()}
+    if kind is list:
+        return [_from_converted(item, js) for item in value]
+    if kind in _PRIMITIVES or not isinstance(value, js.proxy):
         return value
+    return _walk(value, js)  # e.g. an instance of a JS class, which to_py leaves as it is
+
+
+_PRIMITIVES = {int, float, str, bool, type(None)}
+
+
+def _walk(value: Any, js: JsTypes) -> Any:
     if isinstance(value, js.buffer):
         return buffer_to_python(value.constructor.name, value.to_bytes())
     if isinstance(value, js.array):
@@ -50,6 +77,15 @@ def to_python(value: Any, js: JsTypes) -> Any:
     if value.typeof == "object":
         return {key: to_python(getattr(value, key), js) for key in js.object_keys(value)}
     return value.to_py()
+
+
+def view_to_python(view: memoryview) -> bytes | np.ndarray:
+    """A buffer as ``to_py`` gives it (a memoryview of a copy, its element format kept): bytes for a
+    buffer of bytes (ArrayBuffer, Uint8Array, Uint8ClampedArray, DataView), else a numpy array of
+    the typed array's element type (the copy itself: writable, owned by Python)."""
+    if view.format == "B":
+        return view.tobytes()
+    return np.frombuffer(view, dtype=np.dtype(view.format))
 
 
 def buffer_to_python(kind: str, data: bytes) -> bytes | np.ndarray:

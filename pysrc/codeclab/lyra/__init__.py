@@ -4,8 +4,9 @@ Codec logic (resampling, residual vector quantizer, packets, concealment,
 comfort noise) is pure numpy; the two neural models (SoundStream encoder,
 LyraGAN decoder) run through a small runner interface (``models.py``) so the
 same code drives onnxruntime in CPython, the TFLite interpreter in tests, and
-onnxruntime-web in the page. Packet-loss concealment is ``concealment.py``;
-the page's playout (jitter buffer) is web/tools/lyra/.
+LiteRT.js (or onnxruntime-web) in the page. Packet-loss concealment is
+``concealment.py``; what the page calls is ``service.py`` (its open streams:
+``streams.py``); the page's playout (jitter buffer) is web/tools/lyra/.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Per-frame encode/decode timing of the codec on a given model bundle (for ``build.py bench``).
 
 ``python -m codeclab.lyra.bench --model-dir DIR --backend tflite|onnx`` prints one JSON row per
-sample rate; ``measure`` returns the same dict for callers.
+sample rate; ``measure`` returns the same dict for callers.  ``step_profile`` and
+``service_profile`` time the model-free Python of a page request (the bench runs them in Pyodide:
+tests/bench/lyra_pyodide.mjs).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def model_only(models, calls: int = 300) -> dict:
 def step_profile(codebooks, frames: int = 150, sample_rate: int = 48000, bitrate: int = 6000,
                  burst: int = 50) -> dict:
     """ms per frame of each model-free step of the page's encode and decode, in this interpreter
-    (the page runs it in its worker's Pyodide: ``lyra.profile_steps``), one hop per call and in
+    (the bench runs it in Pyodide: tests/bench/lyra_pyodide.mjs), one hop per call and in
     bursts of ``burst`` hops as ``encoder_encode_many`` / ``decoder_receive_many`` do them.  The
     models are stood in for (a fixed signal), so this is the Python work a frame costs beside
     the model, the model's crossing and the worker round trip."""
@@ -135,6 +137,65 @@ def step_profile(codebooks, frames: int = 150, sample_rate: int = 48000, bitrate
     for name in list(times):
         times[name] = float(np.median(times[name]))
     return times
+
+
+def service_profile(assets: dict, frames: int = 150, sample_rate: int = 48000, bitrate: int = 6000,
+                    burst: int = 50) -> dict:
+    """ms per frame of the page's service calls themselves, whole (streams, locks, the burst's plan),
+    on a runner that answers at once: what a request costs in Python beside the conversions, the
+    model and the worker round trip.  ``assets``: ``lyra.set_assets``'s arguments, as the page
+    sends them (with the models' initial states the streams go through ``run_stream``, as in the page)."""
+    from . import service
+
+    service.set_assets(**assets)
+    runner = _InstantRunner()
+    rng = np.random.default_rng(0)
+    hop = sample_rate // 50
+    clip = rng.normal(0, 0.1, frames * hop).astype(np.float32)
+    times: dict[str, list[float]] = {}
+
+    def timed(name, coroutine, per=1):
+        start = time.perf_counter()
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            times.setdefault(name, []).append((time.perf_counter() - start) * 1000 / per)
+            return done.value
+        raise RuntimeError("a profiled call waited for something")
+
+    enc = service.encoder_open(sample_rate, bitrate)["id"]
+    dec = service.decoder_open(16000)["id"]
+    packets = [timed("encode: the whole service call, one hop (encoder_encode)",
+                     service.encoder_encode(enc, clip[k * hop:(k + 1) * hop], runner)) for k in range(frames)]
+    for packet in packets:
+        timed("decode: the whole service call, one hop (decoder_receive)",
+              service.decoder_receive(dec, 320, runner, packet))
+    service.close(enc)
+    service.close(dec)
+    for _ in range(5):  # rounds: a burst is one sample, and the machine is shared
+        enc = service.encoder_open(sample_rate, bitrate)["id"]
+        dec = service.decoder_open(16000)["id"]
+        for first in range(0, frames - burst + 1, burst):
+            data = timed(f"encode: the whole service call, bursts of {burst} (encoder_encode_many)",
+                         service.encoder_encode_many(enc, clip[first * hop:(first + burst) * hop], runner), burst)
+            timed(f"decode: the whole service call, bursts of {burst} (decoder_receive_many)",
+                  service.decoder_receive_many(dec, 320, data, [len(data) // burst] * burst, runner), burst)
+        service.close(enc)
+        service.close(dec)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+class _InstantRunner:
+    """A model runner that answers at once (zeros of the right size): for ``service_profile``."""
+
+    runs_frames = True
+    SIZES = {ENCODER_MODEL: 64, DECODER_MODEL: 320}
+
+    async def run_stream(self, name, stream, feeds, init, frames=None):
+        return {MODEL_IO[name][1]: np.zeros((frames or 1, self.SIZES[name]), dtype=np.float32)}
+
+    async def run(self, name, feeds):
+        return {MODEL_IO[name][1]: np.zeros((1, self.SIZES[name]), dtype=np.float32)}
 
 
 def main(argv=None) -> int:  # pragma: no cover - exercised by hand / build.py bench

@@ -257,7 +257,7 @@ def drive_sync(steps, model_fn):
 
 
 async def drive_async(steps, model_coro):
-    """Same, with an async model call (the page's onnxruntime-web runner)."""
+    """Same, with an async model call (the page's model runner)."""
     try:
         request = next(steps)
         while True:

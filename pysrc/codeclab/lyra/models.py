@@ -9,7 +9,7 @@ keeps the state in its resource variables itself, so over ``TfliteRunner`` the
 state dict is simply empty.
 
 A runner has ``run_sync(name, feeds) -> dict`` (CPython) and/or an awaitable
-``run(name, feeds)`` (the page's onnxruntime-web runner); names are
+``run(name, feeds)`` / ``run_stream`` (the page's runner: LiteRT.js or onnxruntime-web); names are
 ``soundstream_encoder`` and ``lyragan``; tensors are called ``audio`` [1,320]
 and ``features`` [1,1,64] as in the converter's ONNX files.
 """

@@ -1,6 +1,7 @@
 // The Lyra codec as the page sees it: thin wrappers over codeclab.lyra.service in the Python
-// worker (which runs the models through onnxruntime-web). Every call is timed on the main
-// thread, so the figures include the worker round trip that real-time playback depends on.
+// worker (which runs the models on LiteRT.js, or on onnxruntime-web where LiteRT.js cannot run or
+// `?lyra-runtime=onnx` asks for it). Every call is timed on the main thread, so the figures
+// include the worker round trip that real-time playback depends on.
 
 export const ENCODER_MODEL = "soundstream_encoder";
 export const DECODER_MODEL = "lyragan";
@@ -14,7 +15,7 @@ import { PythonWorker, WATCHDOG_MS } from "../../lib/rpc.js";
 const now = () => performance.now();
 
 /**
- * The receiving peer's own Python runtime: a second worker (Pyodide + onnxruntime-web), so the
+ * The receiving peer's own Python runtime: a second worker (Pyodide + the model runtimes), so the
  * two peers do not share a Python, just as two real endpoints would not, and encoding and
  * decoding run on different cores. Looks enough like `app` for makeCodec.
  */
@@ -161,7 +162,6 @@ export function makeCodec(app) {
           [data.buffer, sizes.buffer]);
         return { samples, ms: now() - t, rejected };
       },
-      state() { return call("decoder_state", { session_id: id }); },
       close() { return call("close", { session_id: id }); },
     };
   }
