@@ -57,7 +57,7 @@ def main() -> int:
         for name, site in sites.items():
             pages[name] = browser.new_context().new_page()
             pages[name].goto(site.url)
-            pages[name].wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=180_000)
+            chromium.wait_for_js(pages[name], "document.documentElement.dataset.state === 'ready'", timeout=180_000)
         for _ in range(turns):
             for name, page in pages.items():
                 results[name].append(_measure(page))
