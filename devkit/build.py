@@ -23,6 +23,7 @@ from .csp import write_policy_files
 from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 from .precompress import precompress
+from .stored_zips import store_python_archives
 
 PYODIDE_VERSION = "0.27.7"
 # The Pyodide packages the app imports (their dependencies are added from the lock file).
@@ -396,6 +397,7 @@ def build(upstream: Path | None, out: Path = DIST, best_compression: bool = Fals
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
     write_policy_files(out)
     fingerprint.write(out, inputs)
+    log("Python archives, members stored (devkit/stored_zips.py): {files}, {before} -> {after} B".format(**store_python_archives(out)))
     log(f"offline manifest and service worker: version {write_offline_files(out)}")
     # Last: the copies are of the final bytes (sw.js is stamped above), and the manifest leaves them out.
     sizes = precompress(out, best=best_compression)
