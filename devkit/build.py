@@ -365,7 +365,7 @@ def litert_index(manifest: dict) -> dict:
 
 # ---------------------------------------------------------------- build
 
-def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False) -> Path:
+def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False, deflated_archives: bool = False) -> Path:
     started = time.perf_counter()
     ensure_node_modules()
     inputs = fingerprint.compute(upstream)
@@ -397,7 +397,8 @@ def build(upstream: Path | None, out: Path = DIST, best_compression: bool = Fals
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
     write_policy_files(out)
     fingerprint.write(out, inputs)
-    log("Python archives, members stored (devkit/stored_zips.py): {files}, {before} -> {after} B".format(**store_python_archives(out)))
+    if not deflated_archives:
+        log("Python archives, members stored (devkit/stored_zips.py): {files}, {before} -> {after} B".format(**store_python_archives(out)))
     log(f"offline manifest and service worker: version {write_offline_files(out)}")
     # Last: the copies are of the final bytes (sw.js is stamped above), and the manifest leaves them out.
     sizes = precompress(out, best=best_compression)
