@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build, serve, test and benchmark codeclab.
 
-    python3 build.py [build] [--upstream DIR] [--best-compression]
+    python3 build.py [build] [--upstream DIR] [--best-compression] [--deflated-archives]
                                                 build dist/ (a static, self-contained site; any base path)
     python3 build.py serve [--port N] [--base-path /codeclab/] [--no-isolation]
                                                 build if dist/ is not current, serve it on 127.0.0.1
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="build: Brotli's slowest, smallest setting for the precompressed copies (publishing; minutes)")
     parser.add_argument("--required-update", action="store_true",
                         help="build: mark this deploy required (a security fix): open pages switch to it as soon as no tool is running")
+    parser.add_argument("--deflated-archives", action="store_true",
+                        help="build: keep Python's archives deflated, for a host that compresses on the fly but not zips "
+                             "(GitHub Pages); by default their members are stored, for the precompressed copies")
     parser.add_argument("--rebuild", action="store_true", help="serve/test: rebuild even if dist/ is current")
     args, rest = parser.parse_known_args(argv)
     if args.command == "fuzz":  # its own options: python3 build.py fuzz [--minutes N] [--format F] ...
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upstream = resolve_upstream(args.upstream)
         if args.command == "build":
-            build(upstream, best_compression=args.best_compression, required_update=args.required_update)
+            build(upstream, best_compression=args.best_compression, required_update=args.required_update,
+                  deflated_archives=args.deflated_archives)
             print(f"build.py: dist/ built {describe(DIST, upstream)}")
         elif args.command == "serve":
             build_if_stale(upstream, args.rebuild)

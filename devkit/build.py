@@ -23,6 +23,7 @@ from .csp import write_policy_files
 from .offline import write_offline_files
 from .paths import BUILD, CACHE, DIST, NODE_MODULES, REPO, BuildError
 from .precompress import precompress
+from .stored_zips import store_python_archives
 from .tools import Tool, VendorPackage, load_tools, write_page_index
 
 PYODIDE_VERSION = "0.27.7"
@@ -345,7 +346,8 @@ def litert_index(manifest: dict) -> dict:
 
 # ---------------------------------------------------------------- build
 
-def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False, required_update: bool = False) -> Path:
+def build(upstream: Path | None, out: Path = DIST, best_compression: bool = False, required_update: bool = False,
+          deflated_archives: bool = False) -> Path:
     started = time.perf_counter()
     ensure_node_modules()
     inputs = fingerprint.compute(upstream)
@@ -380,6 +382,8 @@ def build(upstream: Path | None, out: Path = DIST, best_compression: bool = Fals
     (out / "build-info.json").write_text(json.dumps(info, indent=1))
     write_policy_files(out)
     fingerprint.write(out, inputs)
+    if not deflated_archives:
+        log("Python archives, members stored (devkit/stored_zips.py): {files}, {before} -> {after} B".format(**store_python_archives(out)))
     log(f"offline manifest and service worker: version {write_offline_files(out, required=required_update)}"
         + (" (marked required: open pages switch to it when idle)" if required_update else ""))
     # Last: the copies are of the final bytes (sw.js is stamped above), and the manifest leaves them out.
