@@ -6,8 +6,18 @@
 // retransmissions: a lost packet stays lost), "control" is reliable and ordered and
 // carries stream events (start, bitrate, pause, end) that must not be lost.
 
+const hasWebRtc = () => typeof RTCPeerConnection === "function";
+
+/** What the stream lacks in this browser, in the visitor's words ("" when it has WebRTC). */
+export function linkLimits() {
+  if (hasWebRtc()) return "";
+  return "This browser has no WebRTC, so the two peers in this page pass packets over a MessageChannel instead of a data channel: "
+    + "the simulated loss still drops packets, but none is lost or delayed on the way, and calls to another tab are not possible. "
+    + "Streaming, saved files and the comparison still work.";
+}
+
 export async function openLoopback({ timeoutMs = 10000 } = {}) {
-  if (typeof RTCPeerConnection !== "function") return openMessageChannelLoopback();
+  if (!hasWebRtc()) return openMessageChannelLoopback();
   const sender = new RTCPeerConnection();
   const receiver = new RTCPeerConnection();
   sender.onicecandidate = (e) => { if (e.candidate) receiver.addIceCandidate(e.candidate).catch(() => {}); };

@@ -1,0 +1,129 @@
+"""Issue 26: where this browser cannot do something Lyra's stream needs, the page says so in plain words and
+keeps going. A decoder slower than real time is judged by measurement (a slower decoder is put in the
+receiver's place here: its delay is real, so the measured factor has a floor), and a browser without WebRTC
+(its constructor removed before the page starts) streams over the MessageChannel fallback and says what it lacks.
+
+The speech-like clip is made here (tones under a syllable-rate envelope).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.needs import missing
+
+from .conftest import PageWatch, wait_result
+
+pytestmark = pytest.mark.e2e
+
+LYRA_MODELS = ("soundstream_encoder", "lyragan")
+# What the slower decoder adds to each 20 ms frame: at least twice real time, whatever the real decoder takes.
+ADDED_MS_PER_FRAME = 40
+
+
+@pytest.fixture(scope="module")
+def lyra_dist(dist: Path) -> Path:
+    names = json.loads((dist / "models" / "index.json").read_text()) if (dist / "models" / "index.json").exists() else {}
+    absent = [name for name in LYRA_MODELS if not any(k == name or k.endswith("/" + name) for k in names)]
+    if absent:
+        missing(f"Lyra models {absent} are not in {dist}/models (build with the upstream files)")
+    return dist
+
+
+def speech_like(path: Path, seconds: float, rate: int = 16000) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    voice = sum(np.sin(2 * np.pi * f * t) / k for k, f in enumerate((180, 360, 540, 720, 1100), start=1))
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)  # four "syllables" a second
+    samples = (0.25 * voice * envelope / 2.3 * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return speech_like(tmp_path_factory.mktemp("lyra-limits") / "speech.wav", 3.0)
+
+
+def open_lyra(browser, url: str, init_script: str | None = None):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    if init_script:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    watch = PageWatch(page, url)
+    page.goto(url + "#lyra")
+    page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+    page.click('[data-testid="tab-lyra"]')
+    return page, watch
+
+
+def stream(page, path: Path, timeout_ms: int = 120_000) -> dict:
+    page.evaluate("delete document.querySelector('[data-testid=lyra-result]').dataset.result")
+    page.set_input_files('[data-testid="lyra-input"]', str(path))
+    return wait_result(page, "lyra-result", timeout_ms)
+
+
+def test_a_decoder_slower_than_real_time_is_measured_and_said_and_the_stream_goes_on(browser, site, lyra_dist, clip):
+    page, watch = open_lyra(browser, site.url)
+    try:
+        page.evaluate("""added => {
+            const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+            window.codeclab.lyra.wrapDecoder = (real) => ({ ...real,
+                async decode(packet) { await sleep(added); return real.decode(packet); },
+                async decodeMany(packets) { await sleep(added * packets.length); return real.decodeMany(packets); } });
+        }""", ADDED_MS_PER_FRAME)
+        page.set_input_files('[data-testid="lyra-input"]', str(clip))
+        note = page.locator('[data-testid="lyra-speed"]')
+        note.wait_for(state="visible", timeout=60_000)  # said while the stream runs
+        assert page.evaluate("window.codeclab.lyra.session !== null")
+        text = note.inner_text()
+        match = re.fullmatch(r"This browser decodes Lyra slower than real time \(×(\d+(?:\.\d)?)\); playback will stall\. "
+                             r"Saved files and the comparison still work\.", text)
+        assert match, text
+        assert float(match.group(1)) >= 1.9  # the added delay alone is twice real time
+        summary = wait_result(page, "lyra-result", 180_000)  # and it keeps going to the end
+        assert summary["slower_than_real_time"] >= 1.9
+        assert summary["packets_encoded"] == 150 and summary["frames_played"] >= 150
+        assert note.is_visible() and note.inner_text() == text  # the verdict stays
+        assert page.locator('[data-testid="lyra-error"]').is_hidden()
+        assert watch.foreign_requests() == []
+    finally:
+        page.context.close()
+
+
+def test_without_webrtc_the_stream_says_what_is_missing_and_works_over_a_message_channel(browser, site, lyra_dist, clip):
+    page, watch = open_lyra(browser, site.url, "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;")
+    try:
+        assert page.evaluate("typeof RTCPeerConnection") == "undefined"
+        lacks = page.locator('[data-testid="lyra-lacks"]')
+        assert lacks.is_visible()
+        text = lacks.inner_text()
+        assert text.startswith("This browser has no WebRTC, so the two peers in this page pass packets over a MessageChannel")
+        assert text.endswith("Streaming, saved files and the comparison still work.")
+        assert page.locator('[data-testid="lyra-listen"]').is_hidden()  # calls to another tab need WebRTC
+        summary = stream(page, clip)
+        assert summary["ice_candidate"] is None  # no ICE pair: the fallback carried the packets
+        assert summary["packets_encoded"] == 150
+        assert summary["packets_sent"] == summary["packets_arrived"] == 150 and summary["lost_on_the_way"] == 0
+        assert page.locator('[data-testid="lyra-error"]').is_hidden()
+        assert watch.foreign_requests() == []
+    finally:
+        page.context.close()
+
+
+def test_with_webrtc_nothing_is_said_to_be_missing(browser, site, lyra_dist):
+    page, _ = open_lyra(browser, site.url)
+    try:
+        assert page.locator('[data-testid="lyra-lacks"]').is_hidden()
+        assert page.locator('[data-testid="lyra-listen"]').is_visible()
+    finally:
+        page.context.close()
