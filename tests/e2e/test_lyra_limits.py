@@ -29,6 +29,10 @@ ADDED_MS_PER_FRAME = 40
 
 @pytest.fixture(scope="module")
 def lyra_dist(dist: Path) -> Path:
+    return require_lyra_models(dist)
+
+
+def require_lyra_models(dist: Path) -> Path:
     names = json.loads((dist / "models" / "index.json").read_text()) if (dist / "models" / "index.json").exists() else {}
     absent = [name for name in LYRA_MODELS if not any(k == name or k.endswith("/" + name) for k in names)]
     if absent:

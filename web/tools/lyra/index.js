@@ -146,6 +146,7 @@ export async function mount(panel, app) {
       sourceRate: SOURCE_RATE, bitrate: ui.bitrate(), lossRate, meanBurst, seed, remoteLink, wrapDecoder: app.lyra.wrapDecoder,
     });
     session = s;
+    ui.showLinkLimits(s.link.limits);
     s.loss?.configure(ui.lossSettings()); // a change made while the peers were starting counts too
     s.source = null;
     s.receiverSeparate = Boolean(receiverCodec?.separate) && !remoteLink;

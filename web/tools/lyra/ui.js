@@ -142,6 +142,13 @@ export function buildUi(panel) {
     ui.compareCard,
   );
 
+  /** Say what the stream's link lacks (a MessageChannel in place of WebRTC), or that nothing is missing. */
+  ui.showLinkLimits = (text) => {
+    const said = text || linkLimits();
+    ui.lacks.hidden = !said;
+    ui.lacks.textContent = said;
+  };
+
   ui.resetFigures = () => {
     for (const f of Object.values(figures)) { f.value.textContent = "–"; f.value.className = ""; }
     ui.health.hidden = true;
