@@ -7,6 +7,7 @@ import { dropzone } from "../../lib/dropzone.js";
 import { sniff, encodeSettings, encodeJxl, cancelEncode, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
 import { fitWithin, tooLargeError } from "../../lib/downscale.js";
 import { showTruncated } from "./truncated.js";
+import { keptJxl } from "./keep.js";
 import { LoadSimulator } from "./sim.js";
 import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare, headline } from "./plan.js";
 import { drawGrid, drawCurves } from "./draw.js";
@@ -59,6 +60,7 @@ async function mountCard(card, app) {
       ui.clearResult();
       ui.markStale(false);
       ui.show(state);
+      ui.kept.remember(file, downscaleTo); // for a reload (lib/kept.js)
     } catch (err) {
       ui.markStale(false);
       if (err.cancelled) { ui.notice.show(`Encoding ${file.name} cancelled.${ui.shownName() ? ` Still showing ${ui.shownName()}.` : ""}`); return; }
@@ -195,6 +197,7 @@ function buildCard(card) {
     ...[["70", "quality 70"], ["80", "quality 80"], ["85", "quality 85"], ["90", "quality 90"], ["95", "quality 95"], ["lossless", "lossless"]]
       .map(([v, t]) => el("option", { value: v, text: t, selected: v === "85" })));
   ui.encodeOptions = () => (quality.value === "lossless" ? { lossless: true, quality: 100 } : { quality: Number(quality.value) });
+  ui.kept = keptJxl(quality, (file, options) => ui.onFile(file, options));
   const zone = dropzone({
     testid: "jxl-input", accept: ".jxl,image/jxl,image/png,image/jpeg",
     title: "Drop a JPEG XL file, or a PNG/JPEG to encode",
@@ -212,7 +215,7 @@ function buildCard(card) {
         el("span", { class: "jxl-encode-title", text: "PNG / JPEG → JPEG XL" }),
         el("label", { for: "jxl-quality" }, el("span", { text: "libjxl " }), quality),
         el("span", { class: "muted", text: "progressive, effort 7 (5 above 1 MP, 3 above 4 MP)" }))),
-    ui.progress.node, ui.notice.node, ui.error, result,
+    ui.kept.node, ui.progress.node, ui.notice.node, ui.error, result,
   );
   ui.show = (state) => {
     result.dataset.name = state.name ?? "";

@@ -14,6 +14,7 @@ import { call, listen, watchListeners } from "./rtc-call.js";
 import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
 import { mountComparison } from "./compare.js";
 import { runtimeDetails } from "./runtime.js";
+import { keptLyra } from "./keep.js";
 
 const MODELS = [ENCODER_MODEL, DECODER_MODEL];
 
@@ -37,6 +38,8 @@ export async function mount(panel, app) {
     return receiverBoot;
   };
   const ui = buildUi(panel);
+  const kept = keptLyra(ui, (file) => ui.onFile(file)); // for a reload (lib/kept.js)
+  ui.dropNote.after(kept.node);
   const runtime = runtimeDetails(app, { hasWork: () => Boolean(session || last) });
   ui.compareCard.before(runtime.node);
   const audio = new AudioEngine();
@@ -80,11 +83,12 @@ export async function mount(panel, app) {
     try {
       await app.ready;
       const bytes = new Uint8Array(await file.arrayBuffer());
-      if (/\.lyra$/i.test(file.name)) { await openLyraFile(file.name, bytes, current); return; }
+      if (/\.lyra$/i.test(file.name)) { await openLyraFile(file.name, bytes, current); kept.remember(file); return; }
       ui.status.textContent = `Decoding ${file.name}…`;
       const samples = await audio.decodeFile(bytes, file.name);
       if (!current()) return;
       comparison.setClip(samples, SOURCE_RATE, file.name); // the whole file, however much of it is streamed
+      kept.remember(file);
       await startStream({ kind: "file", name: file.name, samples });
     } catch (err) {
       if (!current()) return;
@@ -100,6 +104,7 @@ export async function mount(panel, app) {
     try {
       await app.ready;
       const mic = await audio.openMicrophone();
+      kept.microphone();
       await startStream({ kind: "mic", name: "microphone", mic });
     } catch (err) { showLyraError(err); }
   };

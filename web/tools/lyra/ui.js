@@ -80,6 +80,7 @@ export function buildUi(panel) {
   burst.addEventListener("input", onLoss);
   ui.lossSettings = () => ({ lossRate: Number(loss.value) / 100, meanBurst: Number(burst.value) });
   ui.bitrate = () => Number(bitrate.value);
+  ui.setBitrate = (bps) => { if (BITRATES.some((b) => b.bps === bps)) bitrate.value = String(bps); };
 
   const destination = el("select", { "data-testid": "lyra-destination", "aria-label": "Receiver" });
   const destinationLabel = el("label", { hidden: true }, el("span", { text: "Play in" }), destination);
