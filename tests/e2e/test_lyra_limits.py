@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devkit.chromium import CHROMIUM_FLAGS
 from tests.needs import missing
 
-from .conftest import PageWatch, wait_result
+from .conftest import PageWatch, chromium_path, wait_result
 
 pytestmark = pytest.mark.e2e
 
@@ -131,3 +132,45 @@ def test_with_webrtc_nothing_is_said_to_be_missing(browser, site, lyra_dist):
         assert page.locator('[data-testid="lyra-listen"]').is_visible()
     finally:
         page.context.close()
+
+
+def test_the_last_clip_streams_again_after_a_reload_and_a_microphone_recording_is_said_not_to_be_kept(browser, site, lyra_dist, clip):
+    # A Chromium of its own whose fake microphone plays the clip made here.
+    flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                              f"--use-file-for-fake-audio-capture={clip}"]
+    fake_mic_browser = browser.browser_type.launch(executable_path=chromium_path(), args=flags, headless=True)
+    try:
+        page, watch = open_lyra(fake_mic_browser, site.url)
+        page.select_option('[data-testid="lyra-bitrate"]', "3200")
+        first = stream(page, clip)
+        kept = page.locator('[data-testid="lyra-kept-text"]')
+        page.wait_for_function("document.querySelector('[data-testid=lyra-kept]').dataset.state === 'kept'", timeout=30_000)
+        said = kept.inner_text()
+        assert said.startswith("speech.wav (") and said.endswith("after a reload this tab offers to show it again."), said
+        page.reload()
+        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        page.click('[data-testid="tab-lyra"]')
+        assert page.input_value('[data-testid="lyra-bitrate"]') == "6000"
+        again = page.locator('[data-testid="lyra-kept-restore"]')
+        again.wait_for(state="visible", timeout=30_000)
+        assert again.inner_text().startswith("Show last result again (speech.wav, ")
+        page.evaluate("delete document.querySelector('[data-testid=lyra-result]').dataset.result")
+        again.click()
+        restored = wait_result(page, "lyra-result", 120_000)  # streamed again, at the bitrate it had
+        assert page.input_value('[data-testid="lyra-bitrate"]') == "3200"
+        assert restored["packets_encoded"] == first["packets_encoded"] == 150
+        assert restored["packet_bitrates"] == first["packet_bitrates"] == [3200]
+        # The microphone is never kept, and the page says so; the clip kept before is no longer offered.
+        page.click('[data-testid="lyra-mic"]')
+        page.wait_for_function("document.querySelector('[data-testid=lyra-kept]').dataset.state === 'not-kept'", timeout=30_000)
+        assert kept.inner_text() == ("Not kept: a microphone recording is not kept in this browser, "
+                                     "so this result will not survive a reload.")
+        page.click('[data-testid="lyra-stop"]')
+        page.reload()
+        page.wait_for_function("document.documentElement.dataset.state === 'ready'", timeout=120_000)
+        page.click('[data-testid="tab-lyra"]')
+        page.wait_for_timeout(1000)  # the lookup is asynchronous: give it time to (not) offer anything
+        assert page.locator('[data-testid="lyra-kept"]').is_hidden()
+        assert watch.foreign_requests() == []
+    finally:
+        fake_mic_browser.close()
