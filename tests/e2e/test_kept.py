@@ -136,6 +136,7 @@ def test_the_last_jxl_result_comes_back_after_a_reload_and_can_be_forgotten(page
     assert page.input_value('[data-testid="jxl-quality"]') == "90"  # encoded again as it was
     # Forget: nothing is offered after the next reload.
     page.click('[data-testid="jxl-kept-forget"]')
+    page.wait_for_function("document.querySelector('[data-testid=jxl-kept-text]').textContent.startsWith('Forgotten')", timeout=10_000)
     assert page.inner_text('[data-testid="jxl-kept-text"]') == "Forgotten: nothing of it is kept in this browser now."
     reload(page)
     page.click('[data-testid="tab-jxl"]')
