@@ -5,6 +5,7 @@ import { el, formatMs, setResult, download, errorDetails, afterPython } from "..
 import { dropzone } from "../../lib/dropzone.js";
 import { fileKind, refuseUnlessTaken } from "../../lib/filekind.js";
 import { ensureLite, installLite, liteOverlay, liteText, modelSelect, offerLite, labelModels } from "./lite.js";
+import { keptAttention } from "./keep.js";
 
 // Images above this many pixels are downscaled in the browser before they reach Python,
 // so a 20000×20000 file cannot exhaust the worker's memory.
@@ -38,6 +39,7 @@ async function mountCard(card, app) {
     el("option", { value: "auto", text: "model (fallback if not installed)" }),
     el("option", { value: "fallback", text: "fallback: spectral residual saliency" }));
   const models = modelSelect();
+  const kept = keptAttention({ predictor, models }, (files) => queue(files)); // for a reload (lib/kept.js)
   // The predictor menu chooses what fills the "full" place; the lite model alone has no such choice.
   const predictorNote = el("span", { class: "muted", "data-testid": "attention-predictor-note" });
   let lite = null;
@@ -55,7 +57,7 @@ async function mountCard(card, app) {
   });
   zone.dataset.paste = "";
   card.append(
-    el("h3", { text: "Attention center" }), status, progress, zone, error,
+    el("h3", { text: "Attention center" }), status, progress, zone, kept.node, error,
     el("div", { class: "row attention-controls" },
       el("label", { for: "attention-heat" }, heatToggle, " show weighting map"),
       el("label", { for: "attention-predictor" }, "predictor ", predictor, predictorNote),
@@ -184,6 +186,7 @@ async function mountCard(card, app) {
       }
     }
     card.classList.remove("busy");
+    kept.remember(results.map((r) => r.source));
     progress.hidden = true;
     if (app.modelAvailable("attention_center")) status.textContent = modelText();
   }

@@ -11,6 +11,7 @@ import { refuseUnlessTaken } from "../../lib/filekind.js";
 import { TextureView } from "./view.js";
 import { transcode, encodeKtx2, cancelEncode } from "./workers.js";
 import { imageSize, downscaledPng, tooLargeError } from "../../lib/downscale.js";
+import { keptBasis } from "./keep.js";
 
 const TEXTURE_NAME = /\.(ktx2|basis)$/i;
 // What the tab takes, in the words every tab uses for a file it cannot take (lib/filekind.js).
@@ -82,6 +83,7 @@ export async function mount(panel, app) {
   const progress = el("div", { class: "basis-progress", hidden: true, "data-testid": "basis-progress", role: "status" },
     progressBar, progressText, cancelButton);
   const notice = el("p", { class: "muted basis-notice", role: "status", hidden: true, "data-testid": "basis-notice" });
+  const kept = keptBasis({ mode, quality, uastcLevel, mipmaps, zstd }, (file) => openFile(file)); // for a reload
 
   const target = el("select", { "data-testid": "basis-target", disabled: true, "aria-label": "Transcode target" });
   const level = el("select", { "data-testid": "basis-level", disabled: true, "aria-label": "Mip level" });
@@ -121,7 +123,7 @@ export async function mount(panel, app) {
   panel.append(
     el("h2", { text: "Basis Universal: textures that stay compressed on the GPU" }),
     el("p", { text: "A .basis or KTX2 file is transcoded when it loads into the compressed format your GPU understands (ASTC, BC7, ETC2, S3TC…), so it also stays compressed in GPU memory — unlike a PNG or JPEG, which the GPU holds as 4 bytes per pixel." }),
-    el("div", { class: "basis-top" }, zone, encodeOptions), progress, notice, error, viewer,
+    el("div", { class: "basis-top" }, zone, encodeOptions), kept.node, progress, notice, error, viewer,
   );
 
   // ---------------------------------------------------------------- state
@@ -204,6 +206,8 @@ export async function mount(panel, app) {
       lastImage = { bytes, name: file.name, type: kind === "png" ? "image/png" : "image/jpeg", size: file.size };
       await encodeImage();
     }
+    const shown = result.dataset.result && (current?.name === file.name || current?.encoded?.original.name === file.name);
+    if (shown) kept.remember(file, encodeSettings());
   }
 
   async function encodeDownscaled(file, size) {

@@ -47,6 +47,20 @@ function encoderWorker() {
   return worker;
 }
 
+/** Cancel the encode under way: libjxl's encode is one synchronous wasm call, so its worker is terminated
+ *  (the next encode starts a fresh one). Its promise rejects with an error whose `cancelled` is true. */
+export function cancelEncode() {
+  if (!worker) return;
+  worker.terminate();
+  worker = null;
+  const error = Object.assign(new Error("cancelled"), { cancelled: true });
+  for (const job of pending.values()) job.reject(error);
+  pending.clear();
+}
+
+/** Is an encode under way (one that cancelEncode would stop)? */
+export const encoding = () => pending.size > 0;
+
 /** Encode RGBA pixels to JPEG XL in the encoder worker. Resolves to {bytes: Uint8Array, ms}. */
 export function encodeJxl(rgba, width, height, options) {
   const id = nextId++;

@@ -4,13 +4,14 @@
 import { el, showError, clearError, setResult, formatBytes, formatMs, download, afterPython } from "../../lib/ui.js";
 import { refuseUnlessTaken } from "../../lib/filekind.js";
 import { dropzone } from "../../lib/dropzone.js";
-import { sniff, encodeSettings, encodeJxl, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
+import { sniff, encodeSettings, encodeJxl, cancelEncode, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
 import { fitWithin, tooLargeError } from "../../lib/downscale.js";
 import { showTruncated } from "./truncated.js";
+import { keptJxl } from "./keep.js";
 import { LoadSimulator } from "./sim.js";
 import { mainFrame, groupBytes, loadRanks, secondsAt, salientWeights, salientCurve, bytesToShare, headline } from "./plan.js";
 import { drawGrid, drawCurves } from "./draw.js";
-import { SPEEDS, orderView, figure, progressLine, tocTable } from "./ui.js";
+import { SPEEDS, orderView, figure, progressLine, noticeLine, tocTable } from "./ui.js";
 
 const ORIGINAL_COLOR = "#4cc9f0";
 const FIRST_COLOR = "#ff6b35";
@@ -50,6 +51,7 @@ async function mountCard(card, app) {
     if (busy) { queued = file; return; }
     busy = true;
     clearError(ui.error);
+    ui.notice.hide();
     ui.stopPlay();
     ui.markStale(true);
     try {
@@ -58,8 +60,10 @@ async function mountCard(card, app) {
       ui.clearResult();
       ui.markStale(false);
       ui.show(state);
+      ui.kept.remember(file, downscaleTo); // for a reload (lib/kept.js)
     } catch (err) {
       ui.markStale(false);
+      if (err.cancelled) { ui.notice.show(`Encoding ${file.name} cancelled.${ui.shownName() ? ` Still showing ${ui.shownName()}.` : ""}`); return; }
       // Offline without its files saved, the tool says so rather than blaming the file (lib/offline.js).
       const shown = await app.offline.explain(err, "jxl", "The JPEG XL encoder");
       const named = shown === err ? { message: `${file.name}: ${err.message}` } : {};
@@ -110,7 +114,7 @@ async function load(app, file, ui, { downscaleTo = 0, retry = null } = {}) {
       bitmap = smaller;
     }
     const settings = { ...encodeSettings(bitmap.width, bitmap.height), ...ui.encodeOptions() };
-    ui.progress.start(`Encoding ${bitmap.width}×${bitmap.height} to JPEG XL with libjxl (wasm): ${settings.lossless ? "lossless" : `quality ${settings.quality}`}, effort ${settings.effort}, progressive…`);
+    ui.progress.start(`Encoding ${bitmap.width}×${bitmap.height} to JPEG XL with libjxl (wasm): ${settings.lossless ? "lossless" : `quality ${settings.quality}`}, effort ${settings.effort}, progressive…`, { onCancel: cancelEncode });
     const { rgba, width, height } = rgbaOf(bitmap);
     let encoded;
     try {
@@ -188,10 +192,12 @@ function buildCard(card) {
   const ui = {};
   ui.error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "jxl-error" });
   ui.progress = progressLine();
+  ui.notice = noticeLine();
   const quality = el("select", { id: "jxl-quality", "data-testid": "jxl-quality" },
     ...[["70", "quality 70"], ["80", "quality 80"], ["85", "quality 85"], ["90", "quality 90"], ["95", "quality 95"], ["lossless", "lossless"]]
       .map(([v, t]) => el("option", { value: v, text: t, selected: v === "85" })));
   ui.encodeOptions = () => (quality.value === "lossless" ? { lossless: true, quality: 100 } : { quality: Number(quality.value) });
+  ui.kept = keptJxl(quality, (file, options) => ui.onFile(file, options));
   const zone = dropzone({
     testid: "jxl-input", accept: ".jxl,image/jxl,image/png,image/jpeg",
     title: "Drop a JPEG XL file, or a PNG/JPEG to encode",
@@ -209,7 +215,7 @@ function buildCard(card) {
         el("span", { class: "jxl-encode-title", text: "PNG / JPEG → JPEG XL" }),
         el("label", { for: "jxl-quality" }, el("span", { text: "libjxl " }), quality),
         el("span", { class: "muted", text: "progressive, effort 7 (5 above 1 MP, 3 above 4 MP)" }))),
-    ui.progress.node, ui.error, result,
+    ui.kept.node, ui.progress.node, ui.notice.node, ui.error, result,
   );
   ui.show = (state) => {
     result.dataset.name = state.name ?? "";

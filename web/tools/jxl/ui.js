@@ -42,24 +42,39 @@ export function figure(label, testid) {
   };
 }
 
-/** An indeterminate progress line with a label. */
+/** An indeterminate progress line with a label, and a Cancel button for a step that can be stopped. */
 export function progressLine() {
   const text = el("span", { class: "muted", id: "jxl-progress-text" });
+  const cancel = el("button", { class: "secondary", type: "button", hidden: true, "data-testid": "jxl-cancel", text: "Cancel" });
   // Indeterminate (no aria-valuenow): its name is what is being done.
   const node = el("div", { class: "jxl-progress", hidden: true, "data-testid": "jxl-progress" },
-    el("div", { class: "progress", role: "progressbar", "aria-labelledby": "jxl-progress-text" }, el("div", { class: "progress-fill" })), text);
+    el("div", { class: "progress", role: "progressbar", "aria-labelledby": "jxl-progress-text" }, el("div", { class: "progress-fill" })), text, cancel);
   let timer = null;
   return {
     node,
-    start(label) {
+    /** Show `label` and the seconds spent on it; `onCancel`: what the Cancel button does (none: no button). */
+    start(label, { onCancel = null } = {}) {
       const started = performance.now();
       node.hidden = false;
+      node.dataset.stage = label;
+      cancel.hidden = !onCancel;
+      cancel.onclick = onCancel;
       clearInterval(timer);
       const tick = () => { text.textContent = `${label} ${((performance.now() - started) / 1000).toFixed(1)} s`; };
       tick();
       timer = setInterval(tick, 100);
     },
-    stop() { clearInterval(timer); node.hidden = true; },
+    stop() { clearInterval(timer); node.hidden = true; cancel.hidden = true; cancel.onclick = null; },
+  };
+}
+
+/** A line that says what happened to a job the visitor stopped ("Encoding a.png cancelled. Still showing b."). */
+export function noticeLine() {
+  const node = el("p", { class: "muted jxl-notice", role: "status", hidden: true, "data-testid": "jxl-notice" });
+  return {
+    node,
+    show(text) { node.textContent = text; node.hidden = false; },
+    hide() { node.hidden = true; node.textContent = ""; },
   };
 }
 

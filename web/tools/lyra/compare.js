@@ -7,7 +7,7 @@ import { opusAvailable, opusRoundTrip } from "./opus.js";
 const LYRA_BITRATES = [3200, 6000, 9200];
 const OPUS_BITRATES = [6000, 10000, 13000, 14000];
 
-export function mountComparison(card, { codec, audio, playButton, beforeRun = async () => {} }) {
+export function mountComparison(card, { app, codec, audio, playButton, beforeRun = async () => {} }) {
   const error = el("p", { class: "error", role: "alert", hidden: true, "data-testid": "lyra-compare-error" });
   const button = el("button", { "data-testid": "lyra-compare", disabled: true }, "Compare on this clip");
   const status = el("span", { class: "muted" }, "Stream or drop a clip first.");
@@ -22,7 +22,12 @@ export function mountComparison(card, { codec, audio, playButton, beforeRun = as
     error, table);
 
   let clip = null;
-  button.addEventListener("click", () => run().catch((err) => { showError(error, err); status.textContent = ""; button.disabled = false; }));
+  button.addEventListener("click", () => run().catch(async (err) => {
+    // Offline without Lyra's files saved, it says so rather than blaming the clip (lib/offline.js).
+    showError(error, await app.offline.explain(err, "lyra", "The Lyra speech codec"));
+    status.textContent = "";
+    button.disabled = false;
+  }));
 
   async function run() {
     clearError(error);

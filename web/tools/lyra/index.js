@@ -9,11 +9,12 @@ import { AudioEngine, SOURCE_RATE } from "./audio.js";
 import { buildUi, figuresOf, playButton } from "./ui.js";
 import { packetAccounting } from "./accounting.js";
 import { bitrateOfPackets, lyraFileName } from "./lyra-file.js";
-import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
+import { ClipSource, openSession, openListenerSession, whenStalled, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
 import { call, listen, watchListeners } from "./rtc-call.js";
 import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
 import { mountComparison } from "./compare.js";
 import { runtimeDetails } from "./runtime.js";
+import { keptLyra } from "./keep.js";
 
 const MODELS = [ENCODER_MODEL, DECODER_MODEL];
 
@@ -37,6 +38,8 @@ export async function mount(panel, app) {
     return receiverBoot;
   };
   const ui = buildUi(panel);
+  const kept = keptLyra(ui, (file) => ui.onFile(file)); // for a reload (lib/kept.js)
+  ui.dropNote.after(kept.node);
   const runtime = runtimeDetails(app, { hasWork: () => Boolean(session || last) });
   ui.compareCard.before(runtime.node);
   const audio = new AudioEngine();
@@ -54,6 +57,7 @@ export async function mount(panel, app) {
 
   app.lyra = {
     seed: null, // tests may fix the loss pattern
+    wrapDecoder: undefined, // ... and put a slower decoder in the receiver's place (stream.js openSession)
     get session() { return session; },
     get last() { return last; },
     /** Everything a test needs to check the stream against CPython (plain JSON). */
@@ -79,11 +83,12 @@ export async function mount(panel, app) {
     try {
       await app.ready;
       const bytes = new Uint8Array(await file.arrayBuffer());
-      if (/\.lyra$/i.test(file.name)) { await openLyraFile(file.name, bytes, current); return; }
+      if (/\.lyra$/i.test(file.name)) { await openLyraFile(file.name, bytes, current); kept.remember(file); return; }
       ui.status.textContent = `Decoding ${file.name}…`;
       const samples = await audio.decodeFile(bytes, file.name);
       if (!current()) return;
       comparison.setClip(samples, SOURCE_RATE, file.name); // the whole file, however much of it is streamed
+      kept.remember(file);
       await startStream({ kind: "file", name: file.name, samples });
     } catch (err) {
       if (!current()) return;
@@ -99,6 +104,7 @@ export async function mount(panel, app) {
     try {
       await app.ready;
       const mic = await audio.openMicrophone();
+      kept.microphone();
       await startStream({ kind: "mic", name: "microphone", mic });
     } catch (err) { showLyraError(err); }
   };
@@ -142,10 +148,11 @@ export async function mount(panel, app) {
     } else ui.status.textContent = receiverCodec ? "Connecting the peers…" : "Starting the receiving peer's Python worker…";
     const s = await openSession({
       codec, receiverCodec: remoteLink ? codec : await receiverPeerCodec(), audioContext: player.context, playerNode: player.node,
-      sourceRate: SOURCE_RATE, bitrate: ui.bitrate(), lossRate, meanBurst, seed, remoteLink,
+      sourceRate: SOURCE_RATE, bitrate: ui.bitrate(), lossRate, meanBurst, seed, remoteLink, wrapDecoder: app.lyra.wrapDecoder,
     });
     session = s;
     s.releaseUpdate = app.updates?.hold(); // a required update waits until the stream ended (lib/update.js)
+    ui.showLinkLimits(s.link.limits);
     s.loss?.configure(ui.lossSettings()); // a change made while the peers were starting counts too
     s.source = null;
     s.receiverSeparate = Boolean(receiverCodec?.separate) && !remoteLink;
@@ -236,8 +243,9 @@ export async function mount(panel, app) {
     s.finishing = true;
     if (s.mode === "caller") s.link.control({ type: "sender-stats", stats: s.sender.snapshot() });
     await s.sender.finish();
-    // The receiver plays out everything up to the last packet (concealing losses), then drains.
-    await Promise.race([s.ended, new Promise((resolve) => setTimeout(resolve, s.mode === "caller" ? 15000 : 5000))]);
+    // The receiver plays out everything up to the last packet (concealing losses), then drains: waited for
+    // as long as it makes progress, however slowly; a receiver that went quiet is given up on.
+    await Promise.race([s.ended, whenStalled(() => s.receiver?.engine.slots ?? s.remoteReceiver?.frames, s.mode === "caller" ? 15000 : 5000)]);
     await complete(s);
   }
 
@@ -281,6 +289,7 @@ export async function mount(panel, app) {
       decode_ms_per_frame: round(v.decodeMean ?? 0, 3),
       encode_ms_per_frame: round(v.encodeMean ?? 0, 3),
       real_time_factor: round(((v.encodeMean ?? 0) + (v.decodeMean ?? 0)) / FRAME_MS, 4),
+      slower_than_real_time: v.slowFactor ? round(v.slowFactor, 2) : null, // decoding, over the stream's first seconds
       packets_encoded: v.encoded ?? null,
       dropped: v.dropped ?? null,
       late: v.late ?? null,

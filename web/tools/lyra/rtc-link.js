@@ -6,8 +6,39 @@
 // retransmissions: a lost packet stays lost), "control" is reliable and ordered and
 // carries stream events (start, bitrate, pause, end) that must not be lost.
 
-export async function openLoopback({ timeoutMs = 10000 } = {}) {
-  if (typeof RTCPeerConnection !== "function") return openMessageChannelLoopback();
+const hasWebRtc = () => typeof RTCPeerConnection === "function";
+
+/** What the stream lacks in this browser, in the visitor's words ("" when it has WebRTC). */
+export function linkLimits() {
+  if (hasWebRtc()) return "";
+  return "This browser has no WebRTC, so the two peers in this page pass packets over a MessageChannel instead of a data channel: "
+    + "the simulated loss still drops packets, but none is lost or delayed on the way, and calls to another tab are not possible. "
+    + "Streaming, saved files and the comparison still work.";
+}
+
+/**
+ * The stream's link: a WebRTC data channel between two peers in this page; where the browser has no WebRTC,
+ * or its data channel does not open (Chromium opens none while it is offline, not even inside one page), a
+ * MessageChannel that says so in `limits` (plain words, shown by the page). Offline, WebRTC is given less time.
+ */
+export async function openLoopback({ timeoutMs = navigator.onLine === false ? 3000 : 10000 } = {}) {
+  if (!hasWebRtc()) return openMessageChannelLoopback(linkLimits());
+  try {
+    return await openDataChannelLoopback(timeoutMs);
+  } catch (err) {
+    if (!err.channelNotOpened) throw err;
+    console.warn(`the stream goes over a MessageChannel: ${err.message}`);
+    return openMessageChannelLoopback(notOpenedLimits());
+  }
+}
+
+function notOpenedLimits() {
+  const why = navigator.onLine === false ? " (this browser is offline, and it opened no WebRTC connection, not even between two peers in one page)" : "";
+  return `WebRTC could not connect the two peers in this page${why}, so packets go over a MessageChannel instead of a data channel: `
+    + "the simulated loss still drops packets, but none is lost or delayed on the way. Streaming, saved files and the comparison still work.";
+}
+
+async function openDataChannelLoopback(timeoutMs) {
   const sender = new RTCPeerConnection();
   const receiver = new RTCPeerConnection();
   sender.onicecandidate = (e) => { if (e.candidate) receiver.addIceCandidate(e.candidate).catch(() => {}); };
@@ -31,7 +62,7 @@ export async function openLoopback({ timeoutMs = 10000 } = {}) {
   await sender.setRemoteDescription(receiver.localDescription);
 
   let timer;
-  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("the WebRTC data channel did not open (is WebRTC disabled in this browser?)")), timeoutMs); });
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(`the WebRTC data channel did not open within ${timeoutMs} ms`), { channelNotOpened: true })), timeoutMs); });
   try {
     await Promise.race([Promise.all([bothArrived, opened(media), opened(control)]), timeout]);
   } catch (err) {
@@ -76,18 +107,20 @@ export async function openLoopback({ timeoutMs = 10000 } = {}) {
 }
 
 /**
- * The same link over a MessageChannel, for engines built without WebRTC (Debian's WebKitGTK): packets are
+ * The same link over a MessageChannel, for engines built without WebRTC (Debian's WebKitGTK) or whose data
+ * channel did not open (`limits` says which, in the visitor's words): packets are
  * still one message each and the sender's loss model still drops them, but nothing is lost or late on the
  * way, and there is no ICE candidate pair to show (selectedPair gives null).
  */
-function openMessageChannelLoopback() {
+function openMessageChannelLoopback(limits) {
   const media = new MessageChannel();
   const control = new MessageChannel();
   let messagesReceived = 0;
   let bytesReceived = 0;
   const link = {
     mediaConfig: { ordered: true, maxRetransmits: null, protocol: "" },
-    transport: "MessageChannel (this browser has no WebRTC)",
+    transport: "MessageChannel",
+    limits, // what this link lacks, in the visitor's words
     bytesSent: 0,
     messagesSent: 0,
     onPacket: null,

@@ -7,6 +7,7 @@ import { GilbertElliott } from "./gilbert.js";
 import { frameMessage, parseMessage, HEADER_BYTES } from "./jitter-buffer.js";
 import { PlayoutEngine, DEFAULTS, playoutSamples } from "./playout.js";
 import { PacketLog, RecentAudio, retainedSeconds } from "./recording.js";
+import { RealTimeCheck } from "./speed.js";
 
 export const FRAME_MS = 20;
 
@@ -185,6 +186,7 @@ export class Receiver {
     });
     this.status = { consumed: 0, fill: 0, underruns: 0 };
     this.decodeTiming = new Timing();
+    this.speed = new RealTimeCheck(); // wall time of the decoder's requests against their audio
     this.received = new Map(); // seq -> payload, the packets that arrived for the kept slots (for export and tests)
     this.sentAt = new Map(); // seq -> sender's clock when it sent the packet (for the delay figure)
     this.delay = new Timing(); // send -> start of playout of the packet's 20 ms
@@ -289,7 +291,9 @@ export class Receiver {
       else { after = step.kind === "wait" ? null : step; break; }
     }
     if (steps.length > 1) {
+      const started = this.now();
       const { samples, ms, rejected } = await this.decoder.decodeMany(steps.map((s) => (s.kind === "decode" ? s.payload : null)));
+      this.speed.add(this.now() - started, steps.length * FRAME_MS);
       const hop = samples.length / steps.length;
       this.burst = steps.map((_, i) => ({ samples: samples.slice(i * hop, (i + 1) * hop), ms: ms / steps.length, rejected: rejected[i] }));
     }
@@ -305,7 +309,10 @@ export class Receiver {
 
   /** Decode (or conceal) one slot, stretch it as the engine says, and hand it to the player. */
   async #produce(step) {
-    const { samples, ms, rejected } = this.burst?.shift() ?? await this.decoder.decode(step.kind === "decode" ? step.payload : null);
+    const started = this.now();
+    const burst = this.burst?.shift();
+    const { samples, ms, rejected } = burst ?? await this.decoder.decode(step.kind === "decode" ? step.payload : null);
+    if (!burst) this.speed.add(this.now() - started, FRAME_MS);
     if (step.kind === "decode" && this.sentAt.has(step.seq)) {
       const queuedMs = (this.engine.ringFillSamples() / this.sampleRate) * 1000;
       this.delay.add(this.now() + queuedMs - this.sentAt.get(step.seq));
@@ -327,6 +334,7 @@ export class Receiver {
       compressed: e.compressed, expanded: e.expanded, underrunEvents: e.underrunEvents, underrunEventAt: e.underrunEventAt,
       jitterTarget: e.jitterTarget, ringTarget: e.ringTarget, targetMs: e.targetMs, delayNowMs: e.delayMs,
       health: e.health.message,
+      slowFactor: this.speed.slow ? this.speed.factor : null, speedMessage: this.speed.message,
       decodeRecent: this.decodeTiming.recentMean, decodeMean: this.decodeTiming.mean,
       underrunQuanta: this.status.underruns ?? 0, consumed: this.status.consumed ?? 0,
       delayCount: this.delay.count, delayRecent: this.delay.recentMean, delayMean: this.delay.mean,
@@ -349,13 +357,28 @@ export class Receiver {
   get decodedSkipped() { return this.decoded.skipped; }
 }
 
+/** Resolves once `progress()` has not changed for `quietMs`: a receiver that stopped, told apart from one that
+ *  is only slow (a browser decoding slower than real time still plays the whole stream). */
+export function whenStalled(progress, quietMs, { everyMs = 250, now = () => performance.now() } = {}) {
+  return new Promise((resolve) => {
+    let last = progress();
+    let since = now();
+    const timer = setInterval(() => {
+      const value = progress();
+      if (value !== last) { last = value; since = now(); }
+      else if (now() - since >= quietMs) { clearInterval(timer); resolve(); }
+    }, everyMs);
+  });
+}
+
 /** Everything for one streaming session: link, peers, player. */
-export async function openSession({ codec, receiverCodec = codec, audioContext, playerNode, sourceRate, bitrate, lossRate, meanBurst, seed, remoteLink = null }) {
+export async function openSession({ codec, receiverCodec = codec, audioContext, playerNode, sourceRate, bitrate, lossRate, meanBurst, seed, remoteLink = null, wrapDecoder = (d) => d }) {
   // remoteLink: the sending end of a call to another tab (that tab runs the receiver).
   await Promise.all([codec.warmUp(), remoteLink ? null : receiverCodec.warmUp()]);
   const link = remoteLink ?? await openLoopback();
   const encoder = await codec.openEncoder({ sampleRate: sourceRate, bitrate });
-  const decoder = remoteLink ? null : await receiverCodec.openDecoder({ sampleRate: PLAYBACK_RATE });
+  // wrapDecoder: how a test puts a slower decoder in the receiver's place (the page passes none).
+  const decoder = remoteLink ? null : wrapDecoder(await receiverCodec.openDecoder({ sampleRate: PLAYBACK_RATE }));
   const loss = new GilbertElliott({ lossRate, meanBurst, seed });
   const sender = new Sender({ link, encoder, loss, frameLength: Math.round(sourceRate / 50), bitrate });
   const receiver = remoteLink ? null : new Receiver({ link, decoder, player: playerNode, sampleRate: PLAYBACK_RATE });

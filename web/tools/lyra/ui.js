@@ -4,6 +4,7 @@ import { dropzone } from "../../lib/dropzone.js";
 import { HEADER_BYTES } from "./jitter-buffer.js";
 import { PLAYBACK_RATE, FRAME_MS } from "./stream.js";
 import { packetAccounting } from "./accounting.js";
+import { linkLimits } from "./rtc-link.js";
 
 const BITRATES = [
   { bps: 3200, label: "3.2 kbps · 8-byte packets" },
@@ -45,6 +46,10 @@ export function buildUi(panel) {
   ui.dropNote = el("p", { class: "notice", hidden: true, "data-testid": "lyra-drop-note" });
   // Said in plain words when this device decodes slower than real time (the playout engine's check).
   ui.health = el("p", { class: "notice", hidden: true, "data-testid": "lyra-health" });
+  // Said once the stream's first seconds show decoding slower than real time (speed.js), and kept.
+  ui.speed = el("p", { class: "notice", hidden: true, "data-testid": "lyra-speed" });
+  // What this browser lacks for the stream, and what still works (feature-detected in rtc-link.js).
+  ui.lacks = el("p", { class: "notice", hidden: !linkLimits(), "data-testid": "lyra-lacks", text: linkLimits() });
 
   const zone = dropzone({
     testid: "lyra-input", accept: "audio/*,.wav,.mp3,.ogg,.flac,.lyra",
@@ -75,12 +80,14 @@ export function buildUi(panel) {
   burst.addEventListener("input", onLoss);
   ui.lossSettings = () => ({ lossRate: Number(loss.value) / 100, meanBurst: Number(burst.value) });
   ui.bitrate = () => Number(bitrate.value);
+  ui.setBitrate = (bps) => { if (BITRATES.some((b) => b.bps === bps)) bitrate.value = String(bps); };
 
   const destination = el("select", { "data-testid": "lyra-destination", "aria-label": "Receiver" });
   const destinationLabel = el("label", { hidden: true }, el("span", { text: "Play in" }), destination);
   const listenBox = el("input", { type: "checkbox", "data-testid": "lyra-listen" });
   listenBox.addEventListener("change", () => ui.onListen(listenBox.checked));
-  const listenLabel = el("label", { class: "lyra-listen", title: "Another tab of codeclab can then send its stream here, over WebRTC with BroadcastChannel signalling" },
+  // A call between tabs is a WebRTC connection: without WebRTC the choice is not offered (ui.lacks says why).
+  const listenLabel = el("label", { class: "lyra-listen", hidden: Boolean(linkLimits()), title: "Another tab of codeclab can then send its stream here, over WebRTC with BroadcastChannel signalling" },
     listenBox, el("span", { text: "Receive calls from other tabs" }));
   const pause = el("button", { class: "secondary", "data-testid": "lyra-pause", disabled: true, onclick: () => ui.onPause() }, "Pause");
   const stop = el("button", { class: "secondary", "data-testid": "lyra-stop", disabled: true, onclick: () => ui.onStop() }, "Stop");
@@ -129,16 +136,24 @@ export function buildUi(panel) {
         listenLabel),
       ui.dropNote,
       el("div", { class: "row lyra-statusline" }, progress, ui.status),
-      ui.health,
+      ui.lacks, ui.speed, ui.health,
       el("div", { class: "figures lyra-figures", "data-testid": "lyra-figures" }, Object.values(figures).map((f) => f.node)),
       ui.error, ui.result, ui.fileResult),
     ui.after,
     ui.compareCard,
   );
 
+  /** Say what the stream's link lacks (a MessageChannel in place of WebRTC), or that nothing is missing. */
+  ui.showLinkLimits = (text) => {
+    const said = text || linkLimits();
+    ui.lacks.hidden = !said;
+    ui.lacks.textContent = said;
+  };
+
   ui.resetFigures = () => {
     for (const f of Object.values(figures)) { f.value.textContent = "–"; f.value.className = ""; }
     ui.health.hidden = true;
+    ui.speed.hidden = true;
     setProgress(0);
   };
 
@@ -187,7 +202,10 @@ export function buildUi(panel) {
       const slowEncoder = (v.encodeRecent ?? 0) > FRAME_MS
         ? `This device needs ${v.encodeRecent.toFixed(1)} ms to encode each 20 ms of speech, slower than real time: the stream falls behind.`
         : "";
-      const health = [v.health, slowEncoder].filter(Boolean).join(" ");
+      ui.speed.hidden = !v.speedMessage;
+      ui.speed.textContent = v.speedMessage ?? "";
+      // Once the stream's speed is judged slow, the moment-to-moment decode check would only repeat it.
+      const health = [v.speedMessage ? "" : v.health, slowEncoder].filter(Boolean).join(" ");
       ui.health.hidden = !health;
       ui.health.textContent = health;
     }
