@@ -1,6 +1,6 @@
 // A memory snapshot of the freshly started Python interpreter (Pyodide 0.27's experimental
 // `_makeSnapshot` / `_loadSnapshot` options of loadPyodide), kept in Cache Storage: a later boot restores
-// it instead of starting Python again (here 0.3 s instead of 3.2 s for loadPyodide on a loaded machine).
+// it instead of starting Python again, a fraction of loadPyodide's time (docs/benchmarks.md, boot stages).
 // Only the interpreter and the prelude's standard-library imports: once numpy is loaded, makeMemorySnapshot
 // refuses ("Unexpected hiwire entry at index 6": loadPackage leaves JavaScript references in Python's
 // table), so packages load after it. The snapshot is only valid for the exact Pyodide files and prelude
@@ -14,7 +14,7 @@ const CACHE = "codeclab-snapshot";
 //   JavaScript reference (that would make the snapshot fail, as numpy does);
 // - it keeps the directory of the standard library's zip when importlib.invalidate_caches() runs (loadPackage
 //   calls it): every zipimporter of that archive (15 of them) would otherwise read its 1,000-entry directory
-//   again, 0.3 s here, although the archive never changes in the page.
+//   again, a noticeable part of the boot, although the archive never changes in the page.
 export const PYTHON_PRELUDE = `
 import importlib.metadata, email.message, csv, tarfile, zipfile, shutil, base64, calendar, datetime
 import encodings.cp437, __future__, dataclasses, numbers, pickle, platform, ctypes, inspect, typing
