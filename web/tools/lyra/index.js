@@ -11,7 +11,7 @@ import { packetAccounting } from "./accounting.js";
 import { bitrateOfPackets, lyraFileName } from "./lyra-file.js";
 import { ClipSource, openSession, openListenerSession, PLAYBACK_RATE, FRAME_MS } from "./stream.js";
 import { call, listen, watchListeners } from "./rtc-call.js";
-import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./codec.js";
+import { makeCodec, modelFile, receiverRuntime, ENCODER_MODEL, DECODER_MODEL } from "./service-client.js";
 import { mountComparison } from "./compare.js";
 import { runtimeDetails } from "./runtime.js";
 
