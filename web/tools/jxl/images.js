@@ -1,5 +1,6 @@
-// The browser side of JPEG XL: sniffing, encoding PNG/JPEG pixels with libjxl (wasm, in a worker)
-// and decoding a JXL to pixels (Chromium's own decoder, or libjxl's wasm decoder where the browser has none).
+// The browser side of JPEG XL images: sniffing, encoder settings, pixels of a bitmap, and decoding a JXL
+// to pixels (the browser's own decoder, or libjxl's wasm decoder in workers.js where the browser has none).
+import { decodeWithLibjxl } from "./workers.js";
 
 const JXL_CODESTREAM = [0xff, 0x0a];
 const JXL_CONTAINER = [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a];
@@ -24,38 +25,6 @@ export function encodeSettings(width, height, quality = 85) {
   return { quality, effort, progressive: true };
 }
 
-let worker = null;
-let nextId = 1;
-const pending = new Map();
-
-function encoderWorker() {
-  if (!worker) {
-    worker = new Worker(new URL("./encode-worker.js", import.meta.url), { type: "module" });
-    worker.onmessage = ({ data }) => {
-      const job = pending.get(data.id);
-      if (!job) return;
-      pending.delete(data.id);
-      if (data.ok) job.resolve({ bytes: data.bytes, ms: data.ms });
-      else job.reject(new Error(`JPEG XL encoding failed: ${data.message}`));
-    };
-    worker.onerror = (event) => {
-      for (const job of pending.values()) job.reject(new Error(`the JPEG XL encoder failed to load: ${event.message || "worker error"}`));
-      pending.clear();
-      worker = null;
-    };
-  }
-  return worker;
-}
-
-/** Encode RGBA pixels to JPEG XL in the encoder worker. Resolves to {bytes: Uint8Array, ms}. */
-export function encodeJxl(rgba, width, height, options) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    encoderWorker().postMessage({ id, rgba, width, height, options }, [rgba.buffer]);
-  });
-}
-
 /** Decode any image file the browser understands to an ImageBitmap. For JPEG XL, falls back to
  *  libjxl's wasm decoder (in a worker, with a time limit) when the browser has no native decoder. */
 export async function decodeToBitmap(bytes, type) {
@@ -66,37 +35,6 @@ export async function decodeToBitmap(bytes, type) {
     const image = await decodeWithLibjxl(bytes);
     return createImageBitmap(new ImageData(image.rgba, image.width, image.height));
   }
-}
-
-// How long libjxl may take on one file before it is stopped (a hostile file can make a decoder work for
-// minutes; a real 64-megapixel photo takes seconds).
-export const LIBJXL_DECODE_LIMIT_MS = 60_000;
-
-/** Decode a JPEG XL file with libjxl (wasm) in a worker of its own: resolves to {rgba, width, height}.
- *  Past `limitMs` the worker is terminated and the promise rejects in plain words. `startTimer(callback, ms)`
- *  (setTimeout by default) is how the limit is armed; it returns a function that disarms it. */
-export function decodeWithLibjxl(bytes, { limitMs = LIBJXL_DECODE_LIMIT_MS, startTimer = defaultTimer } = {}) {
-  const decoder = new Worker(new URL("./decode-worker.js", import.meta.url), { type: "module" });
-  return new Promise((resolve, reject) => {
-    const finish = (settle, value) => {
-      stopTimer();
-      decoder.terminate();
-      settle(value);
-    };
-    const stopTimer = startTimer(() => finish(reject, new Error(
-      `decoding this JPEG XL file took longer than ${Math.round(limitMs / 1000)} s, so it was stopped`)), limitMs);
-    decoder.onmessage = ({ data }) => (data.ok
-      ? finish(resolve, { rgba: data.rgba, width: data.width, height: data.height })
-      : finish(reject, new Error(`libjxl could not decode this JPEG XL file: ${data.message}`)));
-    decoder.onerror = (event) => finish(reject, new Error(`the JPEG XL decoder stopped: ${event.message || "worker error"}`));
-    const copy = bytes.slice(); // the caller keeps its bytes
-    decoder.postMessage({ id: 1, bytes: copy }, [copy.buffer]);
-  });
-}
-
-function defaultTimer(callback, ms) {
-  const timer = setTimeout(callback, ms);
-  return () => clearTimeout(timer);
 }
 
 /** RGBA pixels of a bitmap, downscaled so it has at most maxPixels. */

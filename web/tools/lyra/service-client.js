@@ -33,7 +33,7 @@ export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
       });
     });
     receiverPeer = { python, ready, get runtime() { return app.runtime; }, modelsReason: () => app.modelsReason(), separate: true };
-    ready.catch(() => { python.worker.terminate(); receiverPeer = null; });
+    ready.catch(() => { python.terminate(); receiverPeer = null; });
   }
   return receiverPeer;
 }
