@@ -122,3 +122,33 @@ test("a message the structured clone cannot copy rejects that call only", async 
   await assert.rejects(c.call({ op: "echo", value: () => 1 }), { name: "DataCloneError" });
   assert.equal((await c.call({ op: "echo", value: "fine" })).value, "fine");
 });
+
+test("PythonWorker over the client: results, Python's errors, calls in flight, and the watchdog's restart", async (t) => {
+  const { PythonWorker, PythonError, WorkerStalledError } = await import("../../web/lib/rpc.js");
+  const started = [];
+  const saved = globalThis.Worker;
+  // The fixture answers {method: "echo"} like the Python worker: {id, ok, result} or {id, ok: false, error}.
+  globalThis.Worker = class { constructor() { return browserLikeWorker(started); } };
+  const timers = [];
+  const startTimer = (callback, ms) => { timers.push({ callback, ms }); return () => {}; };
+  const python = new PythonWorker(new URL("https://example.test/worker.js"), { watchdogMs: 60_000, startTimer });
+  t.after(() => { python.terminate(); globalThis.Worker = saved; });
+  const heard = [];
+  python.on((message) => heard.push(message.type));
+  assert.equal(started.length, 1, "Python starts at once, not on the first call");
+  const echoed = python.call("test.echo", { value: 3 });
+  assert.equal(python.pending.size, 1);
+  assert.deepEqual(await echoed, { value: 3 });
+  assert.equal(python.pending.size, 0);
+  await assert.rejects(python.call("test.refuse"), (err) => err instanceof PythonError && err.name === "BasisFormatError"
+    && err.message === "not a KTX2 file" && err.details === "at byte 0" && err.expected === true);
+  const stuck = python.call("test.hang");
+  const waiting = python.call("test.hang");
+  assert.deepEqual(timers.slice(-2).map((timer) => timer.ms), [60_000, 60_000]);
+  timers.at(-2).callback();
+  await assert.rejects(stuck, (err) => err instanceof WorkerStalledError && /longer than 60 s/.test(err.message));
+  await assert.rejects(waiting, (err) => err instanceof WorkerStalledError && /Python was restarted while this waited/.test(err.message));
+  assert.equal(python.restarts, 1);
+  assert.equal(started.length, 2, "a fresh Python is started at once");
+  assert.ok(heard.includes("watchdog"));
+});

@@ -25,6 +25,9 @@ export class PythonWorker {
     this.client.start();
   }
 
+  /** The calls in flight, by id (lib/offline.js waits until there are none). */
+  get pending() { return this.client.pending; }
+
   /** The Web Worker running Python now (a new one after a watchdog restart). */
   get worker() { return this.client.worker; }
 
