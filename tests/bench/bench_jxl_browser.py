@@ -57,7 +57,8 @@ async ({url, runs}) => {
 
 ENCODE = """
 async ({width, height}) => {
-  const { encodeJxl, encodeSettings } = await import('./tools/jxl/codec.js');
+  const { encodeJxl } = await import('./tools/jxl/workers.js');
+  const { encodeSettings } = await import('./tools/jxl/images.js');
   // A photo-like test image: smooth gradients plus texture, deterministic.
   const rgba = new Uint8ClampedArray(width * height * 4);
   let seed = 1;

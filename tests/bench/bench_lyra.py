@@ -17,12 +17,12 @@ from devkit.chromium import wait_for_js
 
 FRAMES = 150  # 3 s of audio per measurement
 WARMUP = 10
-BURST = 50  # frames per request in the burst rows (web/tools/lyra/codec.js BURST)
+BURST = 50  # frames per request in the burst rows (web/tools/lyra/service-client.js BURST)
 ROUNDS = 5  # of FRAMES frames in bursts, the first burst a warm-up
 
 MEASURE = """
 async ({frames, warmup, bitrate, burst, rounds}) => {
-  const { makeCodec } = await import('./tools/lyra/codec.js');
+  const { makeCodec } = await import('./tools/lyra/service-client.js');
   const app = window.codeclab;
   await app.ready;
   const codec = makeCodec(app);

@@ -255,7 +255,8 @@ def test_chromium_shows_the_centre_group_in_full_detail_first(app_page, service,
 
 ENCODE_IN_PAGE = """
 async ({b64, width, height}) => {
-  const { encodeJxl, encodeSettings } = await import('./tools/jxl/codec.js');
+  const { encodeJxl } = await import('./tools/jxl/workers.js');
+  const { encodeSettings } = await import('./tools/jxl/images.js');
   const rgba = Uint8ClampedArray.from(atob(b64), c => c.charCodeAt(0));
   const settings = encodeSettings(width, height);
   const { bytes, ms } = await encodeJxl(rgba, width, height, settings);
@@ -323,7 +324,7 @@ def test_plan_helpers_weigh_the_salient_area_per_group(app_page):
 
 DRAWN_AT = """
 async ({b64, ns}) => {
-  const { drawsSomething } = await import('./tools/jxl/codec.js');
+  const { drawsSomething } = await import('./tools/jxl/images.js');
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   const out = [];
   for (const n of ns) {
@@ -425,9 +426,9 @@ def test_chromium_draws_a_separate_lf_frame_while_it_arrives(app_page, service, 
 WASM_DECODE = """
 async (b64) => {
   // The fallback for browsers without a native JPEG XL decoder: libjxl (wasm, vendored in dist/vendor/jxl/),
-  // run by codec.js in a worker of its own.
+  // run by workers.js in a worker of its own.
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-  const { decodeWithLibjxl } = await import('./tools/jxl/codec.js');
+  const { decodeWithLibjxl } = await import('./tools/jxl/workers.js');
   const image = await decodeWithLibjxl(bytes);
   const native = await createImageBitmap(new Blob([bytes], { type: 'image/jxl' }));
   const c = new OffscreenCanvas(native.width, native.height);
@@ -445,7 +446,7 @@ async (b64) => {
 WASM_DECODE_LIMITS = """
 async (b64) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-  const { decodeWithLibjxl } = await import('./tools/jxl/codec.js');
+  const { decodeWithLibjxl } = await import('./tools/jxl/workers.js');
   const failure = (promise) => promise.then(() => 'decoded', (err) => err.message);
   let armedFor = null;
   const expireAtOnce = (expire, ms) => { armedFor = ms; queueMicrotask(expire); return () => {}; };

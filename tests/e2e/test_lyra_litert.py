@@ -60,7 +60,7 @@ def page(browser, site, litert_dist):
 def page_encode(page, pcm: np.ndarray, rate: int, bitrate: int) -> list[bytes]:
     packets = page.evaluate(
         """async ([samples, rate, bitrate]) => {
-            const { makeCodec } = await import('./tools/lyra/codec.js');
+            const { makeCodec } = await import('./tools/lyra/service-client.js');
             const codec = window.__lyraCodec ??= makeCodec(window.codeclab);
             const pcm = Float32Array.from(samples, (x) => x / 32768);
             return (await codec.encodeClip(pcm, rate, bitrate)).map((p) => Array.from(p));
@@ -74,7 +74,7 @@ def page_decode(page, packets: list[bytes | None], rate: int = 16000) -> np.ndar
     """The page's decode, as int16 (the page hands out int16 / 32768 as float32, which is exact)."""
     decoded = page.evaluate(
         """async ([packets, rate]) => {
-            const { makeCodec } = await import('./tools/lyra/codec.js');
+            const { makeCodec } = await import('./tools/lyra/service-client.js');
             const codec = window.__lyraCodec ??= makeCodec(window.codeclab);
             const samples = await codec.decodePackets(packets.map((p) => (p ? new Uint8Array(p) : null)), rate);
             return Array.from(samples);

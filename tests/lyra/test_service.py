@@ -20,7 +20,7 @@ from codeclab.lyra.errors import LyraError
 from codeclab.lyra.gilbert import GilbertModel
 from codeclab.lyra.models import TfliteRunner
 
-CODEC_JS = Path(__file__).resolve().parents[2] / "web" / "tools" / "lyra" / "codec.js"
+CODEC_JS = Path(__file__).resolve().parents[2] / "web" / "tools" / "lyra" / "service-client.js"
 
 
 @pytest.fixture()
@@ -32,7 +32,7 @@ def assets(codebooks):
 
 def test_the_service_is_what_the_page_calls():
     """One way to drive the codec: every function the RPC router would route to is one the page's
-    codec.js calls, and every one it calls exists."""
+    service-client.js calls, and every one it calls exists."""
     called = set(re.findall(r'\bcall\("([a-z_]+)"', CODEC_JS.read_text()))
     routable = set()
     for name, _ in inspect.getmembers(service, callable):

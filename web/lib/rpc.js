@@ -1,65 +1,55 @@
 // Promise RPC to the Python worker, with a watchdog: a call that runs past its limit means Python is
 // stuck (a file that costs far more than it should); the worker is terminated and started again, so no
 // file can leave a dead tab. Every call still waiting is rejected with a plain-words WorkerStalledError.
+// The promise-per-call plumbing is the page's one worker client (worker-client.js).
+import { WorkerClient, WorkerCrashedError, startTimeout } from "./worker-client.js";
 
 /** How long one call may take before the worker is restarted. Measured: a 64-megapixel photo takes ~5 s of CPU
  * in CPython, and Pyodide prepares a photo ~3.7x slower (README bench: 12 MP in 1657 vs 443 ms). */
 export const WATCHDOG_MS = 60_000;
 
 export class PythonWorker {
-  constructor(url, { watchdogMs = WATCHDOG_MS } = {}) {
+  constructor(url, { watchdogMs = WATCHDOG_MS, startTimer = startTimeout } = {}) {
     this.url = url;
     this.watchdogMs = watchdogMs;
     this.restarts = 0;
-    this.pending = new Map();
-    this.nextId = 1;
     this.listeners = new Set();
-    this.#spawn();
+    this.client = new WorkerClient(() => new Worker(this.url, { type: "module" }), {
+      errorOf: (reply) => new PythonError(reply.error),
+      crashMessage: (reason) => `the Python worker stopped: ${reason || "it failed to start"}`,
+      onMessage: (message) => this.#emit(message),
+      onCrash: (reason) => this.#emit({ type: "boot-error", message: reason || "the Python worker failed to start" }),
+      onTimeout: (id, ms) => this.#stalled(id, ms),
+      startTimer,
+    });
+    this.client.start();
   }
 
-  #spawn() {
-    this.worker = new Worker(this.url, { type: "module" });
-    this.worker.onmessage = (event) => this.#receive(event.data);
-    this.worker.onerror = (event) => this.#emit({ type: "boot-error", message: event.message || "the Python worker failed to start" });
-  }
+  /** The calls in flight, by id (lib/offline.js waits until there are none). */
+  get pending() { return this.client.pending; }
+
+  /** The Web Worker running Python now (a new one after a watchdog restart). */
+  get worker() { return this.client.worker; }
 
   on(listener) { this.listeners.add(listener); return () => this.listeners.delete(listener); }
 
   #emit(message) { for (const listener of this.listeners) listener(message); }
 
-  #receive(message) {
-    if (message.id === undefined) { this.#emit(message); return; }
-    const pending = this.pending.get(message.id);
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.pending.delete(message.id);
-    if (message.ok) pending.resolve(message.result);
-    else pending.reject(new PythonError(message.error));
+  /** Call codeclab.<tool>.service.<fn>(**args) in the worker. Buffers in `transfer` are moved, not copied. */
+  async call(method, args = {}, transfer = [], { timeoutMs = this.watchdogMs } = {}) {
+    return (await this.client.call({ method, args }, transfer, { timeoutMs })).result;
   }
 
-  /** Call codeclab.<tool>.service.<fn>(**args) in the worker. Buffers in `transfer` are moved, not copied. */
-  call(method, args = {}, transfer = [], { timeoutMs = this.watchdogMs } = {}) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = timeoutMs > 0 ? setTimeout(() => this.#stalled(id, timeoutMs), timeoutMs) : null;
-      this.pending.set(id, { resolve, reject, timer, method });
-      this.worker.postMessage({ id, method, args }, transfer);
-    });
-  }
+  /** Stop this Python for good (a worker that is no longer wanted). */
+  terminate() { this.client.stop(new WorkerCrashedError("this Python worker was stopped")); }
 
   /** The watchdog fired: stop the stuck worker, fail what waited on it, start a fresh one. */
   #stalled(id, ms) {
-    const stuck = this.pending.get(id);
-    if (!stuck) return;
-    this.worker.terminate();
-    for (const [pid, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(new WorkerStalledError(ms, pid !== id));
-    }
-    this.pending.clear();
+    if (!this.client.waiting(id)) return;
+    const { method } = this.client.pending.get(id).message;
+    this.client.restart((pid) => new WorkerStalledError(ms, pid !== id));
     this.restarts += 1;
-    this.#spawn();
-    this.#emit({ type: "watchdog", method: stuck.method, ms, restarts: this.restarts });
+    this.#emit({ type: "watchdog", method, ms, restarts: this.restarts });
   }
 }
 

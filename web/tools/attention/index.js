@@ -125,23 +125,7 @@ async function mountCard(card, app) {
       status.dataset.lite = lite.label;
     }, (err) => addError("lite model", err));
   }).catch(() => { status.textContent = "Python failed to start: this tool is unavailable."; });
-  document.addEventListener("model-progress", (e) => {
-    if (e.detail.label !== "attention_center") return;
-    const { received, total, compiling, ready } = e.detail;
-    if (ready) {
-      progress.hidden = true;
-      status.textContent = app.modelAvailable("attention_center") ? modelText() : status.textContent;
-      return;
-    }
-    progress.hidden = false;
-    if (compiling) {
-      status.textContent = "Preparing the model…";
-      progress.removeAttribute("value");
-    } else {
-      status.textContent = `Loading the model… ${total ? Math.round((100 * received) / total) : "?"} %`;
-      progress.value = total ? received / total : 0;
-    }
-  });
+  followModelDownload(app, { status, progress, modelText });
 
   // One file at a time, in drop order, however many drops arrive while busy.
   let chain = Promise.resolve();
@@ -171,12 +155,7 @@ async function mountCard(card, app) {
         result.source = file;
         results.push(result);
         fillResult(shot, file, result, lite);
-        setResult(grid, {
-          x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms,
-          model: result.model, predictor: result.predictor, file: result.file, count: results.length,
-          lite: result.lite ? { x: result.lite.x, y: result.lite.y, model: result.lite.model,
-            ms: result.lite.timings.inference_ms, distance: result.lite_distance } : null,
-        });
+        setResult(grid, resultOf(result, results.length));
         update();
       } catch (err) {
         shot.remove();
@@ -190,6 +169,37 @@ async function mountCard(card, app) {
     progress.hidden = true;
     if (app.modelAvailable("attention_center")) status.textContent = modelText();
   }
+}
+
+/** The model's download and compile, said in the status line and the progress bar (app.js's model-progress). */
+function followModelDownload(app, { status, progress, modelText }) {
+  document.addEventListener("model-progress", (e) => {
+    if (e.detail.label !== "attention_center") return;
+    const { received, total, compiling, ready } = e.detail;
+    if (ready) {
+      progress.hidden = true;
+      status.textContent = app.modelAvailable("attention_center") ? modelText() : status.textContent;
+      return;
+    }
+    progress.hidden = false;
+    if (compiling) {
+      status.textContent = "Preparing the model…";
+      progress.removeAttribute("value");
+    } else {
+      status.textContent = `Loading the model… ${total ? Math.round((100 * received) / total) : "?"} %`;
+      progress.value = total ? received / total : 0;
+    }
+  });
+}
+
+/** The result a test reads (data-result): the latest image's point, and how many images were run. */
+function resultOf(result, count) {
+  return {
+    x: result.x, y: result.y, width: result.width, height: result.height, ms: result.ms,
+    model: result.model, predictor: result.predictor, file: result.file, count,
+    lite: result.lite ? { x: result.lite.x, y: result.lite.y, model: result.lite.model,
+      ms: result.lite.timings.inference_ms, distance: result.lite_distance } : null,
+  };
 }
 
 /** Every figure a card shows (the JSON export; the CSV has the same columns, flattened). */

@@ -1,6 +1,6 @@
 // Decodes a JPEG XL file with libjxl (the @jsquash/jxl build, vendored in dist/vendor/jxl/), for engines with
 // no JPEG XL decoder of their own. A worker: a file from anywhere is decoded off the page's thread, and the page
-// can stop a decode that runs too long by terminating this worker (codec.js).
+// can stop a decode that runs too long by terminating this worker (workers.js).
 // Protocol: {id, bytes} in; {id, ok, rgba, width, height} or {id, ok: false, message} out.
 import moduleFactory from "../../vendor/jxl/jxl_dec.js";
 

@@ -4,7 +4,8 @@
 import { el, showError, clearError, setResult, formatBytes, formatMs, download, afterPython } from "../../lib/ui.js";
 import { refuseUnlessTaken } from "../../lib/filekind.js";
 import { dropzone } from "../../lib/dropzone.js";
-import { sniff, encodeSettings, encodeJxl, cancelEncode, decodeToBitmap, rgbaOf, drawsSomething } from "./codec.js";
+import { sniff, encodeSettings, decodeToBitmap, rgbaOf, drawsSomething } from "./images.js";
+import { encodeJxl, cancelEncode } from "./workers.js";
 import { fitWithin, tooLargeError } from "../../lib/downscale.js";
 import { showTruncated } from "./truncated.js";
 import { keptJxl } from "./keep.js";
