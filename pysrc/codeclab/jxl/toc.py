@@ -11,6 +11,7 @@ joins the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
 from .bitreader import BitReader, Bits, BitWriter
 from .entropy import EntropyDecoder, PrefixEncoder
@@ -34,11 +35,7 @@ class Toc:
 
     @property
     def stream_offsets(self) -> list[int]:
-        offsets, pos = [], self.data_start
-        for size in self.sizes:
-            offsets.append(pos)
-            pos += size
-        return offsets
+        return list(accumulate(self.sizes[:-1], initial=self.data_start)) if self.sizes else []
 
     @property
     def end(self) -> int:
@@ -46,8 +43,8 @@ class Toc:
 
     def logical_ranges(self) -> list[tuple[int, int]]:
         """(start, end) byte range of every logical section."""
-        offsets = self.stream_offsets
-        return [(offsets[p], offsets[p] + self.sizes[p]) for p in self.permutation]
+        offsets, sizes = self.stream_offsets, self.sizes
+        return [(offsets[p], offsets[p] + sizes[p]) for p in self.permutation]
 
 
 class _PresenceTree:

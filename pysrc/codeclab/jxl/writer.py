@@ -27,21 +27,27 @@ class Segment:
 
 def rewrite_frame(cs: bytes, frame: Frame, permutation: list[int] | None) -> bytes:
     """The frame with TOC ``permutation`` (logical -> stream position; None = unpermuted)."""
+    return b"".join(_frame_parts(memoryview(cs), frame, permutation))
+
+
+def _frame_parts(cs: memoryview, frame: Frame, permutation: list[int] | None) -> list:
+    """The rewritten frame as pieces (its new header and TOC, then views of the sections in their
+    new order), joined once by the caller: no copy of the sections until the whole file is written."""
     bw = BitWriter()
     bw.write_bits_from(cs, frame.start * 8, frame.toc.bit_start)
     logical = frame.toc.logical_ranges()
     write_toc(bw, permutation, [end - start for start, end in logical])
-    out = bytearray(bw.getvalue())
     if permutation is None:
-        stream_order = list(range(len(logical)))
+        stream_order = range(len(logical))
     else:
         stream_order = [0] * len(logical)
         for index, position in enumerate(permutation):
             stream_order[position] = index
+    parts = [bw.getvalue()]
     for index in stream_order:
         start, end = logical[index]
-        out += cs[start:end]
-    return bytes(out)
+        parts.append(cs[start:end])
+    return parts
 
 
 def frame_needs_rewrite(frame: Frame, permutation: list[int] | None) -> bool:
@@ -52,25 +58,32 @@ def frame_needs_rewrite(frame: Frame, permutation: list[int] | None) -> bool:
 
 def rewrite_codestream(cs: bytes, parsed: Codestream, permutations: dict[int, list[int] | None]) -> tuple[bytes, list[Segment]]:
     """A new codestream; ``permutations`` maps frame index -> new permutation (absent = keep)."""
-    out = bytearray()
+    view = memoryview(cs)
+    parts: list = []
+    length = 0  # bytes in ``parts`` so far
+
+    def add(*pieces) -> None:
+        nonlocal length
+        parts.extend(pieces)
+        length += sum(len(piece) for piece in pieces)
+
     segments: list[Segment] = []
     first = parsed.frames[0].start
-    out += cs[:first]
+    add(view[:first])
     segments.append(Segment(0, first, 0, first, False))
     for frame in parsed.frames:
-        new_start = len(out)
-        if frame.index in permutations and frame_needs_rewrite(frame, permutations[frame.index]):
-            out += rewrite_frame(cs, frame, permutations[frame.index])
-            changed = True
+        new_start = length
+        changed = frame.index in permutations and frame_needs_rewrite(frame, permutations[frame.index])
+        if changed:
+            add(*_frame_parts(view, frame, permutations[frame.index]))
         else:
-            out += cs[frame.start:frame.end]
-            changed = False
-        segments.append(Segment(frame.start, frame.end, new_start, len(out), changed))
+            add(view[frame.start:frame.end])
+        segments.append(Segment(frame.start, frame.end, new_start, length, changed))
     tail_start = parsed.frames[-1].end
-    new_tail = len(out)
-    out += cs[tail_start:]
-    segments.append(Segment(tail_start, len(cs), new_tail, len(out), False))
-    return bytes(out), segments
+    new_tail = length
+    add(view[tail_start:])
+    segments.append(Segment(tail_start, len(cs), new_tail, length, False))
+    return b"".join(parts), segments
 
 
 def map_offset(segments: list[Segment], old: int, starts: list[int] | None = None) -> int:
