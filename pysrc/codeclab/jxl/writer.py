@@ -8,12 +8,12 @@ preview frame and trailing bytes are copied byte-for-byte.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .bitreader import BitWriter
 from .container import JxlFile, rebuild
-from .sections import Codestream, Frame
-from .toc import write_toc
+from .sections import Codestream, Frame, section_map
+from .toc import Toc, write_toc
 
 
 @dataclass
@@ -84,6 +84,32 @@ def rewrite_codestream(cs: bytes, parsed: Codestream, permutations: dict[int, li
     add(view[tail_start:])
     segments.append(Segment(tail_start, len(cs), new_tail, length, False))
     return b"".join(parts), segments
+
+
+def rewritten_codestream(parsed: Codestream, segments: list[Segment],
+                         permutations: dict[int, list[int] | None]) -> Codestream:
+    """What parsing ``rewrite_codestream``'s output gives, derived instead of read again: the frame
+    headers are the same bits, the rewritten TOCs hold the permutations written (stream-order sizes
+    follow from them), and every frame's sections end where its segment ends."""
+    frames = []
+    for frame, segment in zip(parsed.frames, segments[1:]):
+        shift = segment.new_start - frame.start
+        toc = frame.toc
+        if segment.changed:
+            permutation = permutations[frame.index]
+            logical = toc.logical_ranges()
+            order = permutation if permutation is not None else list(range(len(logical)))
+            sizes = [0] * len(logical)
+            for index, position in enumerate(order):
+                sizes[position] = logical[index][1] - logical[index][0]
+            toc = Toc(permutation is not None, list(order), sizes, toc.bit_start + 8 * shift,
+                      segment.new_end - sum(sizes))
+        else:
+            toc = Toc(toc.permuted, toc.permutation, toc.sizes, toc.bit_start + 8 * shift, toc.data_start + shift)
+        moved = Frame(frame.index, frame.header, segment.new_start, toc)
+        moved.sections = section_map(frame.header, toc)
+        frames.append(moved)
+    return replace(parsed, frames=frames)
 
 
 def map_offset(segments: list[Segment], old: int, starts: list[int] | None = None) -> int:
