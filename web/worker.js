@@ -7,6 +7,7 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
 import { expectedDownloads, keepForServiceWorker, keepToolDownloads, megabytes, prefetch, watchDownloads } from "./lib/downloads.js";
 import { PYTHON_PRELUDE, SnapshotRejected, forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
+import { ortThreadPool, sessionThreads } from "./lib/ort-threads.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
@@ -17,9 +18,8 @@ let siteManifest = null; // dist/offline-manifest.json once the boot has read it
 const sessions = new Map();
 
 // Threads need cross-origin isolation (COOP/COEP); on a plain static host we run single-threaded.
-// One core is left to the page (audio, WebRTC, drawing) and to the other worker of a Lyra call:
-// on 2 cores the attention model gains only a little from a second thread (84 vs 116 ms in Chromium)
-// and Lyra's models nothing (encoder 1.95 vs 2.00 ms a frame, LyraGAN 2.03 vs 2.05 ms).
+// The pool and each model's share of it: web/lib/ort-threads.js (one core is left to the page unless a
+// model's hint asks for more, as the attention model does; Lyra's ask for one).
 // `?threads=N` in the worker URL overrides, for the models' hints too (the Lyra receiver asks for 1).
 const requestedThreads = Number(new URL(import.meta.url).searchParams.get("threads")) || 0;
 const cores = navigator.hardwareConcurrency || 1;
@@ -29,7 +29,7 @@ const lyraRuntimeRequested = new URL(import.meta.url).searchParams.get("lyra-run
 // Threads need shared memory: cross-origin isolation alone is not enough (WebKitGTK is isolated yet has no
 // SharedArrayBuffer), so detect the constructor itself.
 const sharedMemory = Boolean(self.crossOriginIsolated) && typeof SharedArrayBuffer === "function";
-const ortThreads = !sharedMemory ? 1 : requestedThreads || Math.max(1, Math.min(4, cores - 1));
+const ortThreads = ortThreadPool({ sharedMemory, cores, requested: requestedThreads }); // web/lib/ort-threads.js
 
 // onnxruntime-web, imported when a model is first needed rather than at boot: Python's start does not
 // wait for its 50 KB module, and the module belongs to the tools' "models-runtime" offline group, which is
@@ -97,8 +97,8 @@ const modelBridge = {
         // Per-model runtime hints from models/manifest.json (e.g. Lyra's streaming models run
         // faster on one thread: each frame is hundreds of tiny operators).
         // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
-        const threads = requestedThreads || modelIndex.runtime[name]?.intra_op_threads;
-        if (threads) options.intraOpNumThreads = Math.min(threads, ortThreads);
+        options.intraOpNumThreads = sessionThreads({ pool: ortThreads, cores, requested: requestedThreads,
+          hint: modelIndex.runtime[name]?.intra_op_threads });
         try {
           const session = await ort.InferenceSession.create(bytes, options);
           await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);

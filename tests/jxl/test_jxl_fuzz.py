@@ -11,7 +11,7 @@ from codeclab.jxl import service
 from codeclab.jxl.bitreader import BitReader, BitWriter
 from codeclab.jxl.entropy import EntropyDecoder
 from codeclab.jxl.errors import JxlFormatError
-from codeclab.jxl.toc import TOC_DIST, decode_lehmer, encode_lehmer, read_permutation, write_permutation
+from codeclab.jxl.toc import TOC_DIST, decode_lehmer, encode_lehmer, read_permutation, read_sizes, write_permutation
 
 FUZZ = settings(max_examples=int(__import__("os").environ.get("JXL_FUZZ_EXAMPLES", 150)), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -155,3 +155,27 @@ def test_out_of_image_centres_are_clamped(small_files):
     far = service.reorder(data, center=[1e9, -1e9])["info"]["frames"][0]
     gx = info["frames"][0]["groups_x"]
     assert far["center_group"] == gx - 1  # top-right group
+
+
+def _sizes_one_by_one(data: bytes, start_bit: int, count: int):
+    """The definition: one U32 read per entry; (sizes, end bit) or (error offset and field, None)."""
+    br = BitReader(data)
+    br.pos = start_bit
+    try:
+        return [br.u32(TOC_DIST, "toc.size") for _ in range(count)], br.pos
+    except JxlFormatError as err:
+        return (err.offset, err.field), None
+
+
+@FUZZ
+@given(st.binary(max_size=1200), st.integers(0, 7), st.integers(0, 600))
+def test_toc_sizes_read_at_once_are_the_u32_reads(data, shift, count):
+    expected, end = _sizes_one_by_one(data, shift, count)
+    br = BitReader(data)
+    br.pos = shift
+    try:
+        sizes = read_sizes(br, count)
+    except JxlFormatError as err:
+        assert end is None and (err.offset, err.field) == expected
+    else:
+        assert (sizes, br.pos) == (expected, end)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codeclab.jxl import service
+from codeclab.jxl import service, toc
 from codeclab.jxl.errors import JxlError
 from codeclab.jxl.toc import decode_lehmer, encode_lehmer
 from tests.jxl import crafted
@@ -149,6 +149,17 @@ def test_any_lehmer_code_decodes_to_a_permutation(codes):
     order = decode_lehmer(list(codes))
     assert sorted(order) == list(range(len(codes)))
     assert encode_lehmer(order) == list(codes)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 40, 300, toc.SMALL_LEHMER + 1])
+def test_lehmer_code_on_the_list_and_on_the_tree_is_the_definition(size, monkeypatch):
+    order = list(range(size))
+    random.Random(size).shuffle(order)
+    expected = _quadratic_lehmer(order)
+    for small in (toc.SMALL_LEHMER, 0):  # short codes on a plain list, long ones on the Fenwick tree
+        monkeypatch.setattr(toc, "SMALL_LEHMER", small)
+        assert encode_lehmer(order) == expected
+        assert decode_lehmer(expected) == order
 
 
 def test_lehmer_code_at_65536_entries_is_fast():

@@ -268,3 +268,24 @@ def test_same_results_in_pyodide(corpus, repo_root):
         assert result["inspect"] == json.loads(json.dumps(service.inspect(data)))
         assert result["reordered_sha256"] == hashlib.sha256(moved).hexdigest()
         assert result["plan"] == json.loads(json.dumps(service.load_plan(moved, center)))
+
+
+def test_reorder_reports_what_inspecting_its_output_reads(corpus, any_case):
+    """``reorder`` derives the new file's description from the original's parse instead of reading
+    the file again: it must be exactly what inspecting the new bytes gives, in both orders."""
+    data = corpus.bytes(any_case)
+    info = service.inspect(data)
+    for center in ([info["display_width"] * 0.3, info["display_height"] * 0.6], [0, 0]):
+        result = service.reorder(data, center=center)
+        assert result["info"] == service.inspect(result["data"])
+    result = service.reorder(data, order="scanline")
+    assert result["info"] == service.inspect(result["data"])
+
+
+def test_reorder_report_of_a_frame_of_many_sections():
+    from tests.jxl import crafted
+
+    data = crafted.many_sections(width=4000, height=4000, section_size=1)
+    for kwargs in ({"center": [100.0, 3000.0]}, {"order": "scanline"}):
+        result = service.reorder(data, **kwargs)
+        assert result["info"] == service.inspect(result["data"])

@@ -95,9 +95,16 @@ def buffer_to_python(kind: str, data: bytes) -> bytes | np.ndarray:
     return np.frombuffer(data, dtype=TYPED_ARRAY_DTYPES[kind]).copy()
 
 
+#: Values ``plain`` hands over as they are, tested first by exact type: most of a reply's values
+#: (a JPEG XL file's description has thousands) are these, and each isinstance test costs in Pyodide.
+PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes})
+
+
 def plain(value: Any) -> Any:
     """A result made convertible by ``to_js``: numpy arrays become flat buffers, numpy scalars
     Python numbers, tuples lists, dict keys strings."""
+    if type(value) in PLAIN_LEAVES:
+        return value
     if isinstance(value, np.ndarray):
         array = value.astype(np.uint8) if value.dtype == np.bool_ else value
         return memoryview(np.ascontiguousarray(array).reshape(-1))

@@ -48,6 +48,8 @@ class JxlFile:
         """File offset of codestream byte ``cs_offset`` (== file size for the end)."""
         if not self.ranges:
             return cs_offset
+        if len(self.ranges) == 1:  # a bare codestream or one jxlc box: a shift (called per TOC entry)
+            return self.ranges[0][0] + cs_offset
         starts = self._codestream_starts()
         # the last part whose codestream start is <= cs_offset (O(log parts): a file may have
         # thousands of jxlp boxes and a frame 65,536 sections)

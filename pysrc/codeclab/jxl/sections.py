@@ -72,15 +72,27 @@ class Codestream:
 
 def group_rect(fh: FrameHeader, group: int, dim: int, per_row: int) -> tuple[int, int, int, int]:
     """Pixel rectangle (image coordinates) of group ``group`` on a grid of ``dim``-sized cells."""
-    scale = fh.upsampling * (8 ** fh.lf_level if fh.lf_level else 1)
-    gx, gy = group % per_row, group // per_row
-    x, y = gx * dim, gy * dim
-    w = min(dim, fh.sample_width - x) * scale
-    h = min(dim, fh.sample_height - y) * scale
-    # upsampled / LF frames cover whole pixels of the frame, not the padded sample grid
-    w = min(w, fh.width - x * scale)
-    h = min(h, fh.height - y * scale)
-    return (fh.x0 + x * scale, fh.y0 + y * scale, w, h)
+    return _GroupGrid(fh, dim, per_row).rect(group)
+
+
+class _GroupGrid:
+    """The rectangles of one frame's groups (or LF groups): the header's derived sizes are read once,
+    not once per section (a frame may have 65,536 sections, and each size is a computed property)."""
+
+    def __init__(self, fh: FrameHeader, dim: int, per_row: int):
+        self.dim, self.per_row = dim, per_row
+        self.scale = fh.upsampling * (8 ** fh.lf_level if fh.lf_level else 1)
+        self.sample_width, self.sample_height = fh.sample_width, fh.sample_height
+        self.width, self.height, self.x0, self.y0 = fh.width, fh.height, fh.x0, fh.y0
+
+    def rect(self, group: int) -> tuple[int, int, int, int]:
+        dim, scale = self.dim, self.scale
+        gy, gx = divmod(group, self.per_row)
+        x, y = gx * dim, gy * dim
+        # upsampled / LF frames cover whole pixels of the frame, not the padded sample grid
+        w = min(min(dim, self.sample_width - x) * scale, self.width - x * scale)
+        h = min(min(dim, self.sample_height - y) * scale, self.height - y * scale)
+        return (self.x0 + x * scale, self.y0 + y * scale, w, h)
 
 
 def section_map(fh: FrameHeader, toc: Toc) -> list[Section]:
@@ -90,18 +102,21 @@ def section_map(fh: FrameHeader, toc: Toc) -> list[Section]:
                         group_rect(fh, 0, fh.group_dim, 1), ranges[0][0], ranges[0][1] - ranges[0][0], 0)]
     out = []
     num_lf, num_groups = fh.num_lf_groups, fh.num_groups
+    lf_grid = _GroupGrid(fh, 8 * fh.group_dim, fh.lf_groups_x)
+    grid = _GroupGrid(fh, fh.group_dim, fh.groups_x)
+    permutation = toc.permutation
     for index, (start, end) in enumerate(ranges):
-        pos = toc.permutation[index]
+        pos = permutation[index]
         if index == 0:
             sec = Section(index, "lf_global", None, None, None, start, end - start, pos)
         elif index <= num_lf:
             g = index - 1
-            sec = Section(index, "lf_group", None, g, group_rect(fh, g, 8 * fh.group_dim, fh.lf_groups_x), start, end - start, pos)
+            sec = Section(index, "lf_group", None, g, lf_grid.rect(g), start, end - start, pos)
         elif index == num_lf + 1:
             sec = Section(index, "hf_global", None, None, None, start, end - start, pos)
         else:
             p, g = divmod(index - num_lf - 2, num_groups)
-            sec = Section(index, "pass_group", p, g, group_rect(fh, g, fh.group_dim, fh.groups_x), start, end - start, pos)
+            sec = Section(index, "pass_group", p, g, grid.rect(g), start, end - start, pos)
         out.append(sec)
     return out
 

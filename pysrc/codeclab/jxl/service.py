@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 
+from .container import open_jxl
 from .errors import JxlFormatError, JxlUnsupportedError
 from .headers import BLEND_MODES
 from .order import center_first_permutation, clamp_center, implied_center_group
 from .orientation import display_size, pixel_to_codestream, rect_to_display
 from .partial import truncation_summary
 from .sections import Frame, ParsedFile, parse_file
-from .writer import rebuild_file, rewrite_codestream
+from .writer import rebuild_file, rewrite_codestream, rewritten_codestream
 
 
 def _frame_dict(parsed: ParsedFile, frame: Frame) -> dict:
@@ -141,7 +142,8 @@ def plan_permutations(parsed: ParsedFile, center: list[float] | None, order: str
     return plan
 
 
-def reorder_bytes(data: bytes, center: list[float] | None = None, order: str = "center") -> bytes:
+def _rewrite(data: bytes, center: list[float] | None, order: str):
+    """The rewritten file, with what it was made from: the original's parse, the plan, the segments."""
     parsed = parse_file(bytes(data))
     if order not in ("center", "scanline"):
         raise JxlUnsupportedError(f"unknown order {order!r} (use 'center' or 'scanline')")
@@ -149,12 +151,18 @@ def reorder_bytes(data: bytes, center: list[float] | None = None, order: str = "
         center = _check_center(center)
     plan = plan_permutations(parsed, center, order)
     new_cs, segments = rewrite_codestream(parsed.file.codestream, parsed.codestream, plan)
-    return rebuild_file(parsed.file, new_cs, segments)
+    return rebuild_file(parsed.file, new_cs, segments), parsed, plan, segments
+
+
+def reorder_bytes(data: bytes, center: list[float] | None = None, order: str = "center") -> bytes:
+    return _rewrite(data, center, order)[0]
 
 
 def reorder(data: bytes, center: list[float] | None = None, order: str = "center") -> dict:
-    new = reorder_bytes(data, center, order)
-    return {"data": new, "info": inspect(new), "changed": new != bytes(data)}
+    """The rewritten file and its description (derived from the original's parse, not read again)."""
+    new, parsed, plan, segments = _rewrite(data, center, order)
+    described = ParsedFile(open_jxl(new), rewritten_codestream(parsed.codestream, segments, plan))
+    return {"data": new, "info": _inspect_parsed(described), "changed": new != bytes(data)}
 
 
 def main_frame(parsed: ParsedFile) -> Frame:

@@ -11,6 +11,7 @@ joins the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
 from .bitreader import BitReader, Bits, BitWriter
 from .entropy import EntropyDecoder, PrefixEncoder
@@ -34,11 +35,7 @@ class Toc:
 
     @property
     def stream_offsets(self) -> list[int]:
-        offsets, pos = [], self.data_start
-        for size in self.sizes:
-            offsets.append(pos)
-            pos += size
-        return offsets
+        return list(accumulate(self.sizes[:-1], initial=self.data_start)) if self.sizes else []
 
     @property
     def end(self) -> int:
@@ -46,8 +43,8 @@ class Toc:
 
     def logical_ranges(self) -> list[tuple[int, int]]:
         """(start, end) byte range of every logical section."""
-        offsets = self.stream_offsets
-        return [(offsets[p], offsets[p] + self.sizes[p]) for p in self.permutation]
+        offsets, sizes = self.stream_offsets, self.sizes
+        return [(offsets[p], offsets[p] + sizes[p]) for p in self.permutation]
 
 
 class _PresenceTree:
@@ -90,8 +87,16 @@ class _PresenceTree:
         return pos
 
 
+#: Up to this many entries a Lehmer code is walked on a plain list (list.pop and list.index run in C,
+#: faster than the tree's Python loop at TOC sizes of real files); beyond it, their O(n^2) would not be.
+SMALL_LEHMER = 2048
+
+
 def decode_lehmer(lehmer: list[int]) -> list[int]:
     """The permutation of 0..n-1 whose Lehmer code is ``lehmer`` (entries already range-checked)."""
+    if len(lehmer) <= SMALL_LEHMER:
+        unused_values = list(range(len(lehmer)))
+        return [unused_values.pop(code) for code in lehmer]
     unused = _PresenceTree(len(lehmer))
     out = []
     for code in lehmer:
@@ -105,6 +110,14 @@ def encode_lehmer(order: list[int]) -> list[int]:
     """The Lehmer code of a permutation of 0..n-1."""
     if sorted(order) != list(range(len(order))):
         raise ValueError("a Lehmer code needs a permutation of 0..n-1")
+    if len(order) <= SMALL_LEHMER:
+        unused_values = list(range(len(order)))
+        codes = []
+        for value in order:
+            code = unused_values.index(value)
+            del unused_values[code]
+            codes.append(code)
+        return codes
     unused = _PresenceTree(len(order))
     codes = []
     for value in order:
@@ -140,6 +153,37 @@ def write_permutation(bw: BitWriter, permutation: list[int]) -> None:
     encoder.write_symbols(bw)
 
 
+_SIZE_BITS = tuple(dist.n for dist in TOC_DIST)
+_SIZE_OFFSETS = tuple(dist.offset for dist in TOC_DIST)
+_SIZES_PER_CHUNK = 256  # entries decoded from one integer of at most 1 KB (a shift costs its length)
+
+
+def read_sizes(br: BitReader, count: int) -> list[int]:
+    """``count`` section sizes, each a U32 of ``TOC_DIST``: the same values and errors as ``br.u32``
+    per entry, decoded from one integer per chunk of entries instead of two reads per entry."""
+    sizes: list[int] = []
+    while len(sizes) < count:
+        chunk = min(_SIZES_PER_CHUNK, count - len(sizes))
+        first = br.pos >> 3
+        last = min(br.end, first + 4 * chunk + 1)  # an entry is at most 2 + 30 bits
+        bits = int.from_bytes(br.data[first:last], "little")
+        base, pos = first * 8, br.pos & 7
+        limit = min(br.bits_left() + pos, (last - first) * 8)
+        for _ in range(chunk):
+            if pos + 2 > limit:
+                br.pos = base + pos
+                raise br.error("unexpected end of data", "toc.size")
+            selector = (bits >> pos) & 3
+            n = _SIZE_BITS[selector]
+            if pos + 2 + n > limit:
+                br.pos = base + pos + 2
+                raise br.error("unexpected end of data", "toc.size")
+            sizes.append(((bits >> (pos + 2)) & ((1 << n) - 1)) + _SIZE_OFFSETS[selector])
+            pos += 2 + n
+        br.pos = base + pos
+    return sizes
+
+
 def read_toc(br: BitReader, num_entries: int) -> Toc:
     bit_start = br.pos
     if num_entries > br.bits_left():
@@ -147,7 +191,7 @@ def read_toc(br: BitReader, num_entries: int) -> Toc:
     permuted = br.bool("toc.permuted")
     permutation = read_permutation(br, num_entries) if permuted else list(range(num_entries))
     br.jump_to_byte_boundary()
-    sizes = [br.u32(TOC_DIST, "toc.size") for _ in range(num_entries)]
+    sizes = read_sizes(br, num_entries)
     br.jump_to_byte_boundary()
     return Toc(permuted, permutation, sizes, bit_start, br.byte_offset)
 

@@ -8,12 +8,12 @@ preview frame and trailing bytes are copied byte-for-byte.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .bitreader import BitWriter
 from .container import JxlFile, rebuild
-from .sections import Codestream, Frame
-from .toc import write_toc
+from .sections import Codestream, Frame, section_map
+from .toc import Toc, write_toc
 
 
 @dataclass
@@ -27,21 +27,27 @@ class Segment:
 
 def rewrite_frame(cs: bytes, frame: Frame, permutation: list[int] | None) -> bytes:
     """The frame with TOC ``permutation`` (logical -> stream position; None = unpermuted)."""
+    return b"".join(_frame_parts(memoryview(cs), frame, permutation))
+
+
+def _frame_parts(cs: memoryview, frame: Frame, permutation: list[int] | None) -> list:
+    """The rewritten frame as pieces (its new header and TOC, then views of the sections in their
+    new order), joined once by the caller: no copy of the sections until the whole file is written."""
     bw = BitWriter()
     bw.write_bits_from(cs, frame.start * 8, frame.toc.bit_start)
     logical = frame.toc.logical_ranges()
     write_toc(bw, permutation, [end - start for start, end in logical])
-    out = bytearray(bw.getvalue())
     if permutation is None:
-        stream_order = list(range(len(logical)))
+        stream_order = range(len(logical))
     else:
         stream_order = [0] * len(logical)
         for index, position in enumerate(permutation):
             stream_order[position] = index
+    parts = [bw.getvalue()]
     for index in stream_order:
         start, end = logical[index]
-        out += cs[start:end]
-    return bytes(out)
+        parts.append(cs[start:end])
+    return parts
 
 
 def frame_needs_rewrite(frame: Frame, permutation: list[int] | None) -> bool:
@@ -52,25 +58,58 @@ def frame_needs_rewrite(frame: Frame, permutation: list[int] | None) -> bool:
 
 def rewrite_codestream(cs: bytes, parsed: Codestream, permutations: dict[int, list[int] | None]) -> tuple[bytes, list[Segment]]:
     """A new codestream; ``permutations`` maps frame index -> new permutation (absent = keep)."""
-    out = bytearray()
+    view = memoryview(cs)
+    parts: list = []
+    length = 0  # bytes in ``parts`` so far
+
+    def add(*pieces) -> None:
+        nonlocal length
+        parts.extend(pieces)
+        length += sum(len(piece) for piece in pieces)
+
     segments: list[Segment] = []
     first = parsed.frames[0].start
-    out += cs[:first]
+    add(view[:first])
     segments.append(Segment(0, first, 0, first, False))
     for frame in parsed.frames:
-        new_start = len(out)
-        if frame.index in permutations and frame_needs_rewrite(frame, permutations[frame.index]):
-            out += rewrite_frame(cs, frame, permutations[frame.index])
-            changed = True
+        new_start = length
+        changed = frame.index in permutations and frame_needs_rewrite(frame, permutations[frame.index])
+        if changed:
+            add(*_frame_parts(view, frame, permutations[frame.index]))
         else:
-            out += cs[frame.start:frame.end]
-            changed = False
-        segments.append(Segment(frame.start, frame.end, new_start, len(out), changed))
+            add(view[frame.start:frame.end])
+        segments.append(Segment(frame.start, frame.end, new_start, length, changed))
     tail_start = parsed.frames[-1].end
-    new_tail = len(out)
-    out += cs[tail_start:]
-    segments.append(Segment(tail_start, len(cs), new_tail, len(out), False))
-    return bytes(out), segments
+    new_tail = length
+    add(view[tail_start:])
+    segments.append(Segment(tail_start, len(cs), new_tail, length, False))
+    return b"".join(parts), segments
+
+
+def rewritten_codestream(parsed: Codestream, segments: list[Segment],
+                         permutations: dict[int, list[int] | None]) -> Codestream:
+    """What parsing ``rewrite_codestream``'s output gives, derived instead of read again: the frame
+    headers are the same bits, the rewritten TOCs hold the permutations written (stream-order sizes
+    follow from them), and every frame's sections end where its segment ends."""
+    frames = []
+    for frame, segment in zip(parsed.frames, segments[1:]):
+        shift = segment.new_start - frame.start
+        toc = frame.toc
+        if segment.changed:
+            permutation = permutations[frame.index]
+            logical = toc.logical_ranges()
+            order = permutation if permutation is not None else list(range(len(logical)))
+            sizes = [0] * len(logical)
+            for index, position in enumerate(order):
+                sizes[position] = logical[index][1] - logical[index][0]
+            toc = Toc(permutation is not None, list(order), sizes, toc.bit_start + 8 * shift,
+                      segment.new_end - sum(sizes))
+        else:
+            toc = Toc(toc.permuted, toc.permutation, toc.sizes, toc.bit_start + 8 * shift, toc.data_start + shift)
+        moved = Frame(frame.index, frame.header, segment.new_start, toc)
+        moved.sections = section_map(frame.header, toc)
+        frames.append(moved)
+    return replace(parsed, frames=frames)
 
 
 def map_offset(segments: list[Segment], old: int, starts: list[int] | None = None) -> int:
