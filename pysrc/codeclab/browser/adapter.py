@@ -21,10 +21,13 @@ JS_TYPES = convert.JsTypes(proxy=JsProxy, buffer=JsBuffer, array=JsArray, object
 _model_bridge: Any = None
 
 
-def install(model_bridge: Any) -> None:
-    """Called once by the worker with the JS object that runs onnxruntime-web sessions."""
+def install(model_bridge: Any, services: Any = None) -> None:
+    """Called once by the worker with the JS object that runs models, and the tools' Python modules by tool
+    id (dist/tools.json, as a dict): the requests the router answers."""
     global _model_bridge
     _model_bridge = model_bridge
+    if services is not None:
+        rpc.configure(dict(services))
 
 
 def to_python(value: Any) -> Any:

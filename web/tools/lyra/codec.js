@@ -10,6 +10,7 @@ const HOP_16K = 320;
 export const BURST = 50;
 
 import { PythonWorker, WATCHDOG_MS } from "../../lib/rpc.js";
+import { requestedRuntime, withRuntime } from "./runtime-choice.js";
 
 const now = () => performance.now();
 
@@ -21,10 +22,9 @@ const now = () => performance.now();
 let receiverPeer = null;
 export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
   if (!receiverPeer) {
-    // One ORT thread: the receiver's work is a stream of tiny 20 ms frames (see worker.js).
-    // and the page's choice of Lyra runtime (`?lyra-runtime=onnx`, see worker.js).
-    const runtime = new URLSearchParams(location.search).get("lyra-runtime") === "onnx" ? "&lyra-runtime=onnx" : "";
-    const python = new PythonWorker(new URL(`../../worker.js?threads=1${runtime}`, import.meta.url));
+    // One model thread: the receiver's work is a stream of tiny 20 ms frames; and the page's choice of
+    // Lyra runtime (runtime-choice.js), which the worker's Lyra plug-in reads.
+    const python = new PythonWorker(withRuntime(new URL("../../worker.js?threads=1", import.meta.url), requestedRuntime(location.search)));
     const ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the receiver's Python worker did not start in time")), bootTimeoutMs);
       python.on((message) => {
