@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 from .paths import REPO, BuildError
