@@ -236,10 +236,9 @@ def test_boot_shows_the_bytes_and_the_tabs_work_while_python_starts(browser, dis
         # The tabs are not blocked: each opens, and a tool that needs Python says it is starting.
         for tool in tool_ids(dist):
             page.click(f'[data-testid="tab-{tool}"]')  # Playwright refuses a click an overlay would take
-            assert page.locator(f"#panel-{tool}").is_visible()
             wait = page.locator(f'[data-testid="{tool}-python-wait"]')
             wait.wait_for(state="visible", timeout=30_000)  # the tab's module is loaded as it is first opened
-            assert wait.is_visible() and "Python is starting" in wait.inner_text(), (
+            assert page.locator(f"#panel-{tool}").is_visible() and wait.is_visible() and "Python is starting" in wait.inner_text(), (
                 page.evaluate("document.documentElement.dataset.state"), page.inner_html(f"#panel-{tool}")[:600])
         page.click('[data-testid="tab-about"]')
         assert page.locator("#panel-about h2").inner_text() == "About codeclab"
