@@ -10,7 +10,9 @@ The build writes the page's view of them to ``dist/tools.json`` (:func:`page_ind
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 from .paths import REPO, BuildError
@@ -18,10 +20,11 @@ from .paths import REPO, BuildError
 WEB = REPO / "web"
 MANIFEST_NAME = "tool.json"
 PAGE_INDEX = "tools.json"
+SHELL_PANELS = ("about",)  # panels of the page itself, after the tools'
 
 _REQUIRED = {"id": str, "label": str, "order": int, "python": str, "needs": list}
 _OPTIONAL = {"groups": dict, "vendor": dict, "mime": dict, "compressible": list, "eval_workers": dict,
-             "fuzz": str, "module": str}
+             "fuzz": str, "module": str, "worker": str, "aliases": list, "kinds": list}
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ class Tool:
     eval_reason: str = ""
     fuzz: str | None = None  # module with the tool's fuzz formats
     module: str = "index.js"  # the page module (exports mount), loaded when the tab is first opened
+    worker: str | None = None  # the Python worker's plug-in (exports install(host)): model runtimes, stream state
+    aliases: tuple[str, ...] = ()  # older URL hashes that still open the tab (#<alias>)
+    # File kinds the tool's formats add to lib/filekind.js: {"kind", "label", "magic": [[byte or null, ...], ...]}
+    kinds: tuple[dict, ...] = ()
 
     @property
     def web_path(self) -> str:
@@ -91,6 +98,8 @@ def load_tool(path: Path) -> Tool:
             raise _fail(path, f"field {key!r} must be a {_OPTIONAL[key].__name__}")
         if key not in _REQUIRED and key not in _OPTIONAL:
             raise _fail(path, f"unknown field {key!r}")
+    if not re.fullmatch(r"[a-z][a-z0-9]*", raw["id"]) or raw["id"] in SHELL_PANELS:
+        raise _fail(path, f"id {raw['id']!r} must be lower-case letters and digits, and not a shell panel's")
     if raw["id"] != path.parent.name:
         raise _fail(path, f"id {raw['id']!r} differs from its folder's name {path.parent.name!r}")
     groups = tuple(OfflineGroup(name, spec["label"], tuple(spec["paths"])) for name, spec in raw.get("groups", {}).items())
@@ -101,8 +110,13 @@ def load_tool(path: Path) -> Tool:
     tool = Tool(id=raw["id"], label=raw["label"], order=raw["order"], folder=path.parent, python=raw["python"],
                 needs=tuple(raw["needs"]), groups=groups, vendor=vendor, mime=dict(raw.get("mime", {})),
                 compressible=tuple(raw.get("compressible", ())), eval_workers=tuple(evals.get("workers", ())),
-                eval_reason=evals.get("reason", ""), fuzz=raw.get("fuzz"), module=raw.get("module", "index.js"))
-    for worker in (tool.module, *tool.eval_workers):
+                eval_reason=evals.get("reason", ""), fuzz=raw.get("fuzz"), module=raw.get("module", "index.js"),
+                worker=raw.get("worker"), aliases=tuple(raw.get("aliases", ())), kinds=tuple(raw.get("kinds", ())))
+    for kind in tool.kinds:
+        if not (isinstance(kind, dict) and set(kind) == {"kind", "label", "magic"} and isinstance(kind["magic"], list)
+                and all(isinstance(magic, list) and magic for magic in kind["magic"])):
+            raise _fail(path, f"a file kind must be {{\"kind\", \"label\", \"magic\": [[bytes...], ...]}}, not {kind!r}")
+    for worker in (tool.module, *tool.eval_workers, *([tool.worker] if tool.worker else [])):
         if not (tool.folder / worker).is_file():
             raise _fail(path, f"names {worker}, which is not in the folder")
     return tool
@@ -124,8 +138,42 @@ def load_tools(web: Path = WEB) -> list[Tool]:
 def page_index(tools: list[Tool]) -> dict:
     """What the page and its workers read (dist/tools.json): the tabs, in order, and what each needs."""
     return {"tools": [{"id": tool.id, "label": tool.label, "module": f"{tool.web_path}/{tool.module}",
-                       "python": tool.python, "needs": list(tool.needs)} for tool in tools]}
+                       "python": tool.python, "needs": list(tool.needs), "aliases": list(tool.aliases),
+                       "kinds": list(tool.kinds), "worker": f"{tool.web_path}/{tool.worker}" if tool.worker else None}
+                      for tool in tools]}
 
 
 def write_page_index(out: Path, tools: list[Tool]) -> None:
+    """dist/tools.json, and the tab bar stamped into dist/index.html (:func:`stamp_tabs`)."""
     (out / PAGE_INDEX).write_text(json.dumps(page_index(tools), indent=1))
+    index = out / "index.html"
+    index.write_text(stamp_tabs(index.read_text(), tools))
+
+
+# Where index.html takes the tools' parts: written at build time so that the tab bar and the panels are in
+# the first paint (nothing moves when the tools' modules load).
+TAB_MARK = "<!-- tools: tabs -->"
+PANEL_MARK = "<!-- tools: panels -->"
+PRELOAD_MARK = "<!-- tools: first tab's module -->"
+
+
+def stamp_tabs(html: str, tools: list[Tool]) -> str:
+    """``html`` with each tool's tab, panel and (for the first tab) modulepreload at the marks; the first
+    tool's tab is the selected one, and the shell's own tabs (About) follow the tools'."""
+    for mark in (TAB_MARK, PANEL_MARK, PRELOAD_MARK):
+        if html.count(mark) != 1:
+            raise BuildError(f"web/index.html must hold {mark!r} once")
+    if not tools:
+        raise BuildError("no tool folder declares itself (web/tools/<id>/tool.json)")
+    tabs, panels = [], []
+    for at, tool in enumerate(tools):
+        first = at == 0
+        tabs.append(f'<button type="button" role="tab" id="tab-{tool.id}" aria-controls="panel-{tool.id}" '
+                    f'aria-selected="{str(first).lower()}" tabindex="{0 if first else -1}" data-testid="tab-{tool.id}" '
+                    f'data-module="{escape(tool.web_path)}/{escape(tool.module)}" '
+                    f'data-aliases="{escape(" ".join(tool.aliases))}">{escape(tool.label)}</button>')
+        panels.append(f'<section class="panel" id="panel-{tool.id}" role="tabpanel" aria-labelledby="tab-{tool.id}"'
+                      f'{"" if first else " hidden"}></section>')
+    preload = f'<link rel="modulepreload" href="{escape(tools[0].web_path)}/{escape(tools[0].module)}">'
+    return (html.replace(TAB_MARK, "\n      ".join(tabs)).replace(PANEL_MARK, "\n    ".join(panels))
+            .replace(PRELOAD_MARK, preload))

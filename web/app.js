@@ -2,12 +2,23 @@
 import { PythonWorker } from "./lib/rpc.js";
 import { el, toast } from "./lib/ui.js";
 import { installPasteRouting } from "./lib/dropzone.js";
-import { startOffline, TOOL_GROUPS } from "./lib/offline.js";
+import { startOffline } from "./lib/offline.js";
 import { startUpdates } from "./lib/update.js";
+import { addKinds } from "./lib/filekind.js";
 
-// One tab per tool, written in index.html so the page does not move when the tools mount. The id is the
-// tool's one name everywhere (tools/<id>/, codeclab.<id>, RPC "<id>.*", data-testid "<id>-*", tab-<id>, panel-<id>).
-const TOOLS = [...document.querySelectorAll('[role="tab"]')].map((tab) => ({ id: tab.id.replace(/^tab-/, ""), tab }));
+// One tab per tool, written into index.html by the build from the tools' manifests (web/tools/<id>/tool.json),
+// so the page does not move when the tools mount; then the page's own tabs (About). The id is the tool's one
+// name everywhere (tools/<id>/, its Python package, RPC "<id>.*", data-testid "<id>-*", tab-<id>, panel-<id>).
+const TOOLS = [...document.querySelectorAll('[role="tab"]')].map((tab) => ({
+  id: tab.id.replace(/^tab-/, ""),
+  tab,
+  module: tab.dataset.module,
+  aliases: (tab.dataset.aliases || "").split(" ").filter(Boolean),
+  mounted: null, // the mount's promise, once the tab was first opened
+}));
+// What the build says of each tool (dist/tools.json): its offline groups, the file kinds it names.
+const toolIndex = fetch(new URL("./tools.json", import.meta.url)).then((r) => (r.ok ? r.json() : { tools: [] }))
+  .catch(() => ({ tools: [] }));
 
 const root = document.documentElement;
 const boot = document.getElementById("boot");
@@ -16,13 +27,9 @@ const fill = boot.querySelector(".progress-fill");
 const stageText = boot.querySelector(".boot-stage");
 const startedAt = performance.now();
 
-// `?threads=N` (model threads) and `?lyra-runtime=onnx` (Lyra on onnxruntime-web instead of
-// LiteRT.js) on the page are handed to the worker (see worker.js).
-const pageParams = new URLSearchParams(location.search);
-const workerParams = new URLSearchParams();
-if (/^\d+$/.test(pageParams.get("threads") || "")) workerParams.set("threads", pageParams.get("threads"));
-if (pageParams.get("lyra-runtime") === "onnx") workerParams.set("lyra-runtime", "onnx");
-const python = new PythonWorker(new URL(`./worker.js${workerParams.size ? `?${workerParams}` : ""}`, import.meta.url));
+// The page's parameters are handed to the worker as they are: it reads `?threads=N` (model threads), and
+// its tools' plug-ins read their own (worker.js).
+const python = new PythonWorker(new URL(`./worker.js${location.search}`, import.meta.url));
 const app = {
   python,
   buildInfo: null,
@@ -86,34 +93,44 @@ python.on((message) => {
   }
 });
 
-async function mountTools() {
+// What the page needs before a tool mounts: the build's facts, and the file kinds every tool names (a tab
+// says what a dropped file is even when that file belongs to a tool not opened yet).
+const beforeMount = Promise.all([
+  fetch("./build-info.json").then((r) => r.json()).catch(() => ({})).then((info) => { app.buildInfo = info; }),
+  toolIndex.then((index) => { for (const tool of index.tools) addKinds(tool.kinds || []); }),
+]).then(() => toolIndex);
+
+function mountTools() {
+  for (const tool of TOOLS) {
+    tool.tab.addEventListener("click", () => select(tool.id));
+    saveWhenUsed(document.getElementById(`panel-${tool.id}`), tool.id);
+  }
   select(toolOfHash() || TOOLS[0].id);
   window.addEventListener("hashchange", () => {
     const id = toolOfHash();
     if (id) select(id);
   });
-  app.buildInfo = await fetch("./build-info.json").then((r) => r.json()).catch(() => ({}));
-  for (const tool of TOOLS) {
-    const panel = document.getElementById(`panel-${tool.id}`);
-    tool.tab.addEventListener("click", () => select(tool.id));
-    saveWhenUsed(panel, tool.id);
-    const failed = (err) => {
-      panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
-      console.error(err);
-    };
-    // A mount may wait for Python (About does); the next tabs do not wait for it.
-    try {
-      const module = await import(`./tools/${tool.id}/index.js`);
-      Promise.resolve(module.mount(panel, app)).catch(failed);
-      // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile; the boot card has
-      // the progress). Under the tool, so that nothing above moves when it goes.
-      if (tool.id !== "about" && root.dataset.state === "booting") {
-        panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
-      }
-      // A tool shown before its module loaded hears that it is shown now.
-      if (!panel.hidden) panel.dispatchEvent(new CustomEvent("tool-shown"));
-    } catch (err) { failed(err); }
-  }
+}
+
+/** Import a tab's module and mount it, the first time the tab is opened (a tab never opened costs nothing). */
+function mountOnce(tool, panel) {
+  const failed = (err) => {
+    panel.append(el("p", { class: "error", role: "alert", text: `This panel failed to load: ${err.message}` }));
+    console.error(err);
+  };
+  tool.mounted ??= beforeMount.then(async (index) => {
+    const module = await import(new URL(tool.module, document.baseURI).href);
+    // A mount may wait for Python (About does); the page does not wait for it.
+    Promise.resolve(module.mount(panel, app)).catch(failed);
+    // Each tool's panel says Python is on its way (the tabs can be browsed meanwhile; the boot card has
+    // the progress). Under the tool, so that nothing above moves when it goes.
+    if (index.tools.some((t) => t.id === tool.id) && root.dataset.state === "booting") {
+      panel.append(el("p", { class: "python-wait", "data-testid": `${tool.id}-python-wait`, text: "Python is starting: this tool runs as soon as it is ready." }));
+    }
+    // The tab was shown before its module loaded: the tool hears that it is shown now.
+    if (!panel.hidden) panel.dispatchEvent(new CustomEvent("tool-shown"));
+  }).catch(failed);
+  return tool.mounted;
 }
 
 // The WAI-ARIA tabs pattern: the tab list is one Tab stop (the selected tab); the arrow keys, Home and End
@@ -133,13 +150,10 @@ function installTabKeys() {
   });
 }
 
-// Links made before the tabs were named after their tools still open the right one.
-const OLD_HASHES = { image: "attention", speech: "lyra", textures: "basis" };
-
+// Links made before the tabs were named after their tools still open the right one (a manifest's "aliases").
 function toolOfHash() {
   const hash = location.hash.slice(1);
-  const id = OLD_HASHES[hash] || hash;
-  return TOOLS.some((t) => t.id === id) ? id : null;
+  return (TOOLS.find((t) => t.id === hash) || TOOLS.find((t) => t.aliases.includes(hash)))?.id ?? null;
 }
 
 function select(id) {
@@ -150,12 +164,13 @@ function select(id) {
     const panel = document.getElementById(`panel-${tool.id}`);
     const shown = active && (panel.hidden || !panel.dataset.shown);
     panel.hidden = !active;
-    // A tool may start what it will need as soon as it is looked at (the Lyra tab boots its receiver,
-    // the Basis tab makes its WebGL2 context): nothing of the kind is made for a tab never opened.
+    // A tool may start what it will need as soon as it is looked at (a receiver, a WebGL2 context): nothing
+    // of the kind is made, nor its module loaded, for a tab never opened.
     if (shown) {
       panel.dataset.shown = "";
-      panel.dispatchEvent(new CustomEvent("tool-shown"));
+      if (tool.mounted) panel.dispatchEvent(new CustomEvent("tool-shown"));
     }
+    if (active) mountOnce(tool, panel);
   }
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
 }
@@ -167,11 +182,10 @@ function select(id) {
 const USE_EVENTS = ["change", "drop", "click"];
 
 function saveWhenUsed(panel, id) {
-  if (!TOOL_GROUPS[id]) return;
   const used = (event) => {
     if (event.type === "click" && !event.target.closest?.("button")) return;
     for (const type of USE_EVENTS) panel.removeEventListener(type, used, true);
-    app.ready.then(() => app.offline.cacheWhenIdle(TOOL_GROUPS[id]), () => {});
+    Promise.all([app.ready, app.offline.toolGroups]).then(([, groups]) => groups[id] && app.offline.cacheWhenIdle(groups[id]), () => {});
   };
   for (const type of USE_EVENTS) panel.addEventListener(type, used, true);
 }
@@ -186,7 +200,9 @@ new ResizeObserver(([entry]) => {
   root.style.setProperty("--topbar-height", `${Math.ceil(entry.borderBoxSize[0].blockSize)}px`);
 }).observe(document.querySelector(".topbar"));
 
-app.offline = startOffline(app);
+// A tool's groups (dist/tools.json's "needs"); the page's own tabs (About) have none.
+const toolGroups = toolIndex.then((index) => Object.fromEntries(index.tools.map((tool) => [tool.id, tool.needs])));
+app.offline = startOffline(app, toolGroups);
 app.updates = startUpdates(app); // a new deploy is noticed; a required one switches over when idle
 installPasteRouting();
 installTabKeys();

@@ -1,211 +1,24 @@
-// The Python worker: Pyodide + numpy + codeclab, and onnxruntime-web for models.
+// The Python worker: boot (Pyodide + numpy + codeclab, its tools' plug-ins) and dispatch.
 // Python runs here, off the main thread, so numeric work never freezes the page.
 // Protocol: {id, method, args} in; {id, ok, result | error} out; {type:"progress"} while booting.
-// Methods are "<tool>.<function>" of codeclab's services, plus "worker.model_timings" (answered here).
+// Methods are "<tool>.<function>" of the tools' Python modules (dist/tools.json's "python", routed by
+// codeclab.browser.rpc), "worker.model_timings" (answered here) and what the tools' worker plug-ins answer.
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
-import { LiteRtRunner } from "./tools/lyra/litert-runner.js";
 import { expectedDownloads, keepForServiceWorker, keepToolDownloads, megabytes, prefetch, watchDownloads } from "./lib/downloads.js";
+import { createModelHost } from "./lib/model-host.js";
 import { PYTHON_PRELUDE, SnapshotRejected, forgetSnapshot, readSnapshot, snapshotKey, storeSnapshot } from "./lib/snapshot.js";
-import { ortThreadPool, sessionThreads } from "./lib/ort-threads.js";
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 const progress = (stage, fraction, text) => post({ type: "progress", stage, fraction, text });
 
 let adapter = null;
-let modelIndex = { available: false, reason: "not loaded yet", files: {}, runtime: {}, litert: {} };
-let siteManifest = null; // dist/offline-manifest.json once the boot has read it (sizes of the files)
-const sessions = new Map();
-
-// Threads need cross-origin isolation (COOP/COEP); on a plain static host we run single-threaded.
-// The pool and each model's share of it: web/lib/ort-threads.js (one core is left to the page unless a
-// model's hint asks for more, as the attention model does; Lyra's ask for one).
-// `?threads=N` in the worker URL overrides, for the models' hints too (the Lyra receiver asks for 1).
+// `?threads=N` in the worker URL: model threads (a tool's own worker asks for 1; the benchmarks for more).
 const requestedThreads = Number(new URL(import.meta.url).searchParams.get("threads")) || 0;
-const cores = navigator.hardwareConcurrency || 1;
-// Lyra's streaming models run on LiteRT.js (the upstream .tflite files) unless the worker URL says
-// `?lyra-runtime=onnx` (onnxruntime-web on our ONNX conversion, the second runtime).
-const lyraRuntimeRequested = new URL(import.meta.url).searchParams.get("lyra-runtime") === "onnx" ? "onnx" : "litert";
-// Threads need shared memory: cross-origin isolation alone is not enough (WebKitGTK is isolated yet has no
-// SharedArrayBuffer), so detect the constructor itself.
-const sharedMemory = Boolean(self.crossOriginIsolated) && typeof SharedArrayBuffer === "function";
-const ortThreads = ortThreadPool({ sharedMemory, cores, requested: requestedThreads }); // web/lib/ort-threads.js
-
-// onnxruntime-web, imported when a model is first needed rather than at boot: Python's start does not
-// wait for its 50 KB module, and the module belongs to the tools' "models-runtime" offline group, which is
-// stored the first time a tool needs it (a page that never used a tool still boots offline).
-let ort = null;
-let ortLoading = null;
-function loadOrt() {
-  ortLoading ??= import("./vendor/ort/ort.wasm.min.mjs").then((module) => {
-    module.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
-    module.env.wasm.numThreads = ortThreads;
-    ort = module;
-    return module;
-  }, (err) => {
-    ortLoading = null; // a later call tries again
-    throw err;
-  });
-  return ortLoading;
-}
-
-async function fetchWithProgress(url, label) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${label}: HTTP ${response.status} for ${url}`);
-  // The size from the manifest: a compressed response's Content-Length counts the bytes on the wire.
-  const rel = new URL(url, import.meta.url).href.slice(new URL("./", import.meta.url).href.length);
-  const total = siteManifest?.files[rel]?.size || (response.headers.has("content-encoding") ? 0 : Number(response.headers.get("content-length")) || 0);
-  const reader = response.body.getReader();
-  const chunks = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.length;
-    post({ type: "model-progress", label, received, total });
-  }
-  const bytes = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) { bytes.set(chunk, offset); offset += chunk.length; }
-  return bytes;
-}
-
-/** Run a model on zeros a few times so the browser compiles its hot wasm paths before real use. */
-async function warmUp(session, runs) {
-  if (!runs) return;
-  const feeds = {};
-  for (const meta of session.inputMetadata || []) {
-    if (!meta.isTensor || meta.type !== "float32") return;
-    const dims = meta.shape.map((d) => (typeof d === "number" ? d : 1));
-    feeds[meta.name] = new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
-  }
-  for (let i = 0; i < runs; i++) await session.run(feeds);
-}
-
-// The JS side of codeclab.browser.adapter.BrowserRunner.
-const modelBridge = {
-  available(name) { return Boolean(modelIndex.files[name]); },
-  async session(name) {
-    if (!sessions.has(name)) {
-      const file = modelIndex.files[name];
-      if (!file) throw new Error(`model ${name} is not installed in this build: ${modelIndex.reason || "not listed"}`);
-      sessions.set(name, (async () => {
-        const [bytes] = await Promise.all([fetchWithProgress(`./models/${file}`, name), loadOrt()]);
-        post({ type: "model-progress", label: name, received: bytes.length, total: bytes.length, compiling: true });
-        const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
-        // Per-model runtime hints from models/manifest.json (e.g. Lyra's streaming models run
-        // faster on one thread: each frame is hundreds of tiny operators).
-        // An explicit `?threads=N` wins over the hint (the benchmarks' "threads on" rows use it).
-        options.intraOpNumThreads = sessionThreads({ pool: ortThreads, cores, requested: requestedThreads,
-          hint: modelIndex.runtime[name]?.intra_op_threads });
-        try {
-          const session = await ort.InferenceSession.create(bytes, options);
-          await warmUp(session, modelIndex.runtime[name]?.warmup_runs || 0);
-          return session;
-        } finally {
-          // Whoever asked for the model (the JPEG XL card asks for attention's), every card showing
-          // "Preparing the model…" learns that preparing is over.
-          post({ type: "model-progress", label: name, ready: true });
-        }
-      })());
-    }
-    try {
-      return await sessions.get(name);
-    } catch (err) {
-      sessions.delete(name); // let a later call try again
-      throw err;
-    }
-  },
-  async run(name, feeds) {
-    const session = await this.session(name);
-    const inputs = {};
-    for (const [key, t] of Object.entries(feeds)) inputs[key] = new ort.Tensor(t.type, t.data, t.dims);
-    const started = performance.now();
-    const outputs = await session.run(inputs);
-    this.recordRun(name, performance.now() - started);
-    const result = {};
-    for (const [key, t] of Object.entries(outputs)) result[key] = { data: t.data, dims: Array.from(t.dims), type: t.type };
-    return result;
-  },
-  // Streaming models (Lyra): the state_out_k tensors of one step are the next step's state_in_k,
-  // kept here so that only the frame's input and output cross into Python. `init` (the model's
-  // initial state) starts or restarts the stream.
-  streams: new Map(),
-  // Time inside session.run per model (the last 1000 runs), so that the benchmarks can split a
-  // frame's time into model, Python and messaging ("worker.model_timings" returns and clears it).
-  timings: new Map(),
-  recordRun(name, ms) {
-    const list = this.timings.get(name) || [];
-    if (list.length >= 1000) list.shift();
-    list.push(ms);
-    this.timings.set(name, list);
-  },
-  litert: null, // the LiteRtRunner, once the model index is read
-  litertFailure: null, // why LiteRT.js cannot run here (Lyra then uses onnxruntime-web)
-  /** Whether model `name`'s streams run on LiteRT.js; decided once, on the first stream (LiteRT.js loaded). */
-  async onLiteRt(name) {
-    if (lyraRuntimeRequested !== "litert" || !this.litert?.has(name) || this.litertFailure) return false;
-    try {
-      await this.litert.load();
-      return true;
-    } catch (err) {
-      this.litertFailure = String(err?.message || err);
-      console.warn(`LiteRT.js cannot run here, Lyra uses onnxruntime-web: ${this.litertFailure}`);
-      return false;
-    }
-  },
-  async lyraRuntime() {
-    const litert = await this.onLiteRt("lyragan");
-    return {
-      requested: lyraRuntimeRequested,
-      active: litert ? "litert" : "onnx",
-      reason: this.litertFailure,
-      threads: litert ? this.litert.threads("lyragan")
-        : Math.min(requestedThreads || modelIndex.runtime.lyragan?.intra_op_threads || ortThreads, ortThreads),
-      threaded_build: litert ? this.litert.threaded : null,
-      compiles: this.litert?.compiles ?? 0,
-    };
-  },
-  // `frames` (a burst, codeclab.lyra.models.StatefulModel.step_many_async): that many steps of the
-  // stream in one request, each feed's data holding the frames one after the other (`dims` are one
-  // frame's), each output likewise (dims [frames, ...one frame's]).
-  async runStream(name, streamId, feeds, init, frames) {
-    if (await this.onLiteRt(name)) return this.litert.runStream(name, streamId, feeds, init, frames);
-    const session = await this.session(name);
-    const key = `${name}#${streamId}`;
-    let state = init ? null : this.streams.get(key);
-    if (!state) {
-      if (!init) throw new Error(`stream ${key} has no state: start it with its initial state`);
-      state = {};
-      for (const [k, t] of Object.entries(init)) state[k] = new ort.Tensor(t.type, t.data, t.dims);
-    }
-    const count = frames ?? 1;
-    const parts = {};
-    for (let f = 0; f < count; f++) {
-      const inputs = { ...state };
-      for (const [k, t] of Object.entries(feeds)) inputs[k] = new ort.Tensor(t.type, frameOf(t, f, count), t.dims);
-      const started = performance.now();
-      const outputs = await session.run(inputs);
-      this.recordRun(name, performance.now() - started);
-      state = {};
-      for (const [k, t] of Object.entries(outputs)) {
-        if (k.startsWith("state_out_")) state[`state_in_${k.slice(10)}`] = t;
-        else (parts[k] ??= []).push(t);
-      }
-    }
-    const result = {};
-    for (const [k, list] of Object.entries(parts)) {
-      const dims = Array.from(list[0].dims);
-      result[k] = frames === undefined ? { data: list[0].data, dims, type: list[0].type }
-        : { data: concatTyped(list.map((t) => t.data)), dims: [count, ...dims], type: list[0].type };
-    }
-    this.streams.delete(key); // re-insert: Map order is least recently used first
-    this.streams.set(key, state);
-    while (this.streams.size > 64) this.streams.delete(this.streams.keys().next().value);
-    return result;
-  },
-};
+const host = createModelHost({ base: new URL("./", import.meta.url), post, requestedThreads });
+// The tools' worker plug-ins (a manifest's "worker"), by tool id: a model runtime of their own, the state of
+// their streams, methods of their own. Installed at boot.
+const plugins = new Map();
 
 /**
  * Python's replies and model requests arrive with its dicts as Maps (codeclab.browser.adapter:
@@ -217,40 +30,6 @@ function plainObjects(value) {
   if (value instanceof Map) return Object.fromEntries(Array.from(value, ([key, item]) => [key, plainObjects(item)]));
   if (Array.isArray(value)) return value.map(plainObjects);
   return value;
-}
-
-/** Frame `f` of `count` frames held one after the other in a feed's data. */
-function frameOf(feed, f, count) {
-  if (count === 1) return feed.data;
-  const size = feed.data.length / count;
-  return feed.data.subarray(f * size, (f + 1) * size);
-}
-
-function concatTyped(arrays) {
-  const out = new arrays[0].constructor(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) { out.set(a, offset); offset += a.length; }
-  return out;
-}
-
-async function loadModelIndex() {
-  try {
-    const info = await (await fetch("./build-info.json")).json();
-    const models = info.models || {};
-    if (!models.available) return { available: false, reason: models.reason || "no models in this build", files: {}, runtime: {} };
-    // models/index.json (written by build.py) maps a runner name to its ONNX file.
-    const files = await (await fetch("./models/index.json")).json();
-    const runtime = {};
-    try {
-      const manifest = await (await fetch("./models/manifest.json")).json();
-      for (const entry of manifest.models || []) runtime[entry.name] = entry.runtime || {};
-    } catch { /* hints only */ }
-    // models/litert.json: the upstream .tflite files LiteRT.js runs (Lyra's), by runner name.
-    const litert = await fetch("./models/litert.json").then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
-    return { available: true, reason: null, files, runtime, litert };
-  } catch (err) {
-    return { available: false, reason: `could not read the model manifest: ${err}`, files: {}, runtime: {}, litert: {} };
-  }
 }
 
 function transferables(value, found = new Set()) {
@@ -303,7 +82,9 @@ async function boot() {
   let stageText = "Downloading the Python runtime";
   // The build's offline manifest (null in a dev tree without one): sizes, hashes and groups of dist's files.
   const manifest = await fetch(new URL("offline-manifest.json", base)).then((r) => (r.ok ? r.json() : null)).catch(() => null);
-  siteManifest = manifest;
+  host.setSiteManifest(manifest);
+  // The tools (dist/tools.json): the Python module each answers from, the worker plug-in each brings.
+  const toolIndex = fetch(new URL("tools.json", base)).then((r) => (r.ok ? r.json() : { tools: [] }));
   // Real progress: the bytes of Pyodide, the wheels and codeclab as they arrive (sizes from the build's
   // offline manifest), with each stage's floor so the bar never goes back. On a first visit they are also
   // kept for the service worker, which would otherwise download them again.
@@ -346,22 +127,12 @@ async function boot() {
   // (no build) compiles from source.
   if (pycache) pyodide.unpackArchive(pycache, "zip", { extractDir: "/" });
   pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/lib')");
+  const { tools } = await toolIndex;
   adapter = pyodide.pyimport("codeclab.browser.adapter");
-  adapter.install(modelBridge);
+  adapter.install(host, pyodide.toPy(Object.fromEntries(tools.map((tool) => [tool.id, tool.python]))));
   enter("models", 0.95, "Reading the model manifest");
-  modelIndex = await loadModelIndex();
-  modelBridge.litert = new LiteRtRunner({
-    vendor: new URL("./vendor/litert/", import.meta.url),
-    models: new URL("./models/", import.meta.url),
-    index: modelIndex.litert,
-    // One thread per model, as the Lyra models' hint says. `?threads=2` is not passed on: with
-    // numThreads 2, LiteRT.js 2.5.3's threaded build never returned from the first stream in
-    // this Chromium on 2 cores (the benchmark's threads_on page hung), while 1 thread is exact.
-    threads: () => 1,
-    warmupRuns: (name) => modelIndex.runtime[name]?.warmup_runs || 0,
-    recordRun: (name, ms) => modelBridge.recordRun(name, ms),
-    fetchBytes: fetchWithProgress,
-  });
+  await host.loadModelIndex();
+  for (const tool of tools.filter((t) => t.worker)) plugins.set(tool.id, await (await import(new URL(tool.worker, base).href)).install(host));
   await kept.settled(); // stored before the page asks the service worker to store the group
   enter("ready", 1, "Ready");
   post({
@@ -371,9 +142,9 @@ async function boot() {
     stages,
     snapshot,
     snapshotRefused,
-    threads: ortThreads,
-    models: modelIndex,
-    lyraRuntime: lyraRuntimeRequested,
+    threads: host.ortThreads,
+    models: host.modelIndex,
+    ...Object.assign({}, ...[...plugins.values()].map((plugin) => plugin.ready?.() ?? {})),
   });
 }
 
@@ -399,8 +170,8 @@ function drive(method, args) {
       started = performance.now();
       try {
         outputs = model.stream === undefined
-          ? await modelBridge.run(model.name, model.feeds)
-          : await modelBridge.runStream(model.name, model.stream, model.feeds, model.init, model.frames);
+          ? await host.run(model.name, model.feeds)
+          : await streamRunner(method)(model.name, model.stream, model.feeds, model.init, model.frames);
       } catch (err) {
         error = String(err?.message || err);
       }
@@ -414,12 +185,27 @@ function drive(method, args) {
         : adapter.resume(task, outputs, error));
       python += performance.now() - resumed;
     }
-    modelBridge.recordRun(`python:${method}`, python);
-    modelBridge.recordRun(`bridge:${method}`, bridge);
+    host.recordRun(`python:${method}`, python);
+    host.recordRun(`bridge:${method}`, bridge);
     return step;
   });
   driving = call.catch(() => {});
   return call;
+}
+
+/** Who runs the streams of a call to `method` ("<tool>.<function>"): the calling tool's plug-in (its
+ *  streams' state lives there). */
+function streamRunner(method) {
+  const tool = method.split(".")[0];
+  const runStream = plugins.get(tool)?.runStream;
+  if (!runStream) throw new Error(`${tool} has no worker plug-in that runs streaming models`);
+  return runStream;
+}
+
+/** A method answered by a tool's plug-in, or undefined. */
+function pluginMethod(method) {
+  for (const plugin of plugins.values()) if (plugin.methods?.[method]) return plugin.methods[method];
+  return undefined;
 }
 
 let booted = null;
@@ -429,12 +215,13 @@ self.onmessage = async (event) => {
   try {
     await booted;
     if (method === "worker.model_timings") {
-      post({ id, ok: true, result: Object.fromEntries(modelBridge.timings) });
-      modelBridge.timings.clear();
+      post({ id, ok: true, result: Object.fromEntries(host.timings) });
+      host.timings.clear();
       return;
     }
-    if (method === "worker.lyra_runtime") {
-      post({ id, ok: true, result: await modelBridge.lyraRuntime() });
+    const answer = pluginMethod(method);
+    if (answer) {
+      post({ id, ok: true, result: await answer(args ?? {}) });
       return;
     }
     const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : plainObjects(adapter.dispatch_now(method, args ?? {}));

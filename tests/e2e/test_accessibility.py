@@ -142,7 +142,7 @@ def arrow_to_tab(page, tool: str) -> None:
         page.keyboard.press("ArrowRight")
     assert selected_tab(page) == f"tab-{tool}"
     assert page.evaluate("document.activeElement.id") == f"tab-{tool}"
-    assert page.is_visible(f"#panel-{tool}")
+    page.locator(f"#panel-{tool}").wait_for(state="visible", timeout=30_000)  # its module loads as it first opens
 
 
 class FileChoosers:
@@ -234,7 +234,8 @@ def test_every_tool_by_keyboard_alone(browser, site, inputs):
         assert after["role"] != "tab", "every tab is its own Tab stop"
         to_tab_list(page)
         page.keyboard.press("End")
-        assert selected_tab(page) == "tab-about" and page.is_visible("#panel-about")
+        assert selected_tab(page) == "tab-about"
+        page.locator("#panel-about").wait_for(state="visible", timeout=30_000)
         page.keyboard.press("Home")
         assert selected_tab(page) == "tab-attention"
         page.keyboard.press("ArrowLeft")  # wraps around

@@ -234,7 +234,7 @@ def test_without_models_the_card_says_what_is_missing_and_how_to_fix_it(browser,
         for leak in ("Error", "http", "urlopen", "Traceback"):
             assert leak not in status, status
         page.click('[data-testid="tab-about"]')
-        wait_for_js(page, "document.querySelector('[data-testid=about-models]').textContent !== '…'")
+        wait_for_js(page, "(document.querySelector('[data-testid=about-models]')?.textContent ?? '…') !== '…'")
         about = page.inner_text('[data-testid="about-models"]')
         assert "Not installed" in about and "http" not in about and "Error" not in about
     finally:

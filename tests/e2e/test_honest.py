@@ -94,6 +94,7 @@ def page(browser, site):
 def drop_files(page, testid: str, paths: list[Path]) -> None:
     """Several files dropped at once on a drop zone (a file input that takes one cannot be given several)."""
     payload = [{"name": p.name, "data": base64.b64encode(p.read_bytes()).decode(), "type": mime(p)} for p in paths]
+    page.locator(f'[data-testid="{testid}"]').wait_for(state="attached")  # a tab's module mounts as it first opens
     page.evaluate("""([testid, files]) => {
         const transfer = new DataTransfer();
         for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.data), c => c.charCodeAt(0))], f.name, {type: f.type}));
@@ -240,6 +241,7 @@ def test_a_bad_file_gets_the_same_sentence_on_every_tab_with_details_behind_a_di
 
 
 def test_several_files_on_jxl_or_basis_are_said_to_use_only_the_first(page, textures):
+    page.click('[data-testid="tab-jxl"]')  # a tab's module mounts when the tab is first opened
     drop_files(page, "jxl-input", [textures["small.jxl"], textures["wide.jxl"]])
     result = wait_result(page, "jxl-result", 240_000)
     assert (result["width"], result["height"]) == (500, 400)

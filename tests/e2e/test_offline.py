@@ -25,7 +25,11 @@ from .conftest import wait_result
 
 pytestmark = pytest.mark.e2e
 
-TOOLS = ("attention", "jxl", "lyra", "basis")
+
+
+def tool_ids(dist: Path) -> list[str]:
+    """The tools as the build lists them for the page (dist/tools.json, from the tools' manifests), tab order."""
+    return [tool["id"] for tool in json.loads((dist / "tools.json").read_text())["tools"]]
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +136,10 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
         # Each tool's pieces are saved the first time it is opened; wait until all are.
         wait_for_js(page,
             "tools => tools.every(t => (document.documentElement.dataset.offlineTools || '').split(' ').includes(t))",
-            arg=list(TOOLS), timeout=180_000)
+            arg=tool_ids(dist), timeout=180_000)
         assert page.evaluate("document.documentElement.dataset.offline") == "ready"
         assert page.inner_text('[data-testid="offline-status"]') == "Available offline"
-        assert offline_list(page) == {tool: True for tool in TOOLS}
+        assert offline_list(page) == {tool: True for tool in tool_ids(dist)}
 
         site.close()  # the host is gone, and the browser is offline too
         context.set_offline(True)
@@ -246,11 +250,11 @@ def test_boot_shows_the_bytes_and_the_tabs_work_while_python_starts(browser, dis
         assert total == round(expected / 1e6, 1) and 0 < received < total, text
         assert page.evaluate("document.documentElement.dataset.state") == "booting"
         # The tabs are not blocked: each opens, and a tool that needs Python says it is starting.
-        for tool in TOOLS:
+        for tool in tool_ids(dist):
             page.click(f'[data-testid="tab-{tool}"]')  # Playwright refuses a click an overlay would take
-            assert page.locator(f"#panel-{tool}").is_visible()
             wait = page.locator(f'[data-testid="{tool}-python-wait"]')
-            assert wait.is_visible() and "Python is starting" in wait.inner_text(), (
+            wait.wait_for(state="visible", timeout=30_000)  # the tab's module is loaded as it is first opened
+            assert page.locator(f"#panel-{tool}").is_visible() and wait.is_visible() and "Python is starting" in wait.inner_text(), (
                 page.evaluate("document.documentElement.dataset.state"), page.inner_html(f"#panel-{tool}")[:600])
         page.click('[data-testid="tab-about"]')
         assert page.locator("#panel-about h2").inner_text() == "About codeclab"
@@ -411,7 +415,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         button.click()
         wait_for_js(page, "document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'",
                                timeout=300_000)
-        assert offline_list(page) == {tool: True for tool in TOOLS}
+        assert offline_list(page) == {tool: True for tool in tool_ids(dist)}
         assert button.is_hidden()
 
         # Offline again: every tool works (Lyra's stream with the host gone, see the test above).

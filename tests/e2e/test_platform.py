@@ -98,7 +98,7 @@ def test_serves_wasm_with_correct_mime_and_isolation_headers(site):
 def test_about_lists_bundled_versions(app_page, dist):
     page, _ = app_page
     page.click('[data-testid="tab-about"]')
-    wait_for_js(page, "document.querySelector('[data-testid=about-runtime]').children.length > 0")
+    wait_for_js(page, "document.querySelector('[data-testid=about-runtime]')?.children.length > 0")
     text = page.inner_text("#panel-about")
     info = json.loads((dist / "build-info.json").read_text())
     for entry in info["vendor"]:

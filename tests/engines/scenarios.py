@@ -28,7 +28,6 @@ from tests.needs import missing
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = ("attention", "jxl", "lyra", "basis")
 
 
 class App:
@@ -220,10 +219,11 @@ def test_lyra_stream_accounts_for_every_packet_and_decodes_as_cpython(app, speec
     assert snr_db(reference, decoded) > floor_db, f"SNR {snr_db(reference, decoded):.1f} dB on {result['lyra_runtime']}"
 
 
-def test_offline_reload_with_the_host_gone(app, inputs):
+def test_offline_reload_with_the_host_gone(app, inputs, dist):
     page, _ = app
+    tools = [tool["id"] for tool in json.loads((dist / "tools.json").read_text())["tools"]]  # from the manifests
     page.engine.wait_for("tools => tools.every(t => (document.documentElement.dataset.offlineTools || '').split(' ').includes(t))",
-                         list(TOOLS), timeout_s=180, what="every tool to be saved for offline use")
+                         tools, timeout_s=180, what="every tool to be saved for offline use")
     online = page.results.get("basis") or pytest.skip("the Basis scenario gave no result to compare with")
     page.site.close()
     started = time.monotonic()

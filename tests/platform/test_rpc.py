@@ -166,3 +166,21 @@ def test_class_names_and_reprs_go_to_the_details_line(message, plain, technical)
     payload = rpc.error_payload(FormatError(message, offset=3))
     assert payload["message"] == plain
     assert payload["details"] == ", ".join(p for p in (technical, "byte offset 3") if p)
+
+
+def test_the_router_answers_the_modules_it_is_given_and_no_other(monkeypatch):
+    """The worker hands the router the tools' Python modules (dist/tools.json); any module can be a tool's."""
+    from devkit.tools import load_tools
+
+    monkeypatch.setattr(rpc, "_services", None)
+    monkeypatch.setattr(rpc, "_resolved", {})
+    assert rpc.services() == {tool.id: tool.python for tool in load_tools()}  # CPython: the scan finds the same
+    rpc.configure({"maths": "statistics"})
+    try:
+        assert rpc.call_now("maths.median", {"data": [3, 1, 2]}) == 2
+        tool = load_tools()[0].id
+        with pytest.raises(rpc.UnknownMethodError):
+            rpc.call_now(f"{tool}.anything", {})  # a tool not handed over is not routed
+    finally:
+        monkeypatch.setattr(rpc, "_services", None)
+        rpc._resolved.clear()

@@ -1,5 +1,5 @@
 // Offering a smaller copy of an image a wasm encoder cannot take whole (issue 18: a 6000×4000 photo made
-// libjxl abort after 14–28 s; the Basis encoder refused it without a way forward).
+// one encoder abort after a long wait, and another refuse it without a way forward).
 
 /** The largest size with the same aspect ratio and at most maxPixels pixels (never larger than the original). */
 export function fitWithin(width, height, maxPixels) {

@@ -4,13 +4,6 @@
 import { el } from "./ui.js";
 import { forgetSnapshotSeal } from "./snapshot.js";
 
-// What each tool needs beyond the shell and Python (groups of dist/offline-manifest.json).
-export const TOOL_GROUPS = {
-  attention: ["models-runtime", "attention"],
-  jxl: ["models-runtime", "attention", "jxl"],
-  lyra: ["models-runtime", "lyra"],
-  basis: ["basis"],
-};
 const CACHE_PREFIX = "codeclab-";
 const QUIET_MS = 2000;
 
@@ -25,10 +18,11 @@ export async function pythonQuiet(python, quietMs, { pollMs = 250, now = () => p
   }
 }
 
-/** The tools whose groups are all stored, in TOOL_GROUPS order (`status`: the service worker's reply). */
-export function savedTools(status) {
+/** The tools whose groups are all stored, in tab order (`status`: the service worker's reply; `toolGroups`:
+ *  what each tool needs beyond the shell and Python, {id: [group, ...]} from dist/tools.json). */
+export function savedTools(status, toolGroups) {
   const complete = (group) => status?.groups[group] && status.groups[group].cachedFiles === status.groups[group].files;
-  return Object.keys(TOOL_GROUPS).filter((id) => TOOL_GROUPS[id].every(complete));
+  return Object.keys(toolGroups).filter((id) => toolGroups[id].every(complete));
 }
 
 /** Bytes still to download to store these groups (each group counted once). */
@@ -55,13 +49,16 @@ export function notSavedError(what, cause) {
   });
 }
 
-export function startOffline(app) {
+/** `toolGroups`: a promise of what each tool needs beyond the shell and Python ({id: [group, ...]},
+ *  dist/tools.json's "needs", in tab order). */
+export function startOffline(app, toolGroups) {
   const indicator = document.getElementById("offline-status");
   const panel = document.getElementById("offline-panel");
   const root = document.documentElement;
   let registration = null;
   let updateRequested = false;
-  const offline = { status: null, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh, saveEverything, explain };
+  let needsOf = {}; // once toolGroups resolves (before the first status is shown)
+  const offline = { status: null, toolGroups, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh, saveEverything, explain };
 
   function show(state, text, title = "") {
     indicator.dataset.state = state;
@@ -94,9 +91,10 @@ export function startOffline(app) {
     offline.status = status;
     root.dataset.offlineVersion = status.version;
     const complete = (group) => status.groups[group] && status.groups[group].cachedFiles === status.groups[group].files;
-    const tools = savedTools(status);
+    needsOf = await toolGroups;
+    const tools = savedTools(status, needsOf);
     root.dataset.offlineTools = tools.join(" ");
-    const all = Object.keys(TOOL_GROUPS);
+    const all = Object.keys(needsOf);
     if (complete("shell") && complete("python")) {
       const unsaved = all.filter((id) => !tools.includes(id)).map(toolLabel);
       show("ready", badgeText(tools.length, all.length), unsaved.length
@@ -115,12 +113,12 @@ export function startOffline(app) {
   /** Under the indicator: each tool, saved or not (and its size), and one button that saves them all. */
   function renderPanel(status) {
     if (!panel) return;
-    const tools = savedTools(status);
-    const items = Object.keys(TOOL_GROUPS).map((id) => {
+    const tools = savedTools(status, needsOf);
+    const items = Object.keys(needsOf).map((id) => {
       const saved = tools.includes(id);
       return el("li", { "data-tool": id, "data-saved": String(saved) },
         el("span", { class: "offline-mark", "aria-hidden": "true", text: saved ? "✓" : "—" }),
-        ` ${toolLabel(id)}: `, saved ? "saved" : `not saved (${megabytes(missingBytes(status, TOOL_GROUPS[id]))})`);
+        ` ${toolLabel(id)}: `, saved ? "saved" : `not saved (${megabytes(missingBytes(status, needsOf[id]))})`);
     });
     const everything = Object.keys(status.groups);
     const missing = missingBytes(status, everything);
@@ -159,9 +157,9 @@ export function startOffline(app) {
    * Anything else (a file refused for what it is, a cancel, a tool whose files are all stored) is `err`.
    */
   async function explain(err, tool, what) {
-    if (!err || err.expected || err.cancelled || !TOOL_GROUPS[tool]) return err;
+    if (!err || err.expected || err.cancelled || !(await toolGroups)[tool]) return err;
     const status = await refresh().catch(() => null);
-    if (status && savedTools(status).includes(tool)) return err;
+    if (status && savedTools(status, await toolGroups).includes(tool)) return err;
     return (await hostReachable()) ? err : notSavedError(what, err);
   }
 

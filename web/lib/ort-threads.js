@@ -4,8 +4,8 @@
 // Threads need shared memory (a cross-origin isolated page that also has SharedArrayBuffer); without it
 // everything runs on one thread. The pool may use every core (at most 4); a session uses all cores but
 // one unless its model's hint (models/manifests/*.json "runtime.intra_op_threads") says otherwise: one
-// core stays with the page (audio, WebRTC, drawing) and the other worker of a Lyra call, while a model
-// that runs alone and long, like the attention model on a dropped photo, may ask for every core.
+// core stays with the page (audio, WebRTC, drawing) and a tool's second worker, while a model that runs
+// alone and long on one dropped file may ask for every core.
 // An explicit `?threads=N` wins over both (the benchmarks' thread rows use it).
 
 /** The worker's pool: env.wasm.numThreads. */

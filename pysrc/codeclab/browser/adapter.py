@@ -21,10 +21,13 @@ JS_TYPES = convert.JsTypes(proxy=JsProxy, buffer=JsBuffer, array=JsArray, object
 _browser_runner: BrowserRunner | None = None
 
 
-def install(model_bridge: Any) -> None:
-    """Called once by the worker with the JS object that runs the models (``run``, ``runStream``)."""
+def install(model_bridge: Any, services: Any = None) -> None:
+    """Called once by the worker with the JS object that runs the models (``run``, ``runStream``), and the
+    tools' Python modules by tool id (dist/tools.json, as a dict): the requests the router answers."""
     global _browser_runner
     _browser_runner = BrowserRunner(model_bridge)
+    if services is not None:
+        rpc.configure(dict(services))
 
 
 def to_python(value: Any) -> Any:

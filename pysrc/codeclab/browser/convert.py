@@ -119,7 +119,7 @@ def plain(value: Any) -> Any:
 
 def tensor_feeds(arrays: dict[str, np.ndarray], per_frame: bool = False) -> dict[str, dict[str, Any]]:
     """``{name: {data, dims, type}}`` for onnxruntime-web (no ``plain`` walk: this runs for every
-    20 ms Lyra frame).  ``per_frame``: each array is frames stacked on its first axis, and ``dims``
+    20 ms frame of a stream).  ``per_frame``: each array is frames stacked on its first axis, and ``dims``
     are those of one frame (the data holds them all)."""
     return {key: {"data": memoryview(np.ascontiguousarray(array).reshape(-1)),
                   "dims": list(array.shape[1:] if per_frame else array.shape),

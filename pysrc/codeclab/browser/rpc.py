@@ -16,19 +16,49 @@ import functools
 import importlib
 import inspect
 import itertools
+import os
+import pkgutil
 import platform
 import re
 import sys
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from codeclab import __version__
 from codeclab.errors import CodeclabError, FormatError, ModelUnavailableError
 
-#: Tools whose ``service`` module the page may call.
-TOOLS = ("attention", "jxl", "lyra", "basis")
+#: The tools the page may call, {tool id: the module whose public functions it offers}: set by the worker at boot
+#: from the tools' manifests (dist/tools.json, :func:`configure`); where nothing set it (CPython), every
+#: ``codeclab.<id>.service`` module there is (:func:`services`).
+_services: dict[str, str] | None = None
+
+
+def configure(services: Mapping[str, str]) -> None:
+    """Route ``"<id>.<function>"`` to ``services[id]``'s public functions (and nothing else)."""
+    global _services
+    _services = {str(tool): str(module) for tool, module in services.items()}
+    _resolved.clear()
+
+
+def services() -> dict[str, str]:
+    """The routing table: as configured, or every codeclab subpackage that has a ``service`` module."""
+    global _services
+    if _services is None:
+        _services = _scan_services()
+    return _services
+
+
+def _scan_services() -> dict[str, str]:
+    import codeclab  # noqa: PLC0415 (the package itself: its subpackages are scanned, none imported)
+
+    found = {}
+    for package in pkgutil.iter_modules(codeclab.__path__):
+        folder = os.path.join(package.module_finder.path, package.name)  # type: ignore[union-attr]
+        if package.ispkg and any(module.name == "service" for module in pkgutil.iter_modules([folder])):
+            found[package.name] = f"codeclab.{package.name}.service"
+    return found
 
 
 class UnknownMethodError(CodeclabError):
@@ -83,7 +113,7 @@ _resolved: dict[str, Callable[..., Any]] = {}
 
 def resolve(method: str) -> Callable[..., Any]:
     """The function behind ``"<tool>.<function>"``; only public service functions qualify (found
-    once per method: a Lyra stream asks for the same two on every 20 ms frame)."""
+    once per method: a stream asks for the same two on every 20 ms frame)."""
     function = _resolved.get(method)
     if function is None:
         function = _resolved[method] = _resolve(method)
@@ -94,10 +124,11 @@ def _resolve(method: str) -> Callable[..., Any]:
     if method in BUILTINS:
         return BUILTINS[method]
     tool, _, name = method.partition(".")
-    if tool not in TOOLS or not name or name.startswith("_") or "." in name:
+    module = services().get(tool)
+    if module is None or not name or name.startswith("_") or "." in name:
         raise UnknownMethodError(f"unknown method {method!r}")
     try:
-        service = importlib.import_module(f"codeclab.{tool}.service")
+        service = importlib.import_module(module)
     except ModuleNotFoundError as err:
         raise UnknownMethodError(f"the {tool} tool is not available in this build ({err})") from err
     function = getattr(service, name, None)
@@ -108,7 +139,7 @@ def _resolve(method: str) -> Callable[..., Any]:
 
 @functools.cache
 def _takes_runner(function: Callable[..., Any]) -> bool:
-    # inspect.signature took 0.14 ms a call under cProfile in Pyodide: paid on every Lyra frame otherwise
+    # inspect.signature is slow in Pyodide, and a stream would pay it on every 20 ms frame
     return "runner" in inspect.signature(function).parameters
 
 
@@ -187,7 +218,7 @@ class Driver:
     """Runs coroutine service calls by hand instead of on an event loop.
 
     Why: in Pyodide every resumption of a coroutine through asyncio is a scheduled browser
-    callback.  A Lyra frame took ~5 of them per request; driven by the worker's JavaScript
+    callback, several per request of a 20 ms stream frame; driven by the worker's JavaScript
     (a plain call in, a ModelRequest out, the model run in JS, a plain call back in), the
     Python side of a frame is two synchronous calls.  The only thing a service coroutine may
     await is therefore a model (``ModelRequest``, via the runner) or an uncontended lock; the

@@ -3,12 +3,11 @@
 // page parameter `?lyra-runtime=onnx`, which the Python workers read when they start, so changing
 // it reloads the page (after asking, when the page shows something a reload would lose).
 import { el } from "../../lib/ui.js";
+import { requestedRuntime as runtimeIn, withRuntime } from "./runtime-choice.js";
 
 const LABELS = { litert: "LiteRT.js (upstream .tflite)", onnx: "onnxruntime-web (converted ONNX)" };
 
-function requestedRuntime() {
-  return new URLSearchParams(location.search).get("lyra-runtime") === "onnx" ? "onnx" : "litert";
-}
+const requestedRuntime = () => runtimeIn(location.search);
 
 function describe(info, versions) {
   const name = info.active === "litert" ? `LiteRT.js ${versions["@litertjs/core"] ?? ""}` : `onnxruntime-web ${versions["onnxruntime-web"] ?? ""}`;
@@ -28,10 +27,7 @@ export function runtimeDetails(app, { hasWork = () => false } = {}) {
     Object.entries(LABELS).map(([value, label]) => el("option", { value, text: label })));
   select.value = requestedRuntime();
   const reload = () => {
-    const url = new URL(location.href);
-    if (select.value === "onnx") url.searchParams.set("lyra-runtime", "onnx");
-    else url.searchParams.delete("lyra-runtime");
-    location.assign(url.href); // the workers read the choice when they start
+    location.assign(withRuntime(new URL(location.href), select.value).href); // the workers read the choice when they start
   };
   // A reload loses whatever the page shows: with a result on screen in any tab (every tool marks
   // its results with data-result), ask first.

@@ -2,6 +2,7 @@
 // the models: LiteRT.js by default, onnxruntime-web with ?lyra-runtime=onnx). Every call is timed on the
 // main thread, so the figures include the worker round trip that real-time playback depends on.
 import { PythonWorker, WATCHDOG_MS } from "../../lib/rpc.js";
+import { requestedRuntime, withRuntime } from "./runtime-choice.js";
 
 export const ENCODER_MODEL = "soundstream_encoder";
 export const DECODER_MODEL = "lyragan";
@@ -20,10 +21,9 @@ const now = () => performance.now();
 let receiverPeer = null;
 export function receiverRuntime(app, { bootTimeoutMs = 60000 } = {}) {
   if (!receiverPeer) {
-    // One ORT thread: the receiver's work is a stream of tiny 20 ms frames (see worker.js).
-    // and the page's choice of Lyra runtime (`?lyra-runtime=onnx`, see worker.js).
-    const runtime = new URLSearchParams(location.search).get("lyra-runtime") === "onnx" ? "&lyra-runtime=onnx" : "";
-    const python = new PythonWorker(new URL(`../../worker.js?threads=1${runtime}`, import.meta.url));
+    // One model thread: the receiver's work is a stream of tiny 20 ms frames; and the page's choice of
+    // Lyra runtime (runtime-choice.js), which the worker's Lyra plug-in reads.
+    const python = new PythonWorker(withRuntime(new URL("../../worker.js?threads=1", import.meta.url), requestedRuntime(location.search)));
     const ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the receiver's Python worker did not start in time")), bootTimeoutMs);
       python.on((message) => {
