@@ -49,6 +49,134 @@ export function notSavedError(what, cause) {
   });
 }
 
+/** Send `message` to the service worker; resolves with its reply (a MessageChannel per question). */
+export async function askServiceWorker(message) {
+  const ready = await navigator.serviceWorker.ready;
+  const target = navigator.serviceWorker.controller || ready.active;
+  return new Promise((resolve, reject) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event) => (event.data?.error
+      ? reject(Object.assign(new Error(event.data.error), { name: event.data.name || "Error" }))
+      : resolve(event.data));
+    target.postMessage(message, [channel.port2]);
+  });
+}
+
+/**
+ * `ask(message)` for a long piece of work (storing groups), while asking `status` every `pingMs`: each
+ * question is a new event, which keeps a browser from ending the service worker for being idle in the
+ * middle of the work (Firefox ends an event still waiting after its idle timeout), and `onStatus` shows
+ * the count as it grows. `every(callback, ms)` returns a function that stops it (tests pass their own).
+ */
+export async function askWhileWorking(ask, message, { pingMs = 10_000, onStatus = () => {}, every = repeatEvery } = {}) {
+  let done = false;
+  const stop = every(() => {
+    ask({ type: "status" }).then((status) => { if (!done) onStatus(status); }, () => {});
+  }, pingMs);
+  try {
+    return await ask(message);
+  } finally {
+    done = true;
+    stop();
+  }
+}
+
+function repeatEvery(callback, ms) {
+  const timer = setInterval(callback, ms);
+  return () => clearInterval(timer);
+}
+
+/** Whether the host answers now. HEAD is never answered by the service worker (it serves GETs), so this
+ *  asks the network itself. */
+async function hostReachable() {
+  if (navigator.onLine === false) return false;
+  try {
+    await fetch(new URL("offline-manifest.json", location.href), { method: "HEAD", cache: "no-store" });
+    return true;
+  } catch { return false; }
+}
+
+const noRoomText = (groups, free = null) => `This browser has no room to save ${groups.join(", ")} for offline use`
+  + `${free === null ? "" : ` (${megabytes(free)} free)`}; the page still works online. Free some space, or clear the offline copy in About.`;
+
+/** Why these groups cannot be saved (a plain sentence), or null: the bytes still missing against what the
+ *  browser says it would still allow (navigator.storage.estimate, where the browser has it). */
+async function roomFor(status, groups) {
+  if (!navigator.storage?.estimate || !status) return null;
+  const missing = missingBytes(status, groups);
+  const { quota, usage } = await navigator.storage.estimate().catch(() => ({}));
+  if (!missing || quota === undefined || usage === undefined) return null;
+  return missing > quota - usage ? noRoomText(groups, Math.max(0, quota - usage)) : null;
+}
+
+/** Ask once that this origin's storage not be evicted under pressure (the browser may say no; it is a
+ *  hint): not again in this page, nor on a later visit once the browser granted it. */
+let persistAsked = false;
+async function persistOnce(root) {
+  if (persistAsked || !navigator.storage?.persist) return;
+  persistAsked = true;
+  const granted = (await navigator.storage.persisted?.().catch(() => false)) || (await navigator.storage.persist().catch(() => false));
+  root.dataset.storagePersisted = String(granted);
+}
+
+/** A tool's name as its tab shows it. */
+const toolLabel = (id) => document.getElementById(`tab-${id}`)?.textContent.trim() || id;
+
+/** The badge's title: what is saved and what is not. */
+function savedTitle(tools, all) {
+  const unsaved = all.filter((id) => !tools.includes(id)).map(toolLabel);
+  return unsaved.length
+    ? `Saved for offline use: the page, Python${tools.map((id) => `, ${toolLabel(id)}`).join("")}. Not saved: ${unsaved.join(", ")}.`
+    : "Every tool is saved for offline use";
+}
+
+/** Under the indicator: each tool, saved or not (and its size), and one button that saves them all
+ *  (`saveEverything()` resolves to null when it could not). */
+function renderToolsPanel(panel, status, needsOf, saveEverything) {
+  const tools = savedTools(status, needsOf);
+  const items = Object.keys(needsOf).map((id) => {
+    const saved = tools.includes(id);
+    return el("li", { "data-tool": id, "data-saved": String(saved) },
+      el("span", { class: "offline-mark", "aria-hidden": "true", text: saved ? "✓" : "—" }),
+      ` ${toolLabel(id)}: `, saved ? "saved" : `not saved (${megabytes(missingBytes(status, needsOf[id]))})`);
+  });
+  const missing = missingBytes(status, Object.keys(status.groups));
+  const button = el("button", { type: "button", class: "secondary", "data-testid": "offline-save-all", "data-bytes": String(missing),
+    text: `Make every tool available offline (${megabytes(missing)})` });
+  button.hidden = missing === 0;
+  const note = el("p", { class: "muted", "data-testid": "offline-note", text: missing
+    ? "A tool is saved the first time it is used; only what you use is downloaded unless you save them all."
+    : "Everything is saved: every tool works without a connection." });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    if (!(await hostReachable())) {
+      note.textContent = "There is no connection now: connect, then choose this again.";
+      button.disabled = false;
+      return;
+    }
+    button.textContent = `Saving ${megabytes(missing)} for offline use…`;
+    if (!(await saveEverything())) {
+      button.disabled = false;
+      button.textContent = `Make every tool available offline (${megabytes(missing)})`;
+    }
+  });
+  panel.replaceChildren(el("ul", { class: "offline-tools", "data-testid": "offline-tools" }, ...items), button, note);
+}
+
+/** The banner that offers a waiting new version; `onReload()` when the visitor takes it. */
+function promptUpdate(root, waiting, onReload) {
+  const banner = document.getElementById("update");
+  const button = el("button", { "data-testid": "update-reload", text: "Reload" });
+  banner.replaceChildren(el("span", { text: "A new version of codeclab is ready." }), button);
+  banner.hidden = false;
+  root.dataset.updateReady = "true";
+  button.addEventListener("click", () => {
+    onReload();
+    button.disabled = true;
+    waiting.postMessage({ type: "skip-waiting" });
+  });
+}
+
 /** `toolGroups`: a promise of what each tool needs beyond the shell and Python ({id: [group, ...]},
  *  dist/tools.json's "needs", in tab order). */
 export function startOffline(app, toolGroups) {
@@ -58,6 +186,7 @@ export function startOffline(app, toolGroups) {
   let registration = null;
   let updateRequested = false;
   let needsOf = {}; // once toolGroups resolves (before the first status is shown)
+  const ask = askServiceWorker;
   const offline = { status: null, toolGroups, ask, cacheGroups, cacheWhenIdle, checkForUpdate, clear, refresh, saveEverything, explain };
 
   function show(state, text, title = "") {
@@ -65,18 +194,6 @@ export function startOffline(app, toolGroups) {
     indicator.textContent = text;
     indicator.title = title;
     root.dataset.offline = state;
-  }
-
-  async function ask(message) {
-    const ready = await navigator.serviceWorker.ready;
-    const target = navigator.serviceWorker.controller || ready.active;
-    return new Promise((resolve, reject) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = (event) => (event.data?.error
-        ? reject(Object.assign(new Error(event.data.error), { name: event.data.name || "Error" }))
-        : resolve(event.data));
-      target.postMessage(message, [channel.port2]);
-    });
   }
 
   /** Ask the service worker for what is cached and show it. */
@@ -95,53 +212,12 @@ export function startOffline(app, toolGroups) {
     const tools = savedTools(status, needsOf);
     root.dataset.offlineTools = tools.join(" ");
     const all = Object.keys(needsOf);
-    if (complete("shell") && complete("python")) {
-      const unsaved = all.filter((id) => !tools.includes(id)).map(toolLabel);
-      show("ready", badgeText(tools.length, all.length), unsaved.length
-        ? `Saved for offline use: the page, Python${tools.map((id) => `, ${toolLabel(id)}`).join("")}. Not saved: ${unsaved.join(", ")}.`
-        : "Every tool is saved for offline use");
-    } else show("caching", "Saving for offline…");
+    if (complete("shell") && complete("python")) show("ready", badgeText(tools.length, all.length), savedTitle(tools, all));
+    else show("caching", "Saving for offline…");
     indicator.dataset.tools = tools.length === all.length ? "all" : tools.length ? "some" : "none";
-    renderPanel(status);
+    if (panel) renderToolsPanel(panel, status, needsOf, saveEverything);
     document.dispatchEvent(new CustomEvent("offline-status", { detail: status }));
     return status;
-  }
-
-  /** A tool's name as its tab shows it. */
-  const toolLabel = (id) => document.getElementById(`tab-${id}`)?.textContent.trim() || id;
-
-  /** Under the indicator: each tool, saved or not (and its size), and one button that saves them all. */
-  function renderPanel(status) {
-    if (!panel) return;
-    const tools = savedTools(status, needsOf);
-    const items = Object.keys(needsOf).map((id) => {
-      const saved = tools.includes(id);
-      return el("li", { "data-tool": id, "data-saved": String(saved) },
-        el("span", { class: "offline-mark", "aria-hidden": "true", text: saved ? "✓" : "—" }),
-        ` ${toolLabel(id)}: `, saved ? "saved" : `not saved (${megabytes(missingBytes(status, needsOf[id]))})`);
-    });
-    const everything = Object.keys(status.groups);
-    const missing = missingBytes(status, everything);
-    const button = el("button", { type: "button", class: "secondary", "data-testid": "offline-save-all", "data-bytes": String(missing),
-      text: `Make every tool available offline (${megabytes(missing)})` });
-    button.hidden = missing === 0;
-    const note = el("p", { class: "muted", "data-testid": "offline-note", text: missing
-      ? "A tool is saved the first time it is used; only what you use is downloaded unless you save them all."
-      : "Everything is saved: every tool works without a connection." });
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      if (!(await hostReachable())) {
-        note.textContent = "There is no connection now: connect, then choose this again.";
-        button.disabled = false;
-        return;
-      }
-      button.textContent = `Saving ${megabytes(missing)} for offline use…`;
-      if (!(await saveEverything())) {
-        button.disabled = false;
-        button.textContent = `Make every tool available offline (${megabytes(missing)})`;
-      }
-    });
-    panel.replaceChildren(el("ul", { class: "offline-tools", "data-testid": "offline-tools" }, ...items), button, note);
   }
 
   /** Store every group of the manifest (the button under the indicator). */
@@ -163,54 +239,22 @@ export function startOffline(app, toolGroups) {
     return (await hostReachable()) ? err : notSavedError(what, err);
   }
 
-  /** Whether the host answers now. HEAD is never answered by the service worker (it serves GETs), so this
-   *  asks the network itself. */
-  async function hostReachable() {
-    if (navigator.onLine === false) return false;
-    try {
-      await fetch(new URL("offline-manifest.json", location.href), { method: "HEAD", cache: "no-store" });
-      return true;
-    } catch { return false; }
-  }
-
   async function cacheGroups(groups) {
     if (!registration) return null;
-    const room = await roomFor(groups);
+    const room = await roomFor(offline.status, groups);
     if (room) {
       show("no-room", "No room to save for offline", room);
       return null;
     }
     try {
-      await persistOnce();
-      return await refresh(await ask({ type: "cache-groups", groups }));
+      await persistOnce(root);
+      const status = await askWhileWorking(ask, { type: "cache-groups", groups }, { onStatus: (s) => refresh(s) });
+      return await refresh(status);
     } catch (err) {
       if (err.name === "QuotaExceededError") show("no-room", "No room to save for offline", noRoomText(groups));
       else show("error", "Offline: not saved", String(err.message || err));
       return null;
     }
-  }
-
-  const noRoomText = (groups, free = null) => `This browser has no room to save ${groups.join(", ")} for offline use`
-    + `${free === null ? "" : ` (${megabytes(free)} free)`}; the page still works online. Free some space, or clear the offline copy in About.`;
-
-  /** Why these groups cannot be saved (a plain sentence), or null: the bytes still missing against what the
-   *  browser says it would still allow (navigator.storage.estimate, where the browser has it). */
-  async function roomFor(groups) {
-    if (!navigator.storage?.estimate || !offline.status) return null;
-    const missing = missingBytes(offline.status, groups);
-    const { quota, usage } = await navigator.storage.estimate().catch(() => ({}));
-    if (!missing || quota === undefined || usage === undefined) return null;
-    return missing > quota - usage ? noRoomText(groups, Math.max(0, quota - usage)) : null;
-  }
-
-  /** Ask once that this origin's storage not be evicted under pressure (the browser may say no; it is a
-   *  hint): not again in this page, nor on a later visit once the browser granted it. */
-  let persistAsked = false;
-  async function persistOnce() {
-    if (persistAsked || !navigator.storage?.persist) return;
-    persistAsked = true;
-    const granted = (await navigator.storage.persisted?.().catch(() => false)) || (await navigator.storage.persist().catch(() => false));
-    root.dataset.storagePersisted = String(granted);
   }
 
   /** cacheGroups once Python has had no call in flight for `quietMs` (the tool's first result is in and
@@ -239,19 +283,6 @@ export function startOffline(app, toolGroups) {
     return freed;
   }
 
-  function promptUpdate(waiting) {
-    const banner = document.getElementById("update");
-    const button = el("button", { "data-testid": "update-reload", text: "Reload" });
-    banner.replaceChildren(el("span", { text: "A new version of codeclab is ready." }), button);
-    banner.hidden = false;
-    root.dataset.updateReady = "true";
-    button.addEventListener("click", () => {
-      updateRequested = true;
-      button.disabled = true;
-      waiting.postMessage({ type: "skip-waiting" });
-    });
-  }
-
   if (!("serviceWorker" in navigator)) {
     show("unsupported", "Offline: not supported here", "This browser (or a non-HTTPS address) does not allow service workers");
     panel?.replaceChildren(el("p", { class: "muted", text: "This browser (or a non-HTTPS address) does not allow service workers: nothing can be saved for offline use." }));
@@ -263,10 +294,11 @@ export function startOffline(app, toolGroups) {
   });
   navigator.serviceWorker.register("./sw.js", { scope: "./" }).then((reg) => {
     registration = reg;
+    const offer = (worker) => promptUpdate(root, worker, () => { updateRequested = true; });
     const watch = (worker) => worker.addEventListener("statechange", () => {
-      if (worker.state === "installed" && navigator.serviceWorker.controller) promptUpdate(worker);
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
     });
-    if (reg.waiting && navigator.serviceWorker.controller) promptUpdate(reg.waiting);
+    if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
     if (reg.installing) watch(reg.installing);
     reg.addEventListener("updatefound", () => watch(reg.installing));
     return navigator.serviceWorker.ready.then(() => refresh());
