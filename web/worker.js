@@ -224,7 +224,7 @@ self.onmessage = async (event) => {
       post({ id, ok: true, result: await answer(args ?? {}) });
       return;
     }
-    const reply = adapter.is_coroutine(method) ? await drive(method, args ?? {}) : plainObjects(adapter.dispatch_now(method, args ?? {}));
+    const reply = isCoroutine(method) ? await drive(method, args ?? {}) : plainObjects(adapter.dispatch_now(method, args ?? {}));
     post({ id, ...reply }, transferables(reply));
   } catch (err) {
     // Plain words for the page (never a traceback or a class name: those go to the console).
@@ -234,6 +234,13 @@ self.onmessage = async (event) => {
       expected: false, traceback: text } });
   }
 };
+
+// Whether a method is a coroutine, asked of Python once per method: a stream asks per frame otherwise.
+const coroutineMethods = new Map();
+function isCoroutine(method) {
+  if (!coroutineMethods.has(method)) coroutineMethods.set(method, Boolean(adapter.is_coroutine(method)));
+  return coroutineMethods.get(method);
+}
 
 booted = boot().catch((err) => {
   post({ type: "boot-error", message: String(err?.message || err) });

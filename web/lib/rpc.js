@@ -4,8 +4,8 @@
 // The promise-per-call plumbing is the page's one worker client (worker-client.js).
 import { WorkerClient, WorkerCrashedError, startTimeout } from "./worker-client.js";
 
-/** How long one call may take before the worker is restarted. Measured: a 64-megapixel photo takes ~5 s of CPU
- * in CPython, and Pyodide prepares a photo ~3.7x slower (README bench: 12 MP in 1657 vs 443 ms). */
+/** How long one call may take before the worker is restarted: well above the largest legitimate call (a
+ *  64-megapixel photo prepared in Pyodide, which is several times slower than CPython: docs/benchmarks.md). */
 export const WATCHDOG_MS = 60_000;
 
 export class PythonWorker {

@@ -19,9 +19,9 @@ const FIRST_COLOR = "#ff6b35";
 const SCANLINE_COLOR = "#9aa3b2";
 // Pixels handed to the attention predictor (it works on a small frame anyway).
 const MAX_ATTENTION_PIXELS = 4e6;
-// The most pixels the page gives libjxl (the @jsquash/jxl wasm, whose heap cannot grow past 2 GB). Measured with
-// tests/jxl/jsquash_encode.mjs at the page's settings (quality 85, effort 3, progressive): 4000×3000 encodes
-// (1.2 GB peak), 5400×3600 and 6000×4000 abort. Larger images are refused at once with a smaller copy offered.
+// The most pixels the page gives libjxl (the @jsquash/jxl wasm, whose heap cannot grow past 2 GB): the largest
+// size that encodes at the page's settings (quality 85, effort 3, progressive), found with
+// tests/jxl/jsquash_encode.mjs. Larger images are refused at once with a smaller copy offered.
 const MAX_ENCODE_PIXELS = 12e6;
 // Views are drawn at most this wide (canvas pixels); the LF image is still 1:8 of the real image.
 const VIEW_PIXELS = 720;

@@ -5,15 +5,15 @@
 // variables *inside the compiled model*, and LiteRT.js has no call to read, write or reset them.
 // So a compiled model is one stream, and starting a stream (the bridge's `init`) needs a model
 // that has never run. We keep spares of those per model, compiled at first use and while the
-// worker is idle (compiling takes 0.15-0.5 s, too long to do between two 20 ms frames of a live
+// worker is idle (a compile takes far longer than the gap between two 20 ms frames of a live
 // stream), and compile on the spot only if streams start faster than spares are made.
 //
 // Self-contained: the worker hands in the URLs of the vendored runtime and of the models.
 
 // No stream step for this long: the worker is idle, compile spares now. Long enough that the gap
 // between the codec's warm-up stream and the real stream (WebRTC setup) is not taken for idleness:
-// with 400 ms, a spare's compile ran into the first frames of the stream, whose packets then came
-// late to the receiver (5 of 173 in the benchmark's live stream).
+// a spare compiled in that gap runs into the first frames of the stream, whose packets then come
+// late to the receiver.
 const IDLE_MS = 3000;
 const MAX_STREAMS = 8; // live compiled models per worker (the oldest stream is dropped beyond)
 // Never-run copies kept per model: two, because the page's codec warms up on a short stream just
