@@ -127,6 +127,27 @@ def app_page(browser, site):
     page.context.close()
 
 
+@pytest.fixture
+def watched_page(browser, site):
+    """A booted page on the site; after the test, no request has left the page's origin."""
+    page, watch = open_app(browser, site.url)
+    yield page
+    assert watch.foreign_requests() == []
+    page.context.close()
+
+
+def write_wav(path: Path, samples, rate: int) -> Path:
+    """A mono 16-bit WAV of ``samples`` (int16 values) at ``rate``."""
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
 def wait_result(page, testid: str, timeout_ms: int = 120_000) -> dict:
     """Wait until the element with data-testid=testid has a data-result, and return it parsed."""
     import json

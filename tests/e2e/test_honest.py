@@ -20,7 +20,7 @@ from PIL import Image
 
 from devkit.chromium import wait_for_js
 
-from .conftest import open_app, wait_result
+from .conftest import wait_result
 
 pytestmark = pytest.mark.e2e
 
@@ -84,11 +84,8 @@ def textures(made, basisu) -> dict[str, Path]:
 
 
 @pytest.fixture
-def page(browser, site):
-    page, watch = open_app(browser, site.url)
-    yield page
-    assert watch.foreign_requests() == []
-    page.context.close()
+def page(watched_page):
+    return watched_page
 
 
 def drop_files(page, testid: str, paths: list[Path]) -> None:

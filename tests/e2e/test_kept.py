@@ -16,7 +16,7 @@ from PIL import Image
 
 from devkit.chromium import wait_for_js
 
-from .conftest import open_app, wait_result
+from .conftest import wait_result
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +42,8 @@ def made(tmp_path_factory, cjxl) -> dict[str, Path]:
 
 
 @pytest.fixture
-def page(browser, site):
-    page, watch = open_app(browser, site.url)
-    yield page
-    assert watch.foreign_requests() == []
-    page.context.close()
+def page(watched_page):
+    return watched_page
 
 
 def jxl_drop(page, path: Path) -> dict:

@@ -17,7 +17,7 @@ from devkit.chromium import CHROMIUM_FLAGS, wait_for_js
 from tests.e2e.lyra_page import set_loss
 from tests.needs import missing
 
-from .conftest import chromium_path, open_app, wait_result
+from .conftest import chromium_path, open_app, wait_result, write_wav
 
 pytestmark = pytest.mark.e2e
 
@@ -821,13 +821,7 @@ def long_synthetic_wav(tmp_path_factory) -> Path:
     voiced = sum(np.sin(k * phase) / k for k in range(1, 12))
     syllables = np.clip(np.sin(2 * np.pi * 4 * t), 0, None) * (np.sin(2 * np.pi * 0.25 * t) > -0.7)
     samples = (0.25 * voiced * syllables / np.abs(voiced).max() * 32767).astype("<i2")
-    path = tmp_path_factory.mktemp("lyra") / "long-synthetic.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
+    return write_wav(tmp_path_factory.mktemp("lyra") / "long-synthetic.wav", samples, rate)
 
 
 def test_lyra_vs_opus_on_a_long_clip(lyra_page, long_synthetic_wav):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 from devkit.chromium import CHROMIUM_FLAGS, wait_for_js
 from tests.needs import missing
 
-from .conftest import PageWatch, chromium_path, wait_result
+from .conftest import PageWatch, chromium_path, wait_result, write_wav
 
 pytestmark = pytest.mark.e2e
 
@@ -46,12 +45,7 @@ def speech_like(path: Path, seconds: float, rate: int = 16000) -> Path:
     voice = sum(np.sin(2 * np.pi * f * t) / k for k, f in enumerate((180, 360, 540, 720, 1100), start=1))
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)  # four "syllables" a second
     samples = (0.25 * voice * envelope / 2.3 * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
+    return write_wav(path, samples, rate)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from devkit.chromium import wait_for_js
 
 from .conftest import wait_result
 from .test_lyra_limits import require_lyra_models, speech_like
-from .test_offline import SameOriginSite, go_offline, wait_ready
+from .test_offline import SameOriginSite, go_offline, reconnect_and_open_offline_details, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -57,12 +57,7 @@ def test_lyra_offline_says_what_is_not_saved_and_once_saved_streams_and_compares
         assert "Make every tool available offline" in said and clip.name not in said and "Cannot use this file" not in said
 
         # Online once, every tool saved; then offline again, the emulation on the whole time.
-        site.open()
-        context.set_offline(False)
-        page.reload()
-        wait_ready(page)
-        wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=60_000)
-        page.click('[data-testid="offline-details"] summary')
+        reconnect_and_open_offline_details(site, context, page)
         page.click('[data-testid="offline-save-all"]')
         wait_for_js(page, "document.querySelector('[data-testid=offline-status]').textContent === 'Available offline'",
                                timeout=300_000)

@@ -335,6 +335,16 @@ class SameOriginSite:
             self.server = None
 
 
+
+def reconnect_and_open_offline_details(site, context, page) -> None:
+    """Online again: the host answers, the page reloads and boots, and the offline details are open."""
+    site.open()
+    context.set_offline(False)
+    page.reload()
+    wait_ready(page)
+    wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=60_000)
+    page.click('[data-testid="offline-details"] summary')
+
 def go_offline(page, context, site) -> None:
     site.close()
     context.set_offline(True)
@@ -398,12 +408,7 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         assert offline_list(page) == {"attention": True, "jxl": False, "lyra": False, "basis": False}
 
         # Online again: one click saves every tool, and says how much it downloads first.
-        site.open()
-        context.set_offline(False)
-        page.reload()
-        wait_ready(page)
-        wait_for_js(page, "document.documentElement.dataset.offline === 'ready'", timeout=60_000)
-        page.click('[data-testid="offline-details"] summary')
+        reconnect_and_open_offline_details(site, context, page)
         button = page.locator('[data-testid="offline-save-all"]')
         manifest = json.loads((dist / "offline-manifest.json").read_text())
         status_now = page.evaluate("window.codeclab.offline.ask({type: 'status'})")
