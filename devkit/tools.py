@@ -53,6 +53,8 @@ class OfflineGroup:
 
 @dataclass(frozen=True)
 class Tool:
+    """One tool, as its folder's manifest declares it (the fields are the manifest's, checked)."""
+
     id: str
     label: str
     order: int
