@@ -28,6 +28,15 @@ _OPTIONAL = {"groups": dict, "vendor": dict, "mime": dict, "compressible": list,
 
 
 @dataclass(frozen=True)
+class OfflineGroup:
+    """Files of dist/ (by path prefix) that a tool needs and that are cached together."""
+
+    name: str
+    label: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class VendorPackage:
     """Files copied from node_modules/<package>/ into dist/vendor/<dir>/."""
 
@@ -40,15 +49,6 @@ class VendorPackage:
     # Emscripten classic glue also written as ES modules exporting ``export`` (a module worker cannot
     # importScripts): {"files": [...], "export": "ModuleFactory"}.
     modules: dict | None = None
-
-
-@dataclass(frozen=True)
-class OfflineGroup:
-    """Files of dist/ (by path prefix) that a tool needs and that are cached together."""
-
-    name: str
-    label: str
-    paths: tuple[str, ...]
 
 
 @dataclass(frozen=True)
