@@ -161,7 +161,7 @@ def test_every_tool_works_offline_after_one_visit(browser, dist, inputs):
         page.set_input_files('[data-testid="lyra-input"]', str(inputs["wav"]))
         streamed = wait_result(page, "lyra-result", 120_000)
         assert streamed["packets_encoded"] == online["lyra"]["packets_encoded"] and streamed["packets_received"] > 0
-        assert traffic.failed == []
+        assert [url for url in traffic.failed if "/version.json:" not in url] == []  # the deploy check may fail
         assert traffic.foreign() == []
     finally:
         context.close()
@@ -438,7 +438,9 @@ def test_offline_says_which_tools_are_saved_and_saves_them_all_on_request(browse
         page.set_input_files('[data-testid="lyra-input"]', str(inputs["wav"]))
         assert wait_result(page, "lyra-result", 120_000)["packets_received"] > 0
         assert page.locator('[data-testid="jxl-error"]').is_hidden() and page.locator('[data-testid="basis-error"]').is_hidden()
-        assert traffic.failed == []
+        # The one request meant for the network whatever is stored: the deploy check (lib/update.js), which
+        # fails quietly while the host is gone.
+        assert [url for url in traffic.failed if "/version.json:" not in url] == []
         assert traffic.foreign() == []
     finally:
         context.close()

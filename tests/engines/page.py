@@ -30,11 +30,18 @@ def boot(engine, timeout_s: float = BOOT_TIMEOUT_S) -> str:
     return engine.evaluate("() => document.documentElement.dataset.state")
 
 
+def open_tab(engine, tool: str, timeout_s: float = 60.0) -> None:
+    """Open `tool`'s tab and wait until its panel is mounted (a tool's module loads when its tab first opens)."""
+    engine.click(f'[data-testid="tab-{tool}"]')
+    engine.wait_for("sel => Boolean(document.querySelector(sel))", f'[data-testid="{tool}-input"]',
+                    timeout_s=timeout_s, what=f"{tool}'s panel to mount")
+
+
 def drop(engine, tool: str, path: Path, result_id: str | None = None, timeout_s: float = TOOL_TIMEOUT_S) -> dict:
     """Open `tool`'s tab, give `path` to its file input, and return the data-result it sets (ToolError
     with the text the page shows when it shows an error instead)."""
     result_id = result_id or f"{tool}-result"
-    engine.click(f'[data-testid="tab-{tool}"]')
+    open_tab(engine, tool)
     engine.evaluate("id => { const n = document.querySelector(`[data-testid=\"${id}\"]`); if (n) delete n.dataset.result; }",
                     result_id)
     engine.upload(f'[data-testid="{tool}-input"]', [path])

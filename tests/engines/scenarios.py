@@ -22,7 +22,7 @@ from devkit.server import BackgroundSite
 from tests.attention.helpers import blob_picture
 from tests.engines import page as engine_page
 from tests.engines.driver import NullSoundServer, sound_server_missing
-from tests.engines.page import RESULT
+from tests.engines.page import RESULT, open_tab
 from tests.needs import missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
@@ -191,7 +191,7 @@ def test_lyra_stream_accounts_for_every_packet_and_decodes_as_cpython(app, speec
     page, _ = app
     for name in ("soundstream_encoder", "lyragan"):
         built_model(dist, name)
-    page.engine.click('[data-testid="tab-lyra"]')
+    open_tab(page.engine, "lyra")
     # A click in the panel is the user gesture that lets the page start sound (WebKit asks for one).
     page.engine.click("#panel-lyra h2")
     started = time.monotonic()

@@ -77,6 +77,7 @@ export function startUpdates(app) {
   const registration = () => navigator.serviceWorker.getRegistration();
   const updates = createUpdates({
     fetchVersion: async () => {
+      if (navigator.onLine === false) return null; // nothing to learn without a connection
       const response = await fetch(new URL("version.json", location.href), { cache: "no-store" });
       return response.ok ? response.json() : null;
     },
