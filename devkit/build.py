@@ -323,7 +323,7 @@ def build_model_files(upstream: Path | None, out: Path, dependencies: dict[str, 
             target = out / path.relative_to(BUILD / "models")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    # The worker's runner names are the model names (file stems): "attention_center", "lyragan", …
+    # The worker's runner names are the model names (the files' stems).
     index = {path.stem: path.relative_to(out).as_posix() for path in sorted(out.rglob("*.onnx"))}
     (out / "index.json").write_text(json.dumps(index, indent=1))
     litert = litert_index(json.loads((out / "manifest.json").read_text()))

@@ -187,7 +187,7 @@ self.addEventListener("fetch", (event) => {
 
 // ---- Headers the host may lack --------------------------------------------------------------------
 // A plain static host (GitHub Pages, `python3 -m http.server`) sends no COOP/COEP, so the page is not
-// cross-origin isolated: no SharedArrayBuffer, no threads for onnxruntime-web and LiteRT.js. This worker
+// cross-origin isolated: no SharedArrayBuffer, no threads for the wasm model runtimes. This worker
 // adds them (the coi-serviceworker pattern): from the first load it controls (the reload after a first
 // visit) the page and its workers are isolated. Only documents and worker scripts get them, because only
 // there do they mean anything; every other response goes out as stored, so it keeps its URL (V8 keys the

@@ -25,7 +25,7 @@ const plugins = new Map();
  * converting them to objects on the Python side costs a call into JS per dict); objects here.
  */
 function plainObjects(value) {
-  // Object.fromEntries defines each key as the object's own property: keys come from files (KTX2 key/value
+  // Object.fromEntries defines each key as the object's own property: keys come from files (a container's key/value
   // data), and an assignment `out[key] = ...` would set the prototype for "__proto__" instead of a key.
   if (value instanceof Map) return Object.fromEntries(Array.from(value, ([key, item]) => [key, plainObjects(item)]));
   if (Array.isArray(value)) return value.map(plainObjects);

@@ -36,7 +36,7 @@ const megapixels = (width, height) => `${((width * height) / 1e6).toFixed(1)} MP
 
 /**
  * The error shown at once for an image too large for an encoder, with a button that encodes a smaller copy
- * (ui.showError renders `action`). `what`: "the JPEG XL encoder"; `run`: called when the user accepts.
+ * (ui.showError renders `action`). `what`: the encoder, as the page names it; `run`: called when the user accepts.
  */
 export function tooLargeError({ width, height, maxPixels, what, why, testid, run }) {
   const fit = fitWithin(width, height, maxPixels);

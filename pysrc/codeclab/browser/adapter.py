@@ -3,7 +3,7 @@
 It converts JS values to Python and back (the conversions themselves are in
 :mod:`codeclab.browser.convert`, testable in CPython), calls the tools through
 :mod:`codeclab.browser.rpc`, and runs models through a bridge object the worker installs
-(the worker chooses the runtime: onnxruntime-web, or LiteRT.js for streams that run on it).
+(the worker chooses the runtime: onnxruntime-web, or the one a tool's worker plug-in brings).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def to_javascript(value: Any) -> Any:
 
 class BrowserRunner:
     """ModelRunner on the worker's JS model bridge, where the model sessions and the streams' state
-    live, on the runtime the worker chose for each model: LiteRT.js for the streaming models shipped
-    as .tflite (where it runs), onnxruntime-web otherwise."""
+    live, on the runtime the worker chose for each model: a tool's plug-in runtime where it declares
+    one and it runs here, onnxruntime-web otherwise."""
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge

@@ -96,7 +96,7 @@ def buffer_to_python(kind: str, data: bytes) -> bytes | np.ndarray:
 
 
 #: Values ``plain`` hands over as they are, tested first by exact type: most of a reply's values
-#: (a JPEG XL file's description has thousands) are these, and each isinstance test costs in Pyodide.
+#: (a parsed file's description can have thousands) are these, and each isinstance test costs in Pyodide.
 PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), bytes})
 
 
